@@ -1,0 +1,4 @@
+package dev.strata.ltx;
+
+/** What a verified LTX file declares: its header, trailer and number of pages. */
+public record LtxFileInfo(LtxHeader header, LtxTrailer trailer, long pageCount) {}
