@@ -1,0 +1,44 @@
+package dev.strata.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code strata} command: one subcommand per job. */
+@Command(
+    name = "strata",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
+    description = "Continuous backup, replication and point-in-time restore for SQLite.",
+    subcommands = {
+      VersionCommand.class,
+      LtxCommand.class,
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs a command line and returns its exit code; errors print one line, never a stack trace. */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("strata: " + CliErrors.oneLine(e));
+      if (System.getenv("STRATA_DEBUG") != null) e.printStackTrace(cmd.getErr());
+      return 1;
+    });
+    cl.setParameterExceptionHandler((e, params) -> {
+      e.getCommandLine().getErr().println("strata: " + e.getMessage());
+      e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
+          + " --help' for more information.");
+      return 2;
+    });
+    return cl.execute(args);
+  }
+}

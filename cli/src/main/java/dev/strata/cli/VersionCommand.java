@@ -1,0 +1,26 @@
+package dev.strata.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+
+/** {@code strata version}: prints the version of Strata and of the runtime. */
+@Command(name = "version", description = "Print the version.")
+final class VersionCommand implements Runnable {
+  @Override
+  public void run() {
+    System.out.println(version());
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return "strata " + (v != null ? v : "dev") + " (java " + Runtime.version() + ")";
+  }
+
+  /** Supplies {@code strata --version}. */
+  static final class Provider implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {version()};
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package dev.strata.replica;
+
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.TxidRange;
+import java.time.Instant;
+
+/**
+ * A file in a replica as a listing reports it. Header fields are 0 when the backend's listing does not carry
+ * them ({@link #hasHeader()}); {@code postApplyChecksum} is 0 when unknown.
+ *
+ * @param createdAt when the file was stored (modification time / LastModified)
+ * @param timestamp the LTX header timestamp, milliseconds since the epoch
+ */
+public record LtxFileMeta(
+    int level,
+    TxidRange range,
+    long size,
+    Instant createdAt,
+    int pageSize,
+    int commit,
+    long timestamp,
+    long preApplyChecksum,
+    long postApplyChecksum) {
+
+  /** Metadata of a file that carries only its name, size and time. */
+  public static LtxFileMeta bare(int level, TxidRange range, long size, Instant createdAt) {
+    return new LtxFileMeta(level, range, size, createdAt, 0, 0, 0, 0, 0);
+  }
+
+  /** Metadata from a verified file's header and trailer. */
+  public static LtxFileMeta of(int level, LtxFileInfo info, long size, Instant createdAt) {
+    var h = info.header();
+    return new LtxFileMeta(level, new TxidRange(h.minTxid(), h.maxTxid()), size, createdAt, h.pageSize(),
+        h.commit(), h.timestamp(), h.preApplyChecksum(), info.trailer().postApplyChecksum());
+  }
+
+  /** True when the header fields (page size, commit, timestamp, pre-apply checksum) are known. */
+  public boolean hasHeader() {
+    return pageSize != 0;
+  }
+
+  /** MinTXID. */
+  public long minTxid() {
+    return range.min();
+  }
+
+  /** MaxTXID. */
+  public long maxTxid() {
+    return range.max();
+  }
+
+  /** The file name, {@code <min>-<max>.ltx}. */
+  public String fileName() {
+    return range.fileName();
+  }
+}

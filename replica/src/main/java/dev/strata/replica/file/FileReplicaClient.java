@@ -1,0 +1,188 @@
+package dev.strata.replica.file;
+
+import dev.strata.ltx.LtxException;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.LtxFileName;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
+import dev.strata.ltx.TxidRange;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A replica in a local directory. Writes go to a temporary name, are fsynced, renamed into place and the directory
+ * fsynced, so a crash at any instruction leaves either the old state or the complete new file.
+ */
+public final class FileReplicaClient implements ReplicaClient {
+  private final Path root;
+
+  public FileReplicaClient(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  /** The root directory. */
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public String type() {
+    return "file";
+  }
+
+  @Override
+  public String location() {
+    return root.toUri().toString();
+  }
+
+  private Path levelDir(int level) {
+    return root.resolve(Integer.toString(ReplicaClient.checkLevel(level)));
+  }
+
+  private Path path(int level, TxidRange range) {
+    return levelDir(level).resolve(range.fileName());
+  }
+
+  @Override
+  public List<LtxFileMeta> listFiles(int level) throws IOException {
+    Path dir = levelDir(level);
+    List<LtxFileMeta> files = new ArrayList<>();
+    if (!Files.isDirectory(dir)) return files;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
+      for (Path p : entries) {
+        TxidRange range = LtxFileName.parse(p.getFileName().toString());
+        if (range != null) files.add(describe(level, range, p));
+      }
+    } catch (NoSuchFileException e) {
+      return files;
+    }
+    files.sort(Comparator.comparing(LtxFileMeta::range));
+    return files;
+  }
+
+  /** Reads the header and trailer of a stored file; a file too damaged to read is listed bare. */
+  private static LtxFileMeta describe(int level, TxidRange range, Path p) throws IOException {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      long size = ch.size();
+      var created = Files.getLastModifiedTime(p).toInstant();
+      if (size < LtxHeader.SIZE + LtxTrailer.SIZE) return LtxFileMeta.bare(level, range, size, created);
+      ByteBuffer head = ByteBuffer.allocate(LtxHeader.SIZE), tail = ByteBuffer.allocate(LtxTrailer.SIZE);
+      ch.read(head, 0);
+      ch.read(tail, size - LtxTrailer.SIZE);
+      try {
+        LtxHeader h = LtxHeader.decode(head.array());
+        LtxTrailer t = LtxTrailer.decode(tail.array(), 0);
+        return LtxFileMeta.of(level, new LtxFileInfo(h, t, -1), size, created);
+      } catch (LtxException e) {
+        return LtxFileMeta.bare(level, range, size, created);
+      }
+    } catch (NoSuchFileException e) {
+      return LtxFileMeta.bare(level, range, 0, java.time.Instant.EPOCH);
+    }
+  }
+
+  @Override
+  public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+    FileChannel ch = FileChannel.open(path(level, range), StandardOpenOption.READ);
+    ch.position(offset);
+    return Channels.newInputStream(ch);
+  }
+
+  @Override
+  public LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException {
+    TxidRange range = new TxidRange(info.header().minTxid(), info.header().maxTxid());
+    Path dir = levelDir(level);
+    createDirectories(dir);
+    Path target = dir.resolve(range.fileName());
+    Path tmp = dir.resolve("." + range.fileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    try {
+      long written;
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          OutputStream out = Channels.newOutputStream(ch)) {
+        written = data.transferTo(out);
+        ch.force(true);
+      }
+      if (written != size) {
+        throw new IOException("file replica " + target + ": expected " + size + " bytes, got " + written);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("file replica " + dir + ": atomic rename not supported", e);
+      }
+      fsyncDirectory(dir);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    return LtxFileMeta.of(level, info, size, Files.getLastModifiedTime(target).toInstant());
+  }
+
+  @Override
+  public void deleteFiles(int level, Collection<TxidRange> ranges) throws IOException {
+    if (ranges.isEmpty()) return;
+    for (TxidRange r : ranges) Files.deleteIfExists(path(level, r));
+    fsyncDirectory(levelDir(level));
+  }
+
+  @Override
+  public List<String> listChildren() throws IOException {
+    List<String> names = new ArrayList<>();
+    if (!Files.isDirectory(root)) return names;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, Files::isDirectory)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.startsWith(".")) names.add(name);
+      }
+    }
+    names.sort(null);
+    return names;
+  }
+
+  @Override
+  public ReplicaClient child(String name) {
+    return new FileReplicaClient(root.resolve(ReplicaClient.checkChildName(name)));
+  }
+
+  @Override
+  public void close() {}
+
+  /** Creates missing directories and makes each creation durable in its parent. */
+  private static void createDirectories(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) return;
+    Path parent = dir.getParent();
+    if (parent != null) createDirectories(parent);
+    try {
+      Files.createDirectory(dir);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return;
+    }
+    if (parent != null) fsyncDirectory(parent);
+  }
+
+  /** Makes renames, creations and deletions in {@code dir} durable. */
+  public static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (NoSuchFileException e) {
+      // nothing to make durable
+    }
+  }
+}
