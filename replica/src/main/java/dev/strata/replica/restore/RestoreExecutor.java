@@ -1,0 +1,384 @@
+package dev.strata.replica.restore;
+
+import dev.strata.ltx.Checksum;
+import dev.strata.ltx.LtxDecoder;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
+import dev.strata.ltx.Txid;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ResumableInputStream;
+import dev.strata.replica.file.FileReplicaClient;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Carries out a {@link RestorePlan} (DESIGN.md "Restore", invariant 2): fetches the planned files (in parallel and
+ * resumably from a remote replica; read in place from a local one), merges them page by page into
+ * {@code <output>.tmp} — each page written once, in page order, newest file wins, the lock page left as a hole —
+ * then checks that the database checksum of the pages written equals the plan's post-apply checksum, runs SQLite's
+ * integrity check, fsyncs and renames. Memory use depends on the number of planned files, not on the database
+ * size. On any failure the partial output is removed and nothing existing is touched.
+ */
+public final class RestoreExecutor {
+  private static final int WRITE_BUFFER = 1 << 20;
+  private static final int READ_BUFFER = 256 * 1024;
+
+  /**
+   * How a restore runs.
+   *
+   * @param parallelism how many files are downloaded at once from a remote replica
+   * @param force replace an existing output file and its -wal, -shm and -journal files
+   */
+  public record Options(int parallelism, IntegrityCheck integrityCheck, boolean force, RestoreProgress progress) {
+    public Options {
+      if (parallelism < 1) throw new IllegalArgumentException("parallelism must be at least 1");
+      if (integrityCheck == null) integrityCheck = IntegrityCheck.QUICK;
+      if (progress == null) progress = RestoreProgress.silent();
+    }
+
+    /** Eight downloads at once, quick check, no overwrite, no progress display. */
+    public static Options defaults() {
+      return new Options(8, IntegrityCheck.QUICK, false, RestoreProgress.silent());
+    }
+  }
+
+  private final ReplicaClient client;
+  private final Options options;
+
+  public RestoreExecutor(ReplicaClient client, Options options) {
+    this.client = client;
+    this.options = options;
+  }
+
+  /** Restores {@code plan} into {@code output}; see the class comment. */
+  public RestoreResult restore(RestorePlan plan, Path output) throws IOException {
+    Path out = output.toAbsolutePath().normalize();
+    checkOutput(out);
+    Path dir = out.getParent();
+    Files.createDirectories(dir);
+    Path tmp = sibling(out, ".tmp");
+    Files.deleteIfExists(tmp); // left by a restore that was killed
+    Path downloads = null;
+    RestoreProgress progress = options.progress();
+    boolean done = false;
+    try {
+      List<Source> sources;
+      if (client instanceof FileReplicaClient) {
+        sources = plan.files().stream().map(f -> new Source(f, null)).toList();
+      } else {
+        downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
+        sources = download(plan, downloads);
+      }
+      long checksum = merge(plan, sources, tmp);
+      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "integrity check skipped"
+          : "running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT) + " integrity check");
+      options.integrityCheck().run(tmp);
+      long size = Files.size(tmp);
+      replace(tmp, out);
+      progress.step("restored TXID " + Txid.format(plan.targetTxid()) + " to " + out + " ("
+          + RestoreProgress.size(size) + ", checksum " + Checksum.format(checksum) + ")");
+      done = true;
+      return new RestoreResult(out, plan.targetTxid(), checksum, size);
+    } finally {
+      if (!done) Files.deleteIfExists(tmp);
+      if (downloads != null) deleteTree(downloads);
+      progress.end();
+    }
+  }
+
+  private void checkOutput(Path out) throws IOException {
+    if (options.force()) return;
+    for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+      Path p = sibling(out, suffix);
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IOException("output file already exists: " + p + " (use --force to replace it)");
+      }
+    }
+  }
+
+  private static Path sibling(Path p, String suffix) {
+    return p.resolveSibling(p.getFileName() + suffix);
+  }
+
+  /** Deletes the old database's side files first: an old -wal replayed onto the new file would corrupt it. */
+  private static void replace(Path tmp, Path out) throws IOException {
+    for (String suffix : new String[] {"-wal", "-shm", "-journal"}) Files.deleteIfExists(sibling(out, suffix));
+    Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    FileReplicaClient.fsyncDirectory(out.getParent());
+  }
+
+  /** One planned file and where its bytes come from: a downloaded copy, or the replica itself. */
+  private record Source(LtxFileMeta file, Path local) {}
+
+  private List<Source> download(RestorePlan plan, Path dir) throws IOException {
+    RestoreProgress progress = options.progress();
+    progress.phase("download", plan.files().size(), plan.totalBytes());
+    int threads = Math.min(options.parallelism(), plan.files().size());
+    List<Future<Source>> futures = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofVirtual().name("restore-get-", 0)
+        .factory())) {
+      for (int i = 0; i < plan.files().size(); i++) {
+        LtxFileMeta f = plan.files().get(i);
+        Path local = dir.resolve(i + "-" + f.level() + "-" + f.fileName());
+        futures.add(pool.submit(() -> downloadOne(f, local)));
+      }
+      List<Source> sources = new ArrayList<>();
+      try {
+        for (Future<Source> fu : futures) sources.add(fu.get());
+      } catch (ExecutionException e) {
+        pool.shutdownNow();
+        if (e.getCause() instanceof IOException io) throw io;
+        throw new IOException("download failed: " + e.getCause(), e.getCause());
+      } catch (InterruptedException e) {
+        pool.shutdownNow();
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("restore interrupted");
+      }
+      return sources;
+    }
+  }
+
+  private Source downloadOne(LtxFileMeta f, Path local) throws IOException {
+    RestoreProgress progress = options.progress();
+    long n = 0;
+    try (InputStream in = new ResumableInputStream(client, f.level(), f.range());
+        FileChannel ch = FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        OutputStream o = Channels.newOutputStream(ch)) {
+      byte[] buf = new byte[READ_BUFFER];
+      for (int r; (r = in.read(buf)) > 0; ) {
+        o.write(buf, 0, r);
+        n += r;
+        progress.add(r);
+      }
+    }
+    if (f.size() > 0 && n != f.size()) {
+      throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
+          + f.size() + " bytes but " + n + " were read");
+    }
+    progress.fileDone();
+    return new Source(f, local);
+  }
+
+  /** Merges the sources into {@code tmp}; returns the verified database checksum. */
+  private long merge(RestorePlan plan, List<Source> sources, Path tmp) throws IOException {
+    RestoreProgress progress = options.progress();
+    progress.phase("merge", sources.size(), plan.totalBytes());
+    List<Input> inputs = new ArrayList<>();
+    try {
+      for (Source s : sources) inputs.add(open(s, progress));
+      LtxHeader first = inputs.getFirst().header(), last = inputs.getLast().header();
+      if (first.minTxid() != 1) throw inputs.getFirst().corrupt("the first file of a restore must be a snapshot");
+      long reached = 0;
+      for (Input in : inputs) {
+        LtxHeader h = in.header();
+        if (h.pageSize() != first.pageSize()) {
+          throw in.corrupt("page size " + h.pageSize() + " differs from the snapshot's " + first.pageSize());
+        }
+        if (h.minTxid() != in.file.minTxid() || h.maxTxid() != in.file.maxTxid()) {
+          throw in.corrupt("header covers TXIDs " + Txid.format(h.minTxid()) + "-" + Txid.format(h.maxTxid()));
+        }
+        if (reached != 0 && h.minTxid() > reached + 1) {
+          throw new IOException("restore plan has a gap before " + ReplicaFiles.name(in.file));
+        }
+        reached = Math.max(reached, h.maxTxid());
+      }
+      int pageSize = first.pageSize();
+      long commit = Integer.toUnsignedLong(last.commit());
+      int lockPgno = LtxHeader.lockPgno(pageSize);
+      long sum = 0, written = 0;
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        PageWriter writer = new PageWriter(ch, pageSize);
+        for (Input in : inputs) in.advance();
+        while (true) {
+          Input winner = null; // lowest page number; among equals the newest file, which comes last
+          for (int i = inputs.size() - 1; i >= 0; i--) {
+            Input in = inputs.get(i);
+            if (in.pgno != 0 && (winner == null || Integer.compareUnsigned(in.pgno, winner.pgno) < 0)) winner = in;
+          }
+          if (winner == null) break;
+          int pgno = winner.pgno;
+          if (Integer.toUnsignedLong(pgno) <= commit && pgno != lockPgno) {
+            writer.write(pgno, winner.page);
+            sum ^= Checksum.ofPage(pgno, winner.page);
+            written++;
+          }
+          for (Input in : inputs) {
+            if (in.pgno == pgno) in.advance();
+          }
+        }
+        writer.flush();
+        long size = commit * pageSize;
+        if (ch.size() < size) ch.write(ByteBuffer.allocate(1), size - 1); // a trailing lock page stays a hole
+        LtxTrailer trailer = null;
+        for (Input in : inputs) trailer = in.finish();
+        long want = commit >= lockPgno ? commit - 1 : commit;
+        if (written != want) {
+          throw new IOException("restored database has " + written + " of " + want + " pages: the plan to TXID "
+              + Txid.format(plan.targetTxid()) + " does not cover every page");
+        }
+        long checksum = Checksum.FLAG | sum;
+        if (plan.expectedChecksum() != 0 && plan.expectedChecksum() != trailer.postApplyChecksum()) {
+          throw inputs.getLast().corrupt("trailer checksum " + Checksum.format(trailer.postApplyChecksum())
+              + " differs from the listed " + Checksum.format(plan.expectedChecksum()));
+        }
+        if (checksum != trailer.postApplyChecksum()) {
+          throw new IOException("restored database checksum " + Checksum.format(checksum) + " does not match "
+              + "the expected " + Checksum.format(trailer.postApplyChecksum()) + " at TXID "
+              + Txid.format(plan.targetTxid()) + ": the replica's files do not chain");
+        }
+        ch.force(true);
+        return checksum;
+      }
+    } finally {
+      for (Input in : inputs) in.close();
+    }
+  }
+
+  private Input open(Source s, RestoreProgress progress) throws IOException {
+    InputStream raw = s.local() != null ? Files.newInputStream(s.local())
+        : new ResumableInputStream(client, s.file().level(), s.file().range());
+    InputStream counted = new FilterInputStream(new BufferedInputStream(raw, READ_BUFFER)) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n > 0) progress.add(n);
+        return n;
+      }
+    };
+    Input in = new Input(s.file());
+    try {
+      in.decoder = new LtxDecoder(new BufferedInputStream(counted, 64 * 1024));
+    } catch (IOException e) {
+      counted.close();
+      throw in.wrap(e);
+    }
+    in.page = new byte[in.header().pageSize()];
+    return in;
+  }
+
+  /** One planned file being decoded, and the page it offers. */
+  private final class Input implements AutoCloseable {
+    final LtxFileMeta file;
+    LtxDecoder decoder;
+    byte[] page;
+    int pgno;
+
+    Input(LtxFileMeta file) {
+      this.file = file;
+    }
+
+    LtxHeader header() {
+      return decoder.header();
+    }
+
+    void advance() throws IOException {
+      try {
+        pgno = decoder.readPage(page);
+      } catch (IOException e) {
+        throw wrap(e);
+      }
+    }
+
+    LtxTrailer finish() throws IOException {
+      try {
+        LtxTrailer t = decoder.finish();
+        options.progress().fileDone();
+        return t;
+      } catch (IOException e) {
+        throw wrap(e);
+      }
+    }
+
+    IOException wrap(IOException e) {
+      if (e instanceof dev.strata.ltx.LtxException) return corrupt(e.getMessage());
+      return new IOException("reading replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range()
+          + ") failed: " + e.getMessage(), e);
+    }
+
+    IOException corrupt(String why) {
+      return new IOException("replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range()
+          + ") is corrupt: " + why);
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (decoder != null) decoder.close();
+    }
+  }
+
+  /** Writes pages at their offsets, coalescing runs of consecutive pages into large writes. */
+  private static final class PageWriter {
+    private final FileChannel ch;
+    private final int pageSize;
+    private final ByteBuffer buf;
+    private long start = -1; // page number of the first buffered page
+    private long next; // page number the buffer would take next
+
+    PageWriter(FileChannel ch, int pageSize) {
+      this.ch = ch;
+      this.pageSize = pageSize;
+      this.buf = ByteBuffer.allocateDirect(Math.max(pageSize, WRITE_BUFFER / pageSize * pageSize));
+    }
+
+    void write(int pgno, byte[] page) throws IOException {
+      long p = Integer.toUnsignedLong(pgno);
+      if (start >= 0 && (p != next || buf.remaining() < pageSize)) flush();
+      if (start < 0) {
+        start = p;
+        next = p;
+      }
+      buf.put(page, 0, pageSize);
+      next++;
+    }
+
+    void flush() throws IOException {
+      if (start < 0) return;
+      buf.flip();
+      long pos = (start - 1) * pageSize;
+      while (buf.hasRemaining()) pos += ch.write(buf, pos);
+      buf.clear();
+      start = -1;
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try {
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.deleteIfExists(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+          Files.deleteIfExists(d);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException ignored) {
+      // temporary downloads; nothing depends on their removal
+    }
+  }
+}
