@@ -379,17 +379,23 @@ public final class LevelCompactor {
 
   /**
    * True when retention may consider deleting {@code f}: its restore points are older than its level's retention
-   * and its data is also held higher up (a higher level, or for the top level a snapshot). The newest snapshot
-   * never is.
+   * and its data is also held higher up ({@code heldAbove[level]}: the highest TXID in a higher level, or for the
+   * top level in a snapshot). The newest snapshot never is.
    */
-  private boolean expired(LtxFileMeta f, Instant now) {
+  private boolean expired(LtxFileMeta f, Instant now, long[] heldAbove) {
     int level = f.level();
     if (level == Level.SNAPSHOT) {
       if (f.range().equals(files.get(Level.SNAPSHOT).lastKey())) return false;
       return time(f).isBefore(now.minus(config.snapshotRetention()));
     }
-    long heldAbove = level < top ? watermark(level + 1) : newestSnapshotMax();
-    return f.maxTxid() <= heldAbove && time(f).isBefore(now.minus(config.level(level).retention()));
+    return f.maxTxid() <= heldAbove[level] && time(f).isBefore(now.minus(config.level(level).retention()));
+  }
+
+  private long[] heldAbove() {
+    long[] held = new long[top + 1];
+    for (int level = 0; level < top; level++) held[level] = watermark(level + 1);
+    held[top] = newestSnapshotMax();
+    return held;
   }
 
   /**
@@ -400,9 +406,10 @@ public final class LevelCompactor {
   private void retain(int level, Instant now) throws IOException {
     drainNotes();
     TreeMap<TxidRange, LtxFileMeta> lv = files.get(level);
+    long[] held = heldAbove();
     List<LtxFileMeta> candidates = new ArrayList<>();
     for (LtxFileMeta f : lv.values()) {
-      if (expired(f, now)) candidates.add(f);
+      if (expired(f, now, held)) candidates.add(f);
     }
     if (candidates.isEmpty()) return;
     TreeSet<Long> required = new TreeSet<>();
@@ -410,7 +417,7 @@ public final class LevelCompactor {
     for (var m : files) {
       for (LtxFileMeta f : m.values()) {
         latest = Math.max(latest, f.maxTxid());
-        if (!expired(f, now)) required.add(f.maxTxid());
+        if (!expired(f, now, held)) required.add(f.maxTxid());
       }
     }
     required.add(latest);
