@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
@@ -41,7 +40,6 @@ import java.util.concurrent.Future;
  * size. On any failure the partial output is removed and nothing existing is touched.
  */
 public final class RestoreExecutor {
-  private static final int WRITE_BUFFER = 1 << 20;
   private static final int READ_BUFFER = 256 * 1024;
 
   /**
@@ -91,9 +89,10 @@ public final class RestoreExecutor {
         sources = download(plan, downloads);
       }
       long checksum = merge(plan, sources, tmp);
-      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "integrity check skipped"
-          : "running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT) + " integrity check");
-      options.integrityCheck().run(tmp);
+      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
+          : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
+              + " integrity check");
+      syncAndCheck(tmp);
       long size = Files.size(tmp);
       replace(tmp, out);
       progress.step("restored TXID " + Txid.format(plan.targetTxid()) + " to " + out + " ("
@@ -105,6 +104,34 @@ public final class RestoreExecutor {
       if (downloads != null) deleteTree(downloads);
       progress.end();
     }
+  }
+
+  /** Fsyncs the file while SQLite checks it from the page cache: both must be done before the rename. */
+  private void syncAndCheck(Path tmp) throws IOException {
+    Thread check = null;
+    IOException[] checkFailure = new IOException[1];
+    if (options.integrityCheck() != IntegrityCheck.NONE) {
+      check = Thread.ofPlatform().name("restore-check").start(() -> {
+        try {
+          options.integrityCheck().run(tmp);
+        } catch (IOException e) {
+          checkFailure[0] = e;
+        }
+      });
+    }
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    } finally {
+      if (check != null) {
+        try {
+          check.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("restore interrupted");
+        }
+      }
+    }
+    if (checkFailure[0] != null) throw checkFailure[0];
   }
 
   private void checkOutput(Path out) throws IOException {
@@ -206,9 +233,13 @@ public final class RestoreExecutor {
       int pageSize = first.pageSize();
       long commit = Integer.toUnsignedLong(last.commit());
       int lockPgno = LtxHeader.lockPgno(pageSize);
-      long sum = 0, written = 0;
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        PageWriter writer = new PageWriter(ch, pageSize);
+      Input base = inputs.getFirst();
+      // The database checksum of the pages written, kept as the snapshot's verified checksum corrected by the
+      // pages that replace or drop snapshot pages: the same value as summing every written page, at the cost of
+      // the changed pages only (the decoder already checksums every snapshot page once).
+      long added = 0, removed = 0, written = 0;
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          PageWriter writer = new PageWriter(ch, pageSize)) {
         for (Input in : inputs) in.advance();
         while (true) {
           Input winner = null; // lowest page number; among equals the newest file, which comes last
@@ -218,26 +249,26 @@ public final class RestoreExecutor {
           }
           if (winner == null) break;
           int pgno = winner.pgno;
-          if (Integer.toUnsignedLong(pgno) <= commit && pgno != lockPgno) {
+          boolean keep = Integer.toUnsignedLong(pgno) <= commit && pgno != lockPgno;
+          if (keep) {
             writer.write(pgno, winner.page);
-            sum ^= Checksum.ofPage(pgno, winner.page);
             written++;
+            if (winner != base) added ^= Checksum.ofPage(pgno, winner.page);
           }
+          if (base.pgno == pgno && (winner != base || !keep)) removed ^= Checksum.ofPage(pgno, base.page);
           for (Input in : inputs) {
             if (in.pgno == pgno) in.advance();
           }
         }
-        writer.flush();
-        long size = commit * pageSize;
-        if (ch.size() < size) ch.write(ByteBuffer.allocate(1), size - 1); // a trailing lock page stays a hole
-        LtxTrailer trailer = null;
-        for (Input in : inputs) trailer = in.finish();
+        List<LtxTrailer> trailers = new ArrayList<>();
+        for (Input in : inputs) trailers.add(in.finish()); // verifies every file, the snapshot's checksum included
+        LtxTrailer trailer = trailers.getLast();
         long want = commit >= lockPgno ? commit - 1 : commit;
         if (written != want) {
           throw new IOException("restored database has " + written + " of " + want + " pages: the plan to TXID "
               + Txid.format(plan.targetTxid()) + " does not cover every page");
         }
-        long checksum = Checksum.FLAG | sum;
+        long checksum = Checksum.FLAG | (trailers.getFirst().postApplyChecksum() ^ removed ^ added);
         if (plan.expectedChecksum() != 0 && plan.expectedChecksum() != trailer.postApplyChecksum()) {
           throw inputs.getLast().corrupt("trailer checksum " + Checksum.format(trailer.postApplyChecksum())
               + " differs from the listed " + Checksum.format(plan.expectedChecksum()));
@@ -247,7 +278,7 @@ public final class RestoreExecutor {
               + "the expected " + Checksum.format(trailer.postApplyChecksum()) + " at TXID "
               + Txid.format(plan.targetTxid()) + ": the replica's files do not chain");
         }
-        ch.force(true);
+        writer.finish(commit * pageSize);
         return checksum;
       }
     } finally {
@@ -258,7 +289,7 @@ public final class RestoreExecutor {
   private Input open(Source s, RestoreProgress progress) throws IOException {
     InputStream raw = s.local() != null ? Files.newInputStream(s.local())
         : new ResumableInputStream(client, s.file().level(), s.file().range());
-    InputStream counted = new FilterInputStream(new BufferedInputStream(raw, READ_BUFFER)) {
+    InputStream counted = new FilterInputStream(raw) {
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
         int n = super.read(b, off, len);
@@ -268,7 +299,7 @@ public final class RestoreExecutor {
     };
     Input in = new Input(s.file());
     try {
-      in.decoder = new LtxDecoder(new BufferedInputStream(counted, 64 * 1024));
+      in.decoder = new LtxDecoder(new BufferedInputStream(counted, READ_BUFFER));
     } catch (IOException e) {
       counted.close();
       throw in.wrap(e);
@@ -324,41 +355,6 @@ public final class RestoreExecutor {
     @Override
     public void close() throws IOException {
       if (decoder != null) decoder.close();
-    }
-  }
-
-  /** Writes pages at their offsets, coalescing runs of consecutive pages into large writes. */
-  private static final class PageWriter {
-    private final FileChannel ch;
-    private final int pageSize;
-    private final ByteBuffer buf;
-    private long start = -1; // page number of the first buffered page
-    private long next; // page number the buffer would take next
-
-    PageWriter(FileChannel ch, int pageSize) {
-      this.ch = ch;
-      this.pageSize = pageSize;
-      this.buf = ByteBuffer.allocateDirect(Math.max(pageSize, WRITE_BUFFER / pageSize * pageSize));
-    }
-
-    void write(int pgno, byte[] page) throws IOException {
-      long p = Integer.toUnsignedLong(pgno);
-      if (start >= 0 && (p != next || buf.remaining() < pageSize)) flush();
-      if (start < 0) {
-        start = p;
-        next = p;
-      }
-      buf.put(page, 0, pageSize);
-      next++;
-    }
-
-    void flush() throws IOException {
-      if (start < 0) return;
-      buf.flip();
-      long pos = (start - 1) * pageSize;
-      while (buf.hasRemaining()) pos += ch.write(buf, pos);
-      buf.clear();
-      start = -1;
     }
   }
 
