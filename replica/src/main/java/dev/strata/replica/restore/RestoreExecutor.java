@@ -1,7 +1,7 @@
 package dev.strata.replica.restore;
 
 import dev.strata.ltx.Checksum;
-import dev.strata.ltx.LtxDecoder;
+import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.Txid;
@@ -41,6 +41,12 @@ import java.util.concurrent.Future;
  */
 public final class RestoreExecutor {
   private static final int READ_BUFFER = 256 * 1024;
+  /** Files merged at once at most; longer plans are merged in groups first. */
+  static final int MAX_MERGED = 64;
+  // Read buffers and decode-ahead batches: large for the snapshot, which holds most pages; small for the rest,
+  // so that memory stays within a few MiB per file whatever the database size.
+  private static final int BASE_BUFFER = 1 << 20, BUFFER = 64 * 1024;
+  private static final int BASE_BATCH = 512 * 1024, BATCH = 64 * 1024;
 
   /**
    * How a restore runs.
@@ -87,6 +93,10 @@ public final class RestoreExecutor {
       } else {
         downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
         sources = download(plan, downloads);
+      }
+      if (sources.size() > MAX_MERGED) {
+        if (downloads == null) downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
+        sources = premerge(sources, downloads);
       }
       long checksum = merge(plan, sources, tmp);
       progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
@@ -211,19 +221,25 @@ public final class RestoreExecutor {
   private long merge(RestorePlan plan, List<Source> sources, Path tmp) throws IOException {
     RestoreProgress progress = options.progress();
     progress.phase("merge", sources.size(), plan.totalBytes());
-    List<Input> inputs = new ArrayList<>();
+    List<PlannedFile> inputs = new ArrayList<>();
     try {
-      for (Source s : sources) inputs.add(open(s, progress));
+      for (int i = 0; i < sources.size(); i++) {
+        inputs.add(open(sources.get(i), i == 0 ? BASE_BATCH : BATCH, i == 0 ? BASE_BUFFER : BUFFER, progress));
+      }
       LtxHeader first = inputs.getFirst().header(), last = inputs.getLast().header();
-      if (first.minTxid() != 1) throw inputs.getFirst().corrupt("the first file of a restore must be a snapshot");
+      if (first.minTxid() != 1) {
+        throw PlannedFile.corrupt(inputs.getFirst().file, "the first file of a restore must be a snapshot");
+      }
       long reached = 0;
-      for (Input in : inputs) {
+      for (PlannedFile in : inputs) {
         LtxHeader h = in.header();
         if (h.pageSize() != first.pageSize()) {
-          throw in.corrupt("page size " + h.pageSize() + " differs from the snapshot's " + first.pageSize());
+          throw PlannedFile.corrupt(in.file, "page size " + h.pageSize() + " differs from the snapshot's "
+              + first.pageSize());
         }
         if (h.minTxid() != in.file.minTxid() || h.maxTxid() != in.file.maxTxid()) {
-          throw in.corrupt("header covers TXIDs " + Txid.format(h.minTxid()) + "-" + Txid.format(h.maxTxid()));
+          throw PlannedFile.corrupt(in.file, "header covers TXIDs " + Txid.format(h.minTxid()) + "-"
+              + Txid.format(h.maxTxid()));
         }
         if (reached != 0 && h.minTxid() > reached + 1) {
           throw new IOException("restore plan has a gap before " + ReplicaFiles.name(in.file));
@@ -233,18 +249,18 @@ public final class RestoreExecutor {
       int pageSize = first.pageSize();
       long commit = Integer.toUnsignedLong(last.commit());
       int lockPgno = LtxHeader.lockPgno(pageSize);
-      Input base = inputs.getFirst();
+      PlannedFile base = inputs.getFirst();
       // The database checksum of the pages written, kept as the snapshot's verified checksum corrected by the
       // pages that replace or drop snapshot pages: the same value as summing every written page, at the cost of
       // the changed pages only (the decoder already checksums every snapshot page once).
       long added = 0, removed = 0, written = 0;
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
           PageWriter writer = new PageWriter(ch, pageSize)) {
-        for (Input in : inputs) in.advance();
+        for (PlannedFile in : inputs) in.advance();
         while (true) {
-          Input winner = null; // lowest page number; among equals the newest file, which comes last
+          PlannedFile winner = null; // lowest page number; among equals the newest file, which comes last
           for (int i = inputs.size() - 1; i >= 0; i--) {
-            Input in = inputs.get(i);
+            PlannedFile in = inputs.get(i);
             if (in.pgno != 0 && (winner == null || Integer.compareUnsigned(in.pgno, winner.pgno) < 0)) winner = in;
           }
           if (winner == null) break;
@@ -256,12 +272,15 @@ public final class RestoreExecutor {
             if (winner != base) added ^= Checksum.ofPage(pgno, winner.page);
           }
           if (base.pgno == pgno && (winner != base || !keep)) removed ^= Checksum.ofPage(pgno, base.page);
-          for (Input in : inputs) {
+          for (PlannedFile in : inputs) {
             if (in.pgno == pgno) in.advance();
           }
         }
         List<LtxTrailer> trailers = new ArrayList<>();
-        for (Input in : inputs) trailers.add(in.finish()); // verifies every file, the snapshot's checksum included
+        for (PlannedFile in : inputs) { // every file verified, the snapshot's database checksum included
+          trailers.add(in.trailer());
+          progress.fileDone();
+        }
         LtxTrailer trailer = trailers.getLast();
         long want = commit >= lockPgno ? commit - 1 : commit;
         if (written != want) {
@@ -270,8 +289,9 @@ public final class RestoreExecutor {
         }
         long checksum = Checksum.FLAG | (trailers.getFirst().postApplyChecksum() ^ removed ^ added);
         if (plan.expectedChecksum() != 0 && plan.expectedChecksum() != trailer.postApplyChecksum()) {
-          throw inputs.getLast().corrupt("trailer checksum " + Checksum.format(trailer.postApplyChecksum())
-              + " differs from the listed " + Checksum.format(plan.expectedChecksum()));
+          throw PlannedFile.corrupt(inputs.getLast().file, "trailer checksum "
+              + Checksum.format(trailer.postApplyChecksum()) + " differs from the listed "
+              + Checksum.format(plan.expectedChecksum()));
         }
         if (checksum != trailer.postApplyChecksum()) {
           throw new IOException("restored database checksum " + Checksum.format(checksum) + " does not match "
@@ -282,11 +302,11 @@ public final class RestoreExecutor {
         return checksum;
       }
     } finally {
-      for (Input in : inputs) in.close();
+      for (PlannedFile in : inputs) in.close();
     }
   }
 
-  private Input open(Source s, RestoreProgress progress) throws IOException {
+  private PlannedFile open(Source s, int batch, int buffer, RestoreProgress progress) throws IOException {
     InputStream raw = s.local() != null ? Files.newInputStream(s.local())
         : new ResumableInputStream(client, s.file().level(), s.file().range());
     InputStream counted = new FilterInputStream(raw) {
@@ -297,65 +317,45 @@ public final class RestoreExecutor {
         return n;
       }
     };
-    Input in = new Input(s.file());
-    try {
-      in.decoder = new LtxDecoder(new BufferedInputStream(counted, READ_BUFFER));
-    } catch (IOException e) {
-      counted.close();
-      throw in.wrap(e);
-    }
-    in.page = new byte[in.header().pageSize()];
-    return in;
+    return new PlannedFile(s.file(), new BufferedInputStream(counted, buffer), batch);
   }
 
-  /** One planned file being decoded, and the page it offers. */
-  private final class Input implements AutoCloseable {
-    final LtxFileMeta file;
-    LtxDecoder decoder;
-    byte[] page;
-    int pgno;
-
-    Input(LtxFileMeta file) {
-      this.file = file;
-    }
-
-    LtxHeader header() {
-      return decoder.header();
-    }
-
-    void advance() throws IOException {
-      try {
-        pgno = decoder.readPage(page);
-      } catch (IOException e) {
-        throw wrap(e);
+  /**
+   * Bounds the files merged at once (open files, threads, memory): when a plan is longer (a replica whose
+   * compaction has not run), consecutive files after the snapshot are first merged into temporary files.
+   */
+  private List<Source> premerge(List<Source> sources, Path dir) throws IOException {
+    List<Source> out = sources;
+    while (out.size() > MAX_MERGED) {
+      List<Source> next = new ArrayList<>();
+      next.add(out.getFirst());
+      for (int from = 1; from < out.size(); from += MAX_MERGED - 1) {
+        List<Source> group = out.subList(from, Math.min(out.size(), from + MAX_MERGED - 1));
+        next.add(group.size() == 1 ? group.getFirst() : compactGroup(group, dir));
       }
+      out = next;
     }
+    return out;
+  }
 
-    LtxTrailer finish() throws IOException {
-      try {
-        LtxTrailer t = decoder.finish();
-        options.progress().fileDone();
-        return t;
-      } catch (IOException e) {
-        throw wrap(e);
-      }
+  private Source compactGroup(List<Source> group, Path dir) throws IOException {
+    LtxFileMeta a = group.getFirst().file(), b = group.getLast().file();
+    Path tmp = Files.createTempFile(dir, "premerge-", ".ltx");
+    List<InputStream> streams = new ArrayList<>();
+    for (Source s : group) {
+      streams.add(new BufferedInputStream(s.local() != null ? Files.newInputStream(s.local())
+          : new ResumableInputStream(client, s.file().level(), s.file().range()), BUFFER));
     }
-
-    IOException wrap(IOException e) {
-      if (e instanceof dev.strata.ltx.LtxException) return corrupt(e.getMessage());
-      return new IOException("reading replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range()
-          + ") failed: " + e.getMessage(), e);
+    try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), BUFFER)) {
+      new LtxCompactor(0, true).compact(streams, o); // plan files may overlap; temporary, so uncompressed
+    } catch (IOException e) {
+      throw new IOException("merging replica files " + ReplicaFiles.name(a) + " .. " + ReplicaFiles.name(b) + ": "
+          + e.getMessage(), e);
     }
-
-    IOException corrupt(String why) {
-      return new IOException("replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range()
-          + ") is corrupt: " + why);
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (decoder != null) decoder.close();
-    }
+    LtxFileMeta merged = new LtxFileMeta(a.level(), new dev.strata.ltx.TxidRange(a.minTxid(), b.maxTxid()),
+        Files.size(tmp), a.createdAt(), a.pageSize(), b.commit(), b.timestamp(), a.preApplyChecksum(),
+        b.postApplyChecksum());
+    return new Source(merged, tmp);
   }
 
   private static void deleteTree(Path dir) {
