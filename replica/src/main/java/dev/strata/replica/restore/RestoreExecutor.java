@@ -36,8 +36,12 @@ import java.util.concurrent.Future;
  * resumably from a remote replica; read in place from a local one), merges them page by page into
  * {@code <output>.tmp} — each page written once, in page order, newest file wins, the lock page left as a hole —
  * then checks that the database checksum of the pages written equals the plan's post-apply checksum, runs SQLite's
- * integrity check, fsyncs and renames. Memory use depends on the number of planned files, not on the database
- * size. On any failure the partial output is removed and nothing existing is touched.
+ * integrity check, fsyncs and renames. On any failure the partial output is removed and nothing existing is
+ * touched.
+ *
+ * <p>Every planned file is decoded on its own thread a batch ahead of the merge, and pages are written by another
+ * thread, so that decompression, checksums and writes overlap. Memory use depends on the number of planned files
+ * (at most {@link #MAX_MERGED} at once), not on the database size.
  */
 public final class RestoreExecutor {
   private static final int READ_BUFFER = 256 * 1024;
@@ -83,6 +87,7 @@ public final class RestoreExecutor {
     Files.createDirectories(dir);
     Path tmp = sibling(out, ".tmp");
     Files.deleteIfExists(tmp); // left by a restore that was killed
+    deleteStaleDownloads(dir, out.getFileName().toString());
     Path downloads = null;
     RestoreProgress progress = options.progress();
     boolean done = false;
@@ -356,6 +361,16 @@ public final class RestoreExecutor {
         Files.size(tmp), a.createdAt(), a.pageSize(), b.commit(), b.timestamp(), a.preApplyChecksum(),
         b.postApplyChecksum());
     return new Source(merged, tmp);
+  }
+
+  /** Removes download directories left by a restore of the same file that was killed. */
+  private static void deleteStaleDownloads(Path dir, String name) throws IOException {
+    String prefix = "." + name + ".restore-";
+    try (var entries = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+      for (Path p : entries) deleteTree(p);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the directory is created later
+    }
   }
 
   private static void deleteTree(Path dir) {
