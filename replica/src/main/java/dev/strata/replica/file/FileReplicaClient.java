@@ -52,7 +52,9 @@ public final class FileReplicaClient implements ReplicaClient {
 
   @Override
   public String location() {
-    return root.toUri().toString();
+    // Path.toUri() adds a slash when the directory exists: keep the location stable.
+    String uri = root.toUri().toString();
+    return uri.endsWith("/") && root.getParent() != null ? uri.substring(0, uri.length() - 1) : uri;
   }
 
   private Path levelDir(int level) {

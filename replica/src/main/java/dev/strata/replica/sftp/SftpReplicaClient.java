@@ -12,6 +12,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -176,7 +177,12 @@ public final class SftpReplicaClient implements ReplicaClient {
   private List<DirEntry> readDir(SftpClient sftp, String dir) throws IOException {
     List<DirEntry> entries = new ArrayList<>();
     try {
-      for (DirEntry e : sftp.readDir(dir)) entries.add(e);
+      // The iterable sends its requests while iterated, and wraps their failures in UncheckedIOException.
+      try {
+        for (DirEntry e : sftp.readDir(dir)) entries.add(e);
+      } catch (UncheckedIOException u) {
+        throw u.getCause();
+      }
     } catch (SftpException e) {
       if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) return List.of();
       throw translate("list", dir, e);
