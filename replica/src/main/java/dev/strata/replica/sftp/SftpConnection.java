@@ -12,13 +12,17 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
@@ -41,6 +45,14 @@ final class SftpConnection implements Closeable {
   interface Operation<T> {
     T run(SftpClient sftp) throws IOException;
   }
+
+  /**
+   * AES-GCM first: the JDK runs it on the CPU's AES instructions, several times faster than MINA's own ChaCha20
+   * (MINA's first choice); every OpenSSH server since 6.2 offers it. The rest of MINA's list follows as fallback.
+   */
+  private static final List<NamedFactory<Cipher>> CIPHERS = List.of(BuiltinCiphers.aes128gcm,
+      BuiltinCiphers.aes256gcm, BuiltinCiphers.cc20p1305_openssh, BuiltinCiphers.aes128ctr, BuiltinCiphers.aes192ctr,
+      BuiltinCiphers.aes256ctr);
 
   private final SftpConfig config;
   private final HostKeyCheck hostKeys;
@@ -131,6 +143,7 @@ final class SftpConnection implements Closeable {
       // Only the configured host, port, user and key: no ~/.ssh/config, no default identities.
       ssh.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
       ssh.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+      ssh.setCipherFactories(CIPHERS);
       CoreModuleProperties.IDLE_TIMEOUT.set(ssh, config.timeout());
       ssh.start();
     }

@@ -56,6 +56,7 @@ import org.apache.sshd.sftp.common.SftpException;
 public final class SftpReplicaClient implements ReplicaClient {
   /** Requests in flight at once for listings and batch deletes. */
   private static final int PARALLEL = 16;
+  /** Bytes asked per read request; the stream keeps several requests in flight. */
   private static final int READ_BUFFER = 64 * 1024;
   /** 0: the stream sizes each write so that it fits one SSH packet. */
   private static final int WRITE_BUFFER = 0;

@@ -58,11 +58,6 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
   }
 
   @Override
-  protected int manyFiles() {
-    return 300;
-  }
-
-  @Override
   protected void assertPartialWriteLeftOver(TxidRange range) throws Exception {
     try (var files = Files.list(server.root().resolve("backups").resolve(rootName).resolve("0"))) {
       assertThat(files.map(p -> p.getFileName().toString()))

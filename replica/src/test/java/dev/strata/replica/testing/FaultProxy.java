@@ -154,6 +154,8 @@ public final class FaultProxy implements AutoCloseable {
     while (!closed) {
       try {
         Socket client = listener.accept();
+        // Heads and bodies go out as separate writes: without this, Nagle and delayed ACKs add 40 ms a request.
+        client.setTcpNoDelay(true);
         sockets.add(client);
         Thread.ofVirtual().name("fault-proxy-conn").start(() -> serve(client));
       } catch (IOException e) {
@@ -203,6 +205,7 @@ public final class FaultProxy implements AutoCloseable {
           case NONE, RESET_MID_RESPONSE -> {
             if (upstream == null) {
               upstream = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
+              upstream.setTcpNoDelay(true);
               sockets.add(upstream);
               uin = new BufferedInputStream(upstream.getInputStream());
               uout = upstream.getOutputStream();

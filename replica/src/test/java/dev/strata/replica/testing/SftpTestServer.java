@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
@@ -50,6 +51,7 @@ public final class SftpTestServer implements AutoCloseable {
   private final Path clientKey;
   private final Set<PublicKey> authorized = ConcurrentHashMap.newKeySet();
   private final AtomicInteger sessionsOpened = new AtomicInteger();
+  private final AtomicLong requests = new AtomicLong();
   private final List<Integer> dropOn = new CopyOnWriteArrayList<>();
   private volatile String password;
 
@@ -70,6 +72,7 @@ public final class SftpTestServer implements AutoCloseable {
     sftp.addSftpEventListener(new SftpEventListener() {
       @Override
       public void received(ServerSession session, int type, int id) throws IOException {
+        requests.incrementAndGet();
         for (Integer t : dropOn) {
           if ((t == 0 || t == type) && dropOn.remove(t)) {
             session.close(true);
@@ -142,6 +145,11 @@ public final class SftpTestServer implements AutoCloseable {
   /** Sessions opened so far. */
   public int sessionsOpened() {
     return sessionsOpened.get();
+  }
+
+  /** SFTP requests received so far (every packet type: open, write, close, rename, readdir…). */
+  public long requestsReceived() {
+    return requests.get();
   }
 
   /** Closes every open session at once, as a server restart or a network cut would. */
