@@ -34,8 +34,8 @@ public record S3Config(
   public static final long DEFAULT_PART_SIZE = 16L << 20;
   /** S3's smallest part size (all parts but the last). */
   public static final long MIN_PART_SIZE = 5L << 20;
-  /** S3's largest part size. */
-  public static final long MAX_PART_SIZE = 5L << 30;
+  /** The largest part size here: a part is one buffer in memory (S3 itself allows 5 GiB). */
+  public static final long MAX_PART_SIZE = 1L << 30;
   /** Default attempts per request. */
   public static final int DEFAULT_MAX_ATTEMPTS = 6;
   /** Default silence allowed on a connection. */
@@ -52,7 +52,7 @@ public record S3Config(
           + "set both or neither");
     }
     if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-      throw new IllegalArgumentException("s3 replica: part-size must be between 5 MiB and 5 GiB, not " + partSize);
+      throw new IllegalArgumentException("s3 replica: part-size must be between 5 MiB and 1 GiB, not " + partSize);
     }
     if (maxAttempts < 1 || maxAttempts > 100) {
       throw new IllegalArgumentException("s3 replica: max-attempts must be between 1 and 100, not " + maxAttempts);

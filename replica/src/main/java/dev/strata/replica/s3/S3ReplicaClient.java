@@ -251,6 +251,9 @@ public final class S3ReplicaClient implements ReplicaClient {
   private void putMultipart(String key, Map<String, String> metadata, InputStream data, long size)
       throws IOException {
     long partSize = Math.max(config.partSize(), ceilMiB((size + MAX_PARTS - 1) / MAX_PARTS));
+    if (partSize > S3Config.MAX_PART_SIZE) {
+      throw new IOException("s3 replica " + where(key) + ": " + size + " bytes is too large for one object");
+    }
     String uploadId;
     try {
       uploadId = s3.createMultipartUpload(b -> b.bucket(config.bucket()).key(key).metadata(metadata)

@@ -93,9 +93,21 @@ final class SftpConnection implements Closeable {
     } catch (IOException e) {
       if (!connectionLost(c, e)) throw e;
       discard(c);
-      if (!retryable.getAsBoolean()) throw e;
-      return op.run(client());
+      if (!retryable.getAsBoolean()) throw lost(e);
     }
+    SftpClient again = client();
+    try {
+      return op.run(again);
+    } catch (IOException e) {
+      if (!connectionLost(again, e)) throw e;
+      discard(again);
+      throw lost(e);
+    }
+  }
+
+  private IOException lost(IOException e) {
+    return new IOException("sftp replica: connection to " + config.user() + "@" + config.host() + ":"
+        + config.port() + " lost: " + rootMessage(e), e);
   }
 
   /** Runs {@code op}, reconnecting and repeating it once if the connection was lost. */

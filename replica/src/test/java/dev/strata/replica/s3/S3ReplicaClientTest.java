@@ -219,6 +219,24 @@ class S3ReplicaClientTest extends ReplicaClientContractTest {
   }
 
   @Test
+  void aPartUploadIsRetried() throws Exception {
+    int size = 11 << 20;
+    byte[] data = new byte[size];
+    new Random(7).nextBytes(data);
+    try (ReplicaClient c = viaProxy("&part-size=5MiB")) {
+      var left = new java.util.concurrent.atomic.AtomicInteger(2);
+      proxy.schedule((method, target, n) -> method.equals("PUT") && target.contains("partNumber=2")
+          && left.getAndDecrement() > 0 ? Fault.RESET : Fault.NONE);
+      LtxFileMeta m = c.writeFile(0, TestLtx.fakeInfo(1, 60), new ByteArrayInputStream(data), size);
+      assertThat(proxy.faults()).isEqualTo(2);
+      assertThat(proxy.requests("PUT")).isEqualTo(5); // parts 1, 2 (three times), 3
+      try (InputStream in = client.openFile(0, m.range(), 0)) {
+        assertThat(in.readAllBytes()).isEqualTo(data);
+      }
+    }
+  }
+
+  @Test
   void aFailedMultipartUploadIsAbortedAndLeavesNothing() throws Exception {
     int size = 12 << 20;
     byte[] data = new byte[size];

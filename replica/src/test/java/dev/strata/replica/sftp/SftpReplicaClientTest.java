@@ -217,11 +217,22 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
   }
 
   @Test
+  void aStalledRequestTimesOutAndIsRepeatedOnANewSession() throws Exception {
+    try (ReplicaClient c = ReplicaUrl.open(url(rootName) + "&timeout=1s")) {
+      roundTrip(c);
+      server.stallOnNextRequest(SftpConstants.SSH_FXP_READDIR);
+      assertThat(c.listFiles(0)).hasSize(1);
+      assertThat(((SftpReplicaClient) c).connects()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void anUploadCutAfterItsDataWasTakenFailsAndLeavesNothing() throws Exception {
     roundTrip(client);
     TestLtx f = TestLtx.of(5, 5, 50, 5);
     server.dropOnNextRequest(SftpConstants.SSH_FXP_WRITE);
-    assertThatThrownBy(() -> client.writeFile(0, f.info(), f.stream(), f.size())).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> client.writeFile(0, f.info(), f.stream(), f.size())).isInstanceOf(IOException.class)
+        .hasMessageStartingWith("sftp replica: connection to strata@127.0.0.1:" + server.port() + " lost: ");
     assertThat(client.listFiles(0)).extracting(LtxFileMeta::range).doesNotContain(f.range());
     client.writeFile(0, f.info(), f.stream(), f.size());
     assertThat(client.head(0, f.range()).size()).isEqualTo(f.size());

@@ -37,8 +37,9 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * authorizes another key type (RSA), {@link #setPassword(String)} enables password login. {@link #url(String)} gives
  * a replica URL with {@code key-path} and {@code host-key}, ready for {@code ReplicaUrl.open}.
  *
- * <p>For fault tests, {@link #dropAllSessions()} closes every session at once, and {@link #dropOnNextRequest(int)}
- * closes the session that sends the next request of a given SFTP type instead of answering it.
+ * <p>For fault tests, {@link #dropAllSessions()} closes every session at once, {@link #dropOnNextRequest(int)}
+ * closes the session that sends the next request of a given SFTP type instead of answering it, and
+ * {@link #stallOnNextRequest(int)} never answers it. {@link #requestsReceived()} counts SFTP requests.
  */
 public final class SftpTestServer implements AutoCloseable {
   /** The user name the server accepts. */
@@ -53,6 +54,7 @@ public final class SftpTestServer implements AutoCloseable {
   private final AtomicInteger sessionsOpened = new AtomicInteger();
   private final AtomicLong requests = new AtomicLong();
   private final List<Integer> dropOn = new CopyOnWriteArrayList<>();
+  private final List<Integer> stallOn = new CopyOnWriteArrayList<>();
   private volatile String password;
 
   private SftpTestServer(Path root) throws IOException, GeneralSecurityException {
@@ -73,6 +75,21 @@ public final class SftpTestServer implements AutoCloseable {
       @Override
       public void received(ServerSession session, int type, int id) throws IOException {
         requests.incrementAndGet();
+        for (Integer t : stallOn) {
+          if ((t == 0 || t == type) && stallOn.remove(t)) {
+            // Hold this session's request thread until the client gives up on it and closes the session.
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (session.isOpen() && System.nanoTime() < deadline) {
+              try {
+                Thread.sleep(20);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+              }
+            }
+            throw new IOException("request stalled by SftpTestServer");
+          }
+        }
         for (Integer t : dropOn) {
           if ((t == 0 || t == type) && dropOn.remove(t)) {
             session.close(true);
@@ -163,6 +180,14 @@ public final class SftpTestServer implements AutoCloseable {
    */
   public void dropOnNextRequest(int type) {
     dropOn.add(type);
+  }
+
+  /**
+   * Leaves the next request of SFTP packet type {@code type} (0 for any) unanswered until the client closes its
+   * session (at most a minute).
+   */
+  public void stallOnNextRequest(int type) {
+    stallOn.add(type);
   }
 
   /** A replica URL for {@code path} with key-path and host-key options. */
