@@ -47,7 +47,7 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   private static S3ProxyServer start(BlobStore store) throws Exception {
-    store.createContainer(BUCKET);
+    if (!store.containerExists(BUCKET)) store.createContainer(BUCKET); // a reused directory keeps it
     S3Proxy proxy = S3Proxy.builder()
         .blobStore(store)
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
