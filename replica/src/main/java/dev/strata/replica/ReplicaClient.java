@@ -50,7 +50,9 @@ public interface ReplicaClient extends AutoCloseable {
   /**
    * Stores a complete LTX file atomically under {@code <level>/<range>.ltx}, replacing any file of that name.
    * {@code info} is the file's verified header and trailer (stored as metadata where the backend can);
-   * {@code size} is the exact number of bytes {@code data} yields.
+   * {@code size} is the exact number of bytes {@code data} yields: a stream that ends early or runs on is refused
+   * and nothing is stored. Memory use does not grow with the file (S3 holds one part, at most 16 MiB by default).
+   * Returns the file's metadata; its creation time is the local clock where reading it back would cost a request.
    */
   LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException;
 

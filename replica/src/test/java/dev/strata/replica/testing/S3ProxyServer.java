@@ -1,6 +1,8 @@
 package dev.strata.replica.testing;
 
 import dev.strata.replica.s3.S3Config;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,8 +103,16 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    proxy.stop();
-    store.close();
+  public void close() throws IOException {
+    try {
+      proxy.stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while stopping S3Proxy");
+    } catch (Exception e) {
+      throw new IOException("cannot stop S3Proxy", e);
+    } finally {
+      store.close();
+    }
   }
 }
