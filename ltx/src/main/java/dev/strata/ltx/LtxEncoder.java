@@ -14,9 +14,10 @@ public final class LtxEncoder {
   private final Lz4FrameWriter lz4;
   private final LtxHeader header;
   private final int lockPgno;
-  private final Crc64 fileCrc = new Crc64();
+  private final Crc64.Appender pageFrameAppender;
   private final byte[] pgnoBytes = new byte[4];
-  private long pagesChecksum = Checksum.FLAG;
+  private long fileCrc; // CRC of the logical (uncompressed) stream so far: what the trailer's file checksum covers
+  private long pagesChecksum; // XOR of the page CRCs written
   private int lastPgno;
   private long pageCount;
   private boolean finished;
@@ -26,10 +27,11 @@ public final class LtxEncoder {
     header.validate();
     this.header = header;
     this.lockPgno = header.lockPgno();
+    this.pageFrameAppender = Crc64.appenderForPage(header.pageSize());
     this.raw = new BufferedOutputStream(out, 64 * 1024);
     byte[] h = header.encode();
     raw.write(h);
-    fileCrc.update(h);
+    fileCrc = Crc64.update(0, h, 0, h.length);
     if (header.isCompressed()) {
       lz4 = new Lz4FrameWriter(raw);
       pages = lz4;
@@ -51,15 +53,36 @@ public final class LtxEncoder {
 
   /** Writes one page of {@code header().pageSize()} bytes starting at {@code off}. */
   public void encodePage(int pgno, byte[] data, int off) throws IOException {
+    checkPage(pgno, data, off);
+    putIntBE(pgnoBytes, pgno);
+    writePage(pgno, data, off, Crc64.update(Crc64.update(0, pgnoBytes, 0, 4), data, off, header.pageSize()));
+  }
+
+  /**
+   * Writes a page whose CRC of be32(pgno) ‖ page is already known ({@link LtxDecoder#pageCrc()}), sparing the
+   * compactor a second pass over the data.
+   */
+  void encodePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
+    checkPage(pgno, data, off);
+    putIntBE(pgnoBytes, pgno);
+    writePage(pgno, data, off, pageCrc);
+  }
+
+  private void checkPage(int pgno, byte[] data, int off) throws LtxException {
     if (finished) throw new LtxException("ltx encoder closed");
     checkPageNumber(pgno);
     int ps = header.pageSize();
-    if (data.length - off < ps) throw new LtxException("page data too short: " + (data.length - off) + " < " + ps);
-    putIntBE(pgnoBytes, pgno);
+    if (data.length - off < ps) {
+      throw new LtxException("invalid page buffer size: " + (data.length - off) + ", expecting " + ps);
+    }
+  }
+
+  private void writePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
     pages.write(pgnoBytes);
-    pages.write(data, off, ps);
-    fileCrc.update(pgnoBytes, 0, 4).update(data, off, ps);
-    pagesChecksum ^= Checksum.ofPage(pgno, data, off, ps);
+    pages.write(data, off, header.pageSize());
+    // The frame pgno ‖ page is exactly what the page checksum covers, so its CRC extends the file CRC too.
+    fileCrc = pageFrameAppender.append(fileCrc, pageCrc);
+    pagesChecksum ^= pageCrc;
     lastPgno = pgno;
     pageCount++;
   }
@@ -73,13 +96,17 @@ public final class LtxEncoder {
     }
     if (pgno == lockPgno) throw new LtxException("cannot encode lock page: pgno=" + p);
     if (header.isSnapshot()) {
-      int want = lastPgno == 0 ? 1 : lastPgno + 1 == lockPgno ? lockPgno + 1 : lastPgno + 1;
       if (lastPgno == 0 && pgno != 1) throw new LtxException("snapshot transaction file must start with page number 1");
-      if (pgno != want) {
-        throw new LtxException("nonsequential page numbers in snapshot transaction: " + lastPgno + "," + p);
+      if (lastPgno != 0 && lastPgno == lockPgno - 1 && pgno != lockPgno + 1) {
+        throw new LtxException("nonsequential page numbers in snapshot transaction (skip lock page): "
+            + Integer.toUnsignedString(lastPgno) + "," + p);
+      }
+      if (lastPgno != 0 && lastPgno != lockPgno - 1 && pgno != lastPgno + 1) {
+        throw new LtxException("nonsequential page numbers in snapshot transaction: "
+            + Integer.toUnsignedString(lastPgno) + "," + p);
       }
     } else if (lastPgno != 0 && Integer.compareUnsigned(pgno, lastPgno) <= 0) {
-      throw new LtxException("out-of-order page numbers: " + lastPgno + "," + p);
+      throw new LtxException("out-of-order page numbers: " + Integer.toUnsignedString(lastPgno) + "," + p);
     }
   }
 
@@ -102,11 +129,11 @@ public final class LtxEncoder {
    */
   public LtxTrailer finish(long postApplyChecksum) throws IOException {
     if (finished) throw new LtxException("ltx encoder closed");
+    if (postApplyChecksum == 0) throw new LtxException("post-apply checksum required");
+    if (!Checksum.isValid(postApplyChecksum)) throw new LtxException("invalid post-apply checksum format");
     if (header.commit() == 0 && postApplyChecksum != Checksum.EMPTY_DATABASE) {
       throw new LtxException("post-apply checksum must be empty for zero-length database");
     }
-    if (postApplyChecksum == 0) throw new LtxException("post-apply checksum required");
-    if (!Checksum.isValid(postApplyChecksum)) throw new LtxException("invalid post-apply checksum format");
     if (header.isSnapshot()) {
       int last = header.commit() == lockPgno ? lockPgno - 1 : header.commit();
       if (lastPgno != last) {
@@ -121,12 +148,12 @@ public final class LtxEncoder {
     finished = true;
     byte[] end = new byte[4];
     pages.write(end);
-    fileCrc.update(end);
+    fileCrc = Crc64.update(fileCrc, end, 0, 4);
     if (lz4 != null) lz4.finish();
     byte[] post = new byte[8];
     for (int i = 0; i < 8; i++) post[i] = (byte) (postApplyChecksum >>> (56 - 8 * i));
-    fileCrc.update(post);
-    LtxTrailer trailer = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc.value());
+    fileCrc = Crc64.update(fileCrc, post, 0, 8);
+    LtxTrailer trailer = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc);
     raw.write(trailer.encode());
     raw.flush();
     return trailer;
