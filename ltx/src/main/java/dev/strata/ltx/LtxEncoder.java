@@ -20,7 +20,7 @@ public final class LtxEncoder {
   private long pagesChecksum; // XOR of the page CRCs written
   private int lastPgno;
   private long pageCount;
-  private boolean finished;
+  private LtxTrailer trailer; // set by finish
 
   /** Validates and writes the header. The target is not closed by this encoder. */
   public LtxEncoder(OutputStream out, LtxHeader header) throws IOException {
@@ -69,7 +69,7 @@ public final class LtxEncoder {
   }
 
   private void checkPage(int pgno, byte[] data, int off) throws LtxException {
-    if (finished) throw new LtxException("ltx encoder closed");
+    if (trailer != null) throw new LtxException("ltx encoder closed");
     checkPageNumber(pgno);
     int ps = header.pageSize();
     if (data.length - off < ps) {
@@ -125,10 +125,15 @@ public final class LtxEncoder {
 
   /**
    * Writes the end of the page block and the trailer and flushes; returns the trailer. For a snapshot,
-   * {@code postApplyChecksum} must equal {@link #pagesChecksum()}.
+   * {@code postApplyChecksum} must equal {@link #pagesChecksum()}, and the pages must have reached the commit
+   * (stricter than superfly/ltx, which checks neither). Calling it again with the same checksum returns the same
+   * trailer, as Go's double {@code Close} is a no-op.
    */
   public LtxTrailer finish(long postApplyChecksum) throws IOException {
-    if (finished) throw new LtxException("ltx encoder closed");
+    if (trailer != null) {
+      if (postApplyChecksum == trailer.postApplyChecksum()) return trailer;
+      throw new LtxException("ltx encoder closed");
+    }
     if (postApplyChecksum == 0) throw new LtxException("post-apply checksum required");
     if (!Checksum.isValid(postApplyChecksum)) throw new LtxException("invalid post-apply checksum format");
     if (header.commit() == 0 && postApplyChecksum != Checksum.EMPTY_DATABASE) {
@@ -145,7 +150,6 @@ public final class LtxEncoder {
             + " does not match the snapshot's pages (" + Checksum.format(pagesChecksum()) + ")");
       }
     }
-    finished = true;
     byte[] end = new byte[4];
     pages.write(end);
     fileCrc = Crc64.update(fileCrc, end, 0, 4);
@@ -153,10 +157,11 @@ public final class LtxEncoder {
     byte[] post = new byte[8];
     for (int i = 0; i < 8; i++) post[i] = (byte) (postApplyChecksum >>> (56 - 8 * i));
     fileCrc = Crc64.update(fileCrc, post, 0, 8);
-    LtxTrailer trailer = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc);
-    raw.write(trailer.encode());
+    LtxTrailer done = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc);
+    raw.write(done.encode());
     raw.flush();
-    return trailer;
+    trailer = done;
+    return done;
   }
 
   static void putIntBE(byte[] b, int v) {
