@@ -310,6 +310,15 @@ class LtxDecoderTest {
           .isInstanceOf(LtxException.class).hasMessage("invalid page header flags: 0x0003");
     }
 
+    /** superfly/ltx TestPageHeader_Validate: only the all-zero header ends the page block. */
+    @Test
+    void TestPageHeader_Validate_ErrPgnoRequired() {
+      byte[] file = v052Snapshot();
+      file[103] = 0; // first frame: pgno 1 → 0, flags still 0x0001
+      assertThatThrownBy(() -> LtxDecoder.verify(new ByteArrayInputStream(file), LtxFormat.V3))
+          .isInstanceOf(LtxException.class).hasMessage("page number required");
+    }
+
     @Test
     void rejectsACompressedSizeBeyondTheLz4Bound() {
       byte[] file = v052Snapshot();
