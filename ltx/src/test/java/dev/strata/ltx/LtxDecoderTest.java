@@ -427,6 +427,56 @@ class LtxDecoderTest {
           accepted);
     }
 
+    /**
+     * Random multi-byte damage (overwritten runs, inserted and deleted bytes) of every golden and version file:
+     * the decoder only ever throws LtxException, and whatever it accepts has the original content.
+     */
+    @Test
+    void randomDamageOnlyEverRaisesLtxException() throws IOException {
+      long seed = new java.util.Random().nextLong();
+      System.out.println("LtxDecoderTest.BadInput random damage seed " + seed);
+      java.util.Random r = new java.util.Random(seed);
+      List<Object[]> files = new ArrayList<>();
+      goldenFiles().forEach(n -> files.add(new Object[] {n, Golden.bytes(n), LtxFormat.V1}));
+      Versions.readable().forEach(e -> files.add(new Object[] {e.file(), e.bytes(), e.format()}));
+      for (Object[] f : files) {
+        byte[] file = (byte[]) f[1];
+        LtxFormat format = (LtxFormat) f[2];
+        LtxSpec original = LtxSpec.decode(file, format);
+        for (int i = 0; i < 300; i++) {
+          byte[] damaged = damage(file, r);
+          if (isAccepted(damaged, format)) {
+            assertThat(LtxSpec.decode(damaged, format)).as("%s, seed %d, case %d", f[0], seed, i).isEqualTo(original);
+          }
+        }
+      }
+    }
+
+    private byte[] damage(byte[] file, java.util.Random r) {
+      int at = r.nextInt(file.length), n = 1 + r.nextInt(8);
+      return switch (r.nextInt(3)) {
+        case 0 -> { // overwrite a run
+          byte[] b = file.clone();
+          for (int i = at; i < Math.min(b.length, at + n); i++) b[i] = (byte) r.nextInt(256);
+          yield b;
+        }
+        case 1 -> { // insert bytes
+          byte[] b = new byte[file.length + n];
+          System.arraycopy(file, 0, b, 0, at);
+          for (int i = 0; i < n; i++) b[at + i] = (byte) r.nextInt(256);
+          System.arraycopy(file, at, b, at + n, file.length - at);
+          yield b;
+        }
+        default -> { // delete bytes
+          int cut = Math.min(n, file.length - at);
+          byte[] b = new byte[file.length - cut];
+          System.arraycopy(file, 0, b, 0, at);
+          System.arraycopy(file, at + cut, b, at, file.length - at - cut);
+          yield b;
+        }
+      };
+    }
+
     @Test
     void aHeaderClaimingPageSize2To31FailsFast() {
       byte[] file = Golden.bytes("vecA.ltx");
