@@ -21,7 +21,8 @@ import java.util.TreeSet;
  * This greedy choice gives the fewest files. A gap is an error naming the missing TXIDs, never an older state.
  *
  * <p>Restore points are file boundaries. Timestamps come from the LTX headers: from the listing when the backend
- * stores them, else from the file's first 100 bytes, read only for the files a search visits.
+ * carries them (file, SFTP), else from {@link ReplicaClient#head} (S3 metadata), only for the files a search
+ * visits.
  */
 public final class RestorePlanner {
   private final ReplicaClient client;
@@ -129,13 +130,14 @@ public final class RestorePlanner {
     LtxFileMeta m = ending.getFirst();
     Instant t = headerTimes.get(m);
     if (t == null) {
-      t = Instant.ofEpochMilli(readHeader(client, m).timestamp());
+      LtxFileMeta head = client.head(m.level(), m.range()); // S3: one HEAD for the stored metadata
+      t = Instant.ofEpochMilli(head.hasHeader() ? head.timestamp() : readHeader(client, m).timestamp());
       headerTimes.put(m, t);
     }
     return t;
   }
 
-  /** Reads the 100-byte header of a replica file. */
+  /** Reads the 100-byte header of a replica file (when its metadata lacks the header fields). */
   static LtxHeader readHeader(ReplicaClient client, LtxFileMeta m) throws IOException {
     try (InputStream in = client.openFile(m.level(), m.range(), 0)) {
       byte[] h = in.readNBytes(LtxHeader.SIZE);

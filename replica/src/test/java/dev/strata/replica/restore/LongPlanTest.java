@@ -3,10 +3,10 @@ package dev.strata.replica.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.replica.file.FileReplicaClient;
-import dev.strata.replica.fixture.CountingReplicaClient;
-import dev.strata.replica.fixture.FakeClock;
-import dev.strata.replica.fixture.LtxChain;
-import dev.strata.replica.fixture.SyntheticDatabase;
+import dev.strata.replica.testing.CountingReplicaClient;
+import dev.strata.replica.testing.FakeClock;
+import dev.strata.replica.testing.LtxChain;
+import dev.strata.replica.testing.SyntheticDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -7,10 +7,10 @@ import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
-import dev.strata.replica.fixture.CountingReplicaClient;
-import dev.strata.replica.fixture.FakeClock;
-import dev.strata.replica.fixture.LtxChain;
-import dev.strata.replica.fixture.SyntheticDatabase;
+import dev.strata.replica.testing.CountingReplicaClient;
+import dev.strata.replica.testing.FakeClock;
+import dev.strata.replica.testing.LtxChain;
+import dev.strata.replica.testing.SyntheticDatabase;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -154,7 +154,25 @@ class RestoreErrorsTest {
     RestorePlanner planner = new RestorePlanner(bare);
     assertThat(planner.toTimestamp(Instant.parse("2026-05-01T12:04:10Z")).targetTxid())
         .isEqualTo(written.get(4).maxTxid());
-    assertThat(bare.opens.get()).isBetween(1, 4); // a binary search, not every header
+    assertThat(bare.heads.get()).isBetween(1, 4); // a binary search, not every header
+    assertThat(bare.opens.get()).isZero();
+    // Without metadata at all (a HEAD that finds none), the 100-byte header is read.
+    CountingReplicaClient none = new CountingReplicaClient(replica) {
+      @Override
+      public List<LtxFileMeta> listFiles(int level) throws IOException {
+        return super.listFiles(level).stream()
+            .map(f -> LtxFileMeta.bare(f.level(), f.range(), f.size(), f.createdAt())).toList();
+      }
+
+      @Override
+      public LtxFileMeta head(int level, TxidRange range) throws IOException {
+        LtxFileMeta f = super.head(level, range);
+        return LtxFileMeta.bare(f.level(), f.range(), f.size(), f.createdAt());
+      }
+    };
+    assertThat(new RestorePlanner(none).toTimestamp(Instant.parse("2026-05-01T12:04:10Z")).targetTxid())
+        .isEqualTo(written.get(4).maxTxid());
+    assertThat(none.opens.get()).isBetween(1, 4);
     Path out = dir.resolve("bare.db");
     executor(bare, false).restore(planner.toTxid(written.get(4).maxTxid()), out);
     assertThat(Files.readAllBytes(out)).isEqualTo(images.get(4));
