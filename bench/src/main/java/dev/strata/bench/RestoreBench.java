@@ -2,10 +2,14 @@ package dev.strata.bench;
 
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.ltx.LtxDecoder;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.testing.CountingReplicaClient;
 import dev.strata.replica.testing.FakeClock;
 import dev.strata.replica.testing.LtxChain;
+import dev.strata.replica.testing.S3ProxyServer;
 import dev.strata.replica.level.LevelCompactor;
 import dev.strata.replica.level.LevelConfig;
 import dev.strata.replica.restore.IntegrityCheck;
@@ -49,9 +53,9 @@ import java.util.TreeMap;
  * <ul>
  *   <li>storage: replica bytes against database bytes after 20,000 small updates over one minute, as compaction
  *       and retention proceed (target at most 1.1x);
- *   <li>restore time of the snapshot plus a day of compacted changes from a file replica, against {@code cp} +
- *       {@code sync} of the same database file measured in the same run (target at most 1.5x), with the plan's shape
- *       and the requests it made;
+ *   <li>restore time of the snapshot plus a day of compacted changes from a file replica and from S3 (S3Proxy on
+ *       loopback), against {@code cp} + {@code sync} of the same database file measured in the same run (target at
+ *       most 1.5x), with the plan's shape and the requests it made;
  *   <li>peak heap of a restore in a JVM capped at 64 MiB, for a small database and the large one.
  * </ul>
  *
@@ -73,8 +77,8 @@ public final class RestoreBench {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length >= 3 && args[0].equals("--child")) {
-      child(Path.of(args[1]), Path.of(args[2]));
+    if (args.length >= 4 && args[0].equals("--child")) {
+      child(Path.of(args[1]), Path.of(args[2]), Long.parseLong(args[3]));
       return;
     }
     long mib = 1024;
@@ -132,6 +136,7 @@ public final class RestoreBench {
       day(c, db, clock, chain, compactor);
     }
     restoreTimes(db, file);
+    s3(db, file);
     heap(db, file);
   }
 
@@ -307,6 +312,50 @@ public final class RestoreBench {
     return s;
   }
 
+  // ---- S3 ----
+
+  /** The same replica copied into S3Proxy (objects in a local directory): restore time and requests. */
+  private void s3(Path db, FileReplicaClient file) throws Exception {
+    System.out.println();
+    try (S3ProxyServer s3 = S3ProxyServer.start(dir.resolve("s3")); ReplicaClient remote = ReplicaUrl.open(s3.url("db"))) {
+      long t = System.nanoTime();
+      for (LtxFileMeta f : ReplicaFiles.list(file).all()) {
+        LtxFileInfo info;
+        try (InputStream in = file.openFile(f.level(), f.range(), 0)) {
+          info = LtxDecoder.verify(in);
+        }
+        try (InputStream in = file.openFile(f.level(), f.range(), 0)) {
+          remote.writeFile(f.level(), info, in, f.size());
+        }
+      }
+      System.out.printf(Locale.ROOT, "S3 (S3Proxy on loopback, objects on this disk): replica uploaded in %.1f s%n",
+          secs(t));
+      List<Double> cp = new ArrayList<>(), s3t = new ArrayList<>();
+      for (int r = 0; r < Math.max(1, rounds / 2); r++) {
+        cp.add(copyAndSync(db));
+        Path out = dir.resolve("s3-restored.db");
+        Files.deleteIfExists(out);
+        CountingReplicaClient counting = new CountingReplicaClient(remote);
+        t = System.nanoTime();
+        RestorePlan plan = new RestorePlanner(counting).latest();
+        new RestoreExecutor(counting, new RestoreExecutor.Options(8, IntegrityCheck.QUICK, false,
+            RestoreProgress.silent())).restore(plan, out);
+        s3t.add(secs(t));
+        if (r == 0) {
+          if (!sameBytes(out, db)) throw new IllegalStateException("S3 restore differs from the database");
+          System.out.printf(Locale.ROOT, "  requests of one restore: %d LIST, %d HEAD, %d GET (%d files), %d PUT, "
+              + "%d DELETE%n", counting.lists.get(), counting.heads.get(), counting.opens.get(), plan.files().size(),
+              counting.writes.get(), counting.deletes.get());
+        }
+        Files.delete(out);
+        System.out.printf(Locale.ROOT, "  round %d: cp+sync %.2f s, restore from S3 %.2f s (quick check); load %s%n",
+            r + 1, cp.getLast(), s3t.getLast(), load());
+      }
+      System.out.printf(Locale.ROOT, "restore from S3 (median): %.2f s = %.2fx cp+sync (best round %.2fx)%n",
+          median(s3t), median(s3t) / median(cp), bestRatio(s3t, cp));
+    }
+  }
+
   // ---- heap ----
 
   private void heap(Path db, FileReplicaClient file) throws Exception {
@@ -319,16 +368,21 @@ public final class RestoreBench {
     rows = saved;
     FileReplicaClient smallReplica = new FileReplicaClient(small.resolve("replica"));
     new LtxChain(smallReplica, new FakeClock(T0), small).snapshotFile(smallDb);
-    long smallPeak = childPeak(smallReplica.root(), small.resolve("restored.db"));
-    long bigPeak = childPeak(file.root(), dir.resolve("restored-heap.db"));
-    System.out.printf(Locale.ROOT, "peak heap of a restore in a JVM with -Xmx64m: %s for a %s database, %s for %s%n",
-        mib(smallPeak), mib(Files.size(smallDb)), mib(bigPeak), mib(Files.size(db)));
+    long snapshotTxid = file.listFiles(9).getFirst().maxTxid();
+    long smallPeak = childPeak(smallReplica.root(), 1, small.resolve("restored.db"));
+    long bigPeak = childPeak(file.root(), snapshotTxid, dir.resolve("restored-heap.db"));
+    long fullPeak = childPeak(file.root(), 0, dir.resolve("restored-heap.db"));
+    System.out.printf(Locale.ROOT, "peak live heap of a restore (a JVM with -Xmx64m, sampled after full GCs):%n");
+    System.out.printf(Locale.ROOT, "  snapshot only: %s for a %s database, %s for a %s database%n", mib(smallPeak),
+        mib(Files.size(smallDb)), mib(bigPeak), mib(Files.size(db)));
+    System.out.printf(Locale.ROOT, "  snapshot + a day of changes (%d files): %s%n",
+        new RestorePlanner(file).latest().files().size(), mib(fullPeak));
   }
 
-  private long childPeak(Path replica, Path out) throws Exception {
+  private long childPeak(Path replica, long txid, Path out) throws Exception {
     Files.deleteIfExists(out);
-    Process p = java(List.of("-Xmx64m"), RestoreBench.class.getName(), "--child", replica.toString(), out.toString())
-        .redirectErrorStream(true).start();
+    Process p = java(List.of("-Xmx64m"), RestoreBench.class.getName(), "--child", replica.toString(), out.toString(),
+        Long.toString(txid)).redirectErrorStream(true).start();
     String text;
     try (InputStream in = p.getInputStream()) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -341,17 +395,35 @@ public final class RestoreBench {
     throw new IOException("child printed no peak heap: " + text);
   }
 
-  /** In a child JVM: restores the latest state and prints the peak heap used. */
-  private static void child(Path replica, Path out) throws Exception {
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) pool.resetPeakUsage();
+  /**
+   * In a child JVM: restores TXID {@code txid} (0: the latest) and prints the peak live heap, sampled every 50 ms
+   * after a forced full GC (so that garbage not yet collected does not count).
+   */
+  private static void child(Path replica, Path out, long txid) throws Exception {
+    java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+      while (running.get()) {
+        System.gc();
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+          if (pool.getType() == MemoryType.HEAP) used += pool.getUsage().getUsed();
+        }
+        peak.accumulateAndGet(used, Math::max);
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
     FileReplicaClient client = new FileReplicaClient(replica);
+    RestorePlanner planner = new RestorePlanner(client);
     new RestoreExecutor(client, new RestoreExecutor.Options(8, IntegrityCheck.QUICK, false, RestoreProgress.silent()))
-        .restore(new RestorePlanner(client).latest(), out);
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) peak += pool.getPeakUsage().getUsed();
-    }
-    System.out.println("peak-heap " + peak);
+        .restore(txid == 0 ? planner.latest() : planner.toTxid(txid), out);
+    running.set(false);
+    sampler.join();
+    System.out.println("peak-heap " + peak.get());
   }
 
   private static ProcessBuilder java(List<String> jvmArgs, String main, String... args) {

@@ -15,7 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Carries out a {@link RestorePlan} (DESIGN.md "Restore", invariant 2): fetches the planned files (in parallel and
@@ -45,6 +46,8 @@ import java.util.concurrent.Future;
  */
 public final class RestoreExecutor {
   private static final int READ_BUFFER = 256 * 1024;
+  /** Files at least twice this large are downloaded in parallel parts. */
+  static final long MIN_PART = 16L << 20;
   /** Files merged at once at most; longer plans are merged in groups first. */
   static final int MAX_MERGED = 64;
   // Read buffers and decode-ahead batches: large for the snapshot, which holds most pages; small for the rest,
@@ -173,21 +176,60 @@ public final class RestoreExecutor {
   /** One planned file and where its bytes come from: a downloaded copy, or the replica itself. */
   private record Source(LtxFileMeta file, Path local) {}
 
+  /**
+   * Downloads the planned files into {@code dir}, {@code parallelism} requests at a time. A large file (the
+   * snapshot) is fetched in parts by ranged reads, so that one file uses every connection; each part resumes from
+   * where it broke.
+   */
   private List<Source> download(RestorePlan plan, Path dir) throws IOException {
     RestoreProgress progress = options.progress();
     progress.phase("download", plan.files().size(), plan.totalBytes());
-    int threads = Math.min(options.parallelism(), plan.files().size());
-    List<Future<Source>> futures = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofVirtual().name("restore-get-", 0)
-        .factory())) {
+    List<Source> sources = new ArrayList<>();
+    List<FileChannel> channels = new ArrayList<>();
+    List<Part> parts = new ArrayList<>();
+    try {
       for (int i = 0; i < plan.files().size(); i++) {
         LtxFileMeta f = plan.files().get(i);
         Path local = dir.resolve(i + "-" + f.level() + "-" + f.fileName());
-        futures.add(pool.submit(() -> downloadOne(f, local)));
+        FileChannel ch = FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        channels.add(ch);
+        sources.add(new Source(f, local));
+        int n = (int) Math.max(1, Math.min(options.parallelism(), f.size() / MIN_PART));
+        long step = (f.size() + n - 1) / n;
+        AtomicInteger left = new AtomicInteger(n);
+        for (int k = 0; k < n; k++) {
+          long from = k * step;
+          long length = n == 1 ? -1 : Math.min(step, f.size() - from); // one part: read to the end
+          parts.add(new Part(f, ch, from, length, left));
+        }
       }
-      List<Source> sources = new ArrayList<>();
+      runParts(parts);
+      for (int i = 0; i < sources.size(); i++) {
+        LtxFileMeta f = sources.get(i).file();
+        long got = channels.get(i).size();
+        if (f.size() > 0 && got != f.size()) {
+          throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
+              + f.size() + " bytes but " + got + " were read");
+        }
+      }
+      return sources;
+    } finally {
+      for (FileChannel ch : channels) ch.close();
+    }
+  }
+
+  /** A byte range of one planned file; {@code length} -1 reads to the end. {@code left} counts unfinished parts. */
+  private record Part(LtxFileMeta file, FileChannel out, long offset, long length,
+      AtomicInteger left) {}
+
+  private void runParts(List<Part> parts) throws IOException {
+    int threads = Math.min(options.parallelism(), parts.size());
+    List<Future<?>> futures = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofVirtual().name("restore-get-", 0)
+        .factory())) {
+      for (Part part : parts) futures.add(pool.submit(() -> fetch(part)));
       try {
-        for (Future<Source> fu : futures) sources.add(fu.get());
+        for (Future<?> fu : futures) fu.get();
       } catch (ExecutionException e) {
         pool.shutdownNow();
         if (e.getCause() instanceof IOException io) throw io;
@@ -197,29 +239,29 @@ public final class RestoreExecutor {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("restore interrupted");
       }
-      return sources;
     }
   }
 
-  private Source downloadOne(LtxFileMeta f, Path local) throws IOException {
+  private Void fetch(Part part) throws IOException {
+    LtxFileMeta f = part.file();
     RestoreProgress progress = options.progress();
-    long n = 0;
-    try (InputStream in = new ResumableInputStream(client, f.level(), f.range());
-        FileChannel ch = FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        OutputStream o = Channels.newOutputStream(ch)) {
+    long pos = part.offset(), end = part.length() < 0 ? Long.MAX_VALUE : part.offset() + part.length();
+    try (InputStream in = new ResumableInputStream(client, f.level(), f.range(), part.offset(), 5)) {
       byte[] buf = new byte[READ_BUFFER];
-      for (int r; (r = in.read(buf)) > 0; ) {
-        o.write(buf, 0, r);
-        n += r;
+      while (pos < end) {
+        int r = in.read(buf, 0, (int) Math.min(buf.length, end - pos));
+        if (r < 0) break;
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, r);
+        while (b.hasRemaining()) pos += part.out().write(b, pos);
         progress.add(r);
       }
     }
-    if (f.size() > 0 && n != f.size()) {
-      throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
-          + f.size() + " bytes but " + n + " were read");
+    if (part.length() >= 0 && pos != end) {
+      throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + ") ended at byte "
+          + pos + ", before its listed size " + f.size());
     }
-    progress.fileDone();
-    return new Source(f, local);
+    if (part.left().decrementAndGet() == 0) progress.fileDone();
+    return null;
   }
 
   /** Merges the sources into {@code tmp}; returns the verified database checksum. */
