@@ -57,6 +57,7 @@ public final class LevelCompactor {
   /** Inputs merged into one output at most; longer runs (after downtime) give several files. Bounds memory. */
   static final int MAX_INPUTS = 32;
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+  private static final Duration SNAPSHOT_RETRY = Duration.ofHours(1);
 
   private final ReplicaClient client;
   private final LevelConfig config;
@@ -121,7 +122,15 @@ public final class LevelCompactor {
       }
       if (!now.isBefore(next[Level.SNAPSHOT])) {
         drainNotes();
-        snapshot();
+        try {
+          snapshot();
+        } catch (IOException | RuntimeException e) {
+          // A snapshot reads the whole database: after a failure, try again in an hour, not after the backoff.
+          Instant retry = now.plus(SNAPSHOT_RETRY);
+          Instant boundary = boundaryAfter(now, config.snapshotInterval());
+          next[Level.SNAPSHOT] = retry.isBefore(boundary) ? retry : boundary;
+          throw e;
+        }
         retain(top, now);
         retain(Level.SNAPSHOT, now);
         next[Level.SNAPSHOT] = boundaryAfter(now, config.snapshotInterval());
