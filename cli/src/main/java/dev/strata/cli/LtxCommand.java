@@ -11,7 +11,6 @@ import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -70,7 +69,7 @@ final class LtxCommand implements Callable<Integer> {
         }
       }
       List<LtxFileMeta> files = new ArrayList<>();
-      try (ReplicaClient client = ReplicaUrl.open(url)) {
+      try (ReplicaClient client = ReplicaArgument.open(url)) {
         for (int l : levels) files.addAll(client.listFiles(l));
       }
       if (json) FileTable.writeJson(System.out, FileTable.json(files));

@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.IntegrityCheck;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
@@ -94,7 +93,7 @@ final class RestoreCommand implements Callable<Integer> {
     }
     List<ReplicaClient> clients = new ArrayList<>();
     try {
-      for (String url : replicas) clients.add(ReplicaUrl.open(url));
+      for (String url : replicas) clients.add(ReplicaArgument.open(url));
       Chosen chosen = choose(clients, targetTxid, targetTime);
       if (chosen == null) {
         if (ifReplicaExists) {

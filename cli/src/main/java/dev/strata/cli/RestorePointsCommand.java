@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.RestorePlanner;
 import dev.strata.replica.restore.RestorePoint;
 import java.io.IOException;
@@ -27,7 +26,7 @@ final class RestorePointsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    try (ReplicaClient client = ReplicaArgument.open(url)) {
       List<RestorePoint> points = new RestorePlanner(client).restorePoints();
       if (json) {
         List<Map<String, Object>> out = new ArrayList<>();

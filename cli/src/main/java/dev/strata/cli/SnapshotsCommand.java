@@ -2,7 +2,6 @@ package dev.strata.cli;
 
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.level.Level;
 import java.io.IOException;
 import java.util.List;
@@ -20,7 +19,7 @@ final class SnapshotsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    try (ReplicaClient client = ReplicaArgument.open(url)) {
       List<LtxFileMeta> files = client.listFiles(Level.SNAPSHOT);
       if (json) FileTable.writeJson(System.out, FileTable.json(files));
       else FileTable.print(System.out, files);

@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.IntegrityCheck;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
@@ -52,7 +51,7 @@ final class VerifyCommand implements Callable<Integer> {
     IntegrityCheck check = IntegrityCheck.parse(integrityCheck);
     Path dir = tempDir == null ? Files.createTempDirectory("strata-verify-")
         : Files.createTempDirectory(Files.createDirectories(tempDir), "strata-verify-");
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    try (ReplicaClient client = ReplicaArgument.open(url)) {
       RestorePlan plan = new RestorePlanner(client).latest();
       RestoreResult r = new RestoreExecutor(client, new RestoreExecutor.Options(parallelism, check, false,
           RestoreProgress.console())).restore(plan, dir.resolve("verify.db"));

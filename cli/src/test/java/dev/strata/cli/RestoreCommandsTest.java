@@ -181,6 +181,9 @@ class RestoreCommandsTest {
     r = strata("ltx", "-level", "x", replica.toString());
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("invalid level");
+    r = strata("ltx", db.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("is a file, not a replica directory");
     r = strata("snapshots", replica.toString());
     assertThat(r.out().lines().count()).isEqualTo(2);
     r = strata("restore-points", replica.toString());
