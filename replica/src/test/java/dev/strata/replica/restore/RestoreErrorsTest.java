@@ -101,6 +101,20 @@ class RestoreErrorsTest {
   }
 
   @Test
+  void aFileVanishingDuringTheDownloadFailsCleanly() throws IOException {
+    RestorePlan plan = new RestorePlanner(replica).latest();
+    LtxFileMeta victim = written.get(4);
+    Files.delete(levelFile(victim)); // retention removed it after the plan was made
+    Path out = dir.resolve("vanished.db");
+    assertThatThrownBy(() -> executor(new CountingReplicaClient(replica), false).restore(plan, out))
+        .hasMessageContaining("0/" + victim.fileName()).hasMessageContaining("TXIDs " + victim.range());
+    assertThat(out).doesNotExist();
+    try (var s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".restore-") || n.endsWith(".tmp"));
+    }
+  }
+
+  @Test
   void existingOutputIsRefusedUnlessForced() throws IOException {
     Path out = dir.resolve("taken.db");
     Files.writeString(out, "precious");
