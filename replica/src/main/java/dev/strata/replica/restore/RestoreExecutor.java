@@ -111,7 +111,8 @@ public final class RestoreExecutor {
               + " integrity check");
       syncAndCheck(tmp);
       long size = Files.size(tmp);
-      replace(tmp, out);
+      if (options.force()) replace(tmp, out);
+      else placeNew(tmp, out);
       progress.step("restored TXID " + Txid.format(plan.targetTxid()) + " to " + out + " ("
           + RestoreProgress.size(size) + ", checksum " + Checksum.format(checksum) + ")");
       done = true;
@@ -164,6 +165,26 @@ public final class RestoreExecutor {
 
   private static Path sibling(Path p, String suffix) {
     return p.resolveSibling(p.getFileName() + suffix);
+  }
+
+  /**
+   * Moves the file into place only if nothing took the name meanwhile: a hard link fails on an existing name, so
+   * a database created while the restore ran is never replaced. Filesystems without hard links fall back to a
+   * check and a rename.
+   */
+  private static void placeNew(Path tmp, Path out) throws IOException {
+    try {
+      Files.createLink(out, tmp);
+      Files.delete(tmp);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new IOException("output file already exists: " + out + " (it appeared during the restore)");
+    } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+      if (Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IOException("output file already exists: " + out + " (it appeared during the restore)");
+      }
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+    FileReplicaClient.fsyncDirectory(out.getParent());
   }
 
   /** Deletes the old database's side files first: an old -wal replayed onto the new file would corrupt it. */

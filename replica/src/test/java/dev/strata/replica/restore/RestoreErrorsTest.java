@@ -139,6 +139,22 @@ class RestoreErrorsTest {
   }
 
   @Test
+  void aDatabaseCreatedDuringTheRestoreIsNotReplaced() throws IOException {
+    Path out = dir.resolve("racing.db");
+    ReplicaClient racing = new CountingReplicaClient(replica) {
+      @Override
+      public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+        if (!Files.exists(out)) Files.writeString(out, "the application was faster");
+        return super.openFile(level, range, offset);
+      }
+    };
+    assertThatThrownBy(() -> executor(racing, false).restore(new RestorePlanner(replica).latest(), out))
+        .hasMessageContaining("appeared during the restore");
+    assertThat(Files.readString(out)).isEqualTo("the application was faster");
+    assertThat(dir.resolve("racing.db.tmp")).doesNotExist();
+  }
+
+  @Test
   void timestampBeforeFirstBackupIsAClearError() {
     Instant before = Instant.parse("2026-05-01T11:59:59Z");
     assertThatThrownBy(() -> new RestorePlanner(replica).toTimestamp(before))
