@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       VersionCommand.class,
       LtxCommand.class,
+      RestoreCommand.class, SnapshotsCommand.class, RestorePointsCommand.class, VerifyCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
