@@ -41,7 +41,7 @@ public final class Server implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-  private Server(ServerConfig config) throws IOException {
+  private Server(ServerConfig config, ReplicaClient given) throws IOException {
     this.config = config;
     Path data = config.dataDir().toAbsolutePath();
     Path tmp = data.resolve("tmp");
@@ -50,7 +50,7 @@ public final class Server implements AutoCloseable {
     this.store = MetadataStore.open(data.resolve("server.db"));
     ReplicaClient s = null;
     try {
-      s = config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
+      s = given != null ? given : config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
           : ReplicaUrl.open(config.replicaUrl());
       this.storage = s;
       DbLocks locks = new DbLocks();
@@ -71,7 +71,12 @@ public final class Server implements AutoCloseable {
 
   /** Opens the store and storage, binds the listener and starts serving and compacting. */
   public static Server start(ServerConfig config) throws IOException {
-    Server s = new Server(config);
+    return start(config, null);
+  }
+
+  /** Starts with a storage client made by the caller (it is closed with the server); null to use the config's. */
+  public static Server start(ServerConfig config, ReplicaClient storage) throws IOException {
+    Server s = new Server(config, storage);
     s.http.setExecutor(s.api.executor(s.executor));
     s.http.createContext("/", s.api.handler());
     s.http.start();

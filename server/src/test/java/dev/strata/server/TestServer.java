@@ -27,11 +27,16 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(Path data, MutableClock clock, UnaryOperator<ServerConfig> tweak) throws IOException {
+    this(data, clock, tweak, null);
+  }
+
+  TestServer(Path data, MutableClock clock, UnaryOperator<ServerConfig> tweak,
+      dev.strata.replica.ReplicaClient storage) throws IOException {
     this.data = data;
     this.clock = clock;
     ServerConfig cfg = ServerConfig.defaults(data).withBind(new InetSocketAddress("127.0.0.1", 0))
         .withClock(clock).withSchedule(false).withStallTimeout(Duration.ofSeconds(2));
-    this.server = Server.start(tweak.apply(cfg));
+    this.server = Server.start(tweak.apply(cfg), storage);
   }
 
   String url() {
