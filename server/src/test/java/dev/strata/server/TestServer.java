@@ -23,7 +23,7 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(Path data, UnaryOperator<ServerConfig> tweak) throws IOException {
-    this(data, new MutableClock(Instant.parse("2026-01-01T00:00:00Z")), tweak);
+    this(data, new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), tweak);
   }
 
   TestServer(Path data, MutableClock clock, UnaryOperator<ServerConfig> tweak) throws IOException {
