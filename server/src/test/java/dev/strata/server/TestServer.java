@@ -67,6 +67,22 @@ final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Pending compaction requests of a level. */
+  java.util.List<dev.strata.server.store.Rows.CompactionRequest> requests(int level) throws IOException {
+    return server.store().read(c -> dev.strata.server.store.Rows.compactionRequests(c, level));
+  }
+
+  /** The database row, or null. */
+  dev.strata.server.store.DbRow db(String cluster, String name) throws IOException {
+    return server.store().read(c -> dev.strata.server.store.Rows.findDb(c, cluster, name));
+  }
+
+  /** MaxTXIDs of the transactions level 0 holds for a database. */
+  java.util.List<Long> localTxids(String cluster, String name) throws IOException {
+    dev.strata.server.store.DbRow row = db(cluster, name);
+    return server.store().read(c -> dev.strata.server.store.Rows.txnMaxTxids(c, row.id()));
+  }
+
   @Override
   public void close() throws IOException {
     server.close();
