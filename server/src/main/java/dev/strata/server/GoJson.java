@@ -87,9 +87,9 @@ public final class GoJson {
     private final int[] table = CharacterEscapes.standardAsciiEscapesForJSON();
 
     HtmlSafeEscapes() {
-      table['<'] = CharacterEscapes.ESCAPE_STANDARD;
-      table['>'] = CharacterEscapes.ESCAPE_STANDARD;
-      table['&'] = CharacterEscapes.ESCAPE_STANDARD;
+      table['<'] = CharacterEscapes.ESCAPE_CUSTOM;
+      table['>'] = CharacterEscapes.ESCAPE_CUSTOM;
+      table['&'] = CharacterEscapes.ESCAPE_CUSTOM;
     }
 
     @Override
