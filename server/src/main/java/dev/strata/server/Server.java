@@ -30,6 +30,14 @@ import org.slf4j.LoggerFactory;
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
 
+  static {
+    // Small responses (headers only, for /db/tx) must not wait for Nagle's algorithm and the client's delayed ACK;
+    // the JDK server reads this once, when its first instance starts.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final ServerConfig config;
   private final MetadataStore store;
   private final ReplicaClient storage;

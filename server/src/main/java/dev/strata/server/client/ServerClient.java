@@ -42,6 +42,12 @@ public final class ServerClient {
    * @param authorization the {@code Authorization} header value, e.g. {@code cluster NAME}
    */
   public ServerClient(String endpoint, String authorization) {
+    this(endpoint, authorization, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10)).build());
+  }
+
+  /** A client sharing an {@link HttpClient} (and its connections) with others. */
+  public ServerClient(String endpoint, String authorization, HttpClient http) {
     URI u = URI.create(endpoint);
     if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
         || u.getHost() == null) {
@@ -49,8 +55,7 @@ public final class ServerClient {
     }
     this.base = URI.create(u.getScheme() + "://" + u.getRawAuthority());
     this.authorization = authorization;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10)).build();
+    this.http = http;
   }
 
   /** A client for {@code cluster}, with an optional token ({@code cluster NAME TOKEN}). */

@@ -7,7 +7,7 @@ import java.sql.SQLException;
 
 /**
  * Page versions of level 0. A database's state at TXID t is, for each page number up to the commit of t, the row
- * with the highest MaxTXID ≤ t. Prepared statements are kept for the length of one job.
+ * with the highest MaxTXID ≤ t. The statements are the connection's {@link WriterStatements}.
  */
 final class Pages implements AutoCloseable {
   private final PreparedStatement current;
@@ -15,11 +15,10 @@ final class Pages implements AutoCloseable {
   private final PreparedStatement insert;
 
   Pages(Connection c) throws SQLException {
-    current = c.prepareStatement(
-        "SELECT rowid, chksum FROM pages WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
-    data = c.prepareStatement("SELECT data FROM pages WHERE rowid = ?");
-    insert = c.prepareStatement(
-        "INSERT INTO pages (db_id, pgno, min_txid, max_txid, chksum, data) VALUES (?, ?, ?, ?, ?, ?)");
+    WriterStatements s = WriterStatements.of(c);
+    current = s.currentPage;
+    data = s.pageData;
+    insert = s.insertPage;
   }
 
   /** The newest version of a page: {rowid, checksum}, or null. */
@@ -95,10 +94,11 @@ final class Pages implements AutoCloseable {
     }
   }
 
+  /** Releases the statements' state (they stay prepared for the next job). */
   @Override
   public void close() throws SQLException {
-    current.close();
-    data.close();
-    insert.close();
+    current.clearParameters();
+    data.clearParameters();
+    insert.clearParameters();
   }
 }
