@@ -74,12 +74,8 @@ public final class CompactionScheduler implements AutoCloseable {
     List<Thread> workers = new ArrayList<>();
     int[] ok = new int[1];
     for (CompactionRequest r : requests) {
-      try {
-        slots.acquire();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+      if (closed) break;
+      slots.acquireUninterruptibly();
       workers.add(Thread.ofVirtual().start(() -> {
         try {
           if (runOne(r)) {
@@ -92,14 +88,19 @@ public final class CompactionScheduler implements AutoCloseable {
         }
       }));
     }
+    // Work in flight finishes even during shutdown: its upload is then recorded before the store closes.
+    boolean interrupted = false;
     for (Thread t : workers) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
     }
+    if (interrupted) Thread.currentThread().interrupt();
     return ok[0];
   }
 
@@ -120,13 +121,14 @@ public final class CompactionScheduler implements AutoCloseable {
     }
   }
 
+  /** Stops the loops; compactions in flight finish first (up to a minute). */
   @Override
   public void close() {
     closed = true;
     for (Thread t : loops) t.interrupt();
     for (Thread t : loops) {
       try {
-        t.join(10_000);
+        t.join(60_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
