@@ -195,4 +195,21 @@ class CompactionTest {
     }
     assertThat(client.positions().get("db")).isEqualTo(new Pos(7, 0xeb1a999231044dddL));
   }
+
+  @Test
+  void flushUploadedButNotRecordedIsRecoveredOnTheNextRun() throws Exception {
+    ts = new TestServer(dir);
+    ServerClient client = ts.client("c1");
+    TestDb db = new TestDb(512);
+    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));
+    // As if the server died after uploading the level-1 file and before recording it.
+    byte[] l1 = client.snapshotBytes("db", null);
+    LtxFileInfo info = LtxDecoder.verify(new java.io.ByteArrayInputStream(l1));
+    storage().writeFile(1, info, new java.io.ByteArrayInputStream(l1), l1.length);
+    assertThat(ts.db("c1", "db").hwm()).isZero();
+    ts.server.scheduler().runLevel(1);
+    assertThat(maxes(storage().listFiles(1))).containsExactly(1L);
+    assertThat(ts.db("c1", "db").hwm()).isEqualTo(1);
+    assertThat(ts.requests(2)).hasSize(1);
+  }
 }

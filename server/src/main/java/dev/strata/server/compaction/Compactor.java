@@ -126,7 +126,17 @@ public final class Compactor {
         }
         return end;
       });
-      if (last == null) return Outcome.NOTHING;
+      if (last == null) {
+        if (prevMax > db.hwm()) {
+          // A flush uploaded but did not record itself (a crash in between): record it now.
+          store.write(c -> {
+            Rows.raiseHwm(c, db.id(), prevMax);
+            Rows.requestCompaction(c, db.id(), 2);
+            return null;
+          });
+        }
+        return Outcome.NOTHING;
+      }
       upload(r, 1, tmp);
       level1Max.put(db.id(), last.maxTxid());
       long cutoff = clock.millis() - levels.retention(0).toMillis();
