@@ -21,9 +21,19 @@ class LiteFsClientTest {
   LiteFsLikeClient node;
   final Random rnd = new Random(11);
 
+  /**
+   * Storage for levels 1–9; null for the embedded file storage. A subclass backed by S3Proxy overrides this once
+   * the S3 backend is available.
+   */
+  protected dev.strata.replica.ReplicaClient storage(Path root) throws Exception {
+    return null;
+  }
+
   @BeforeEach
   void start() throws Exception {
-    ts = new TestServer(dir);
+    ts = new TestServer(dir.resolve("data"),
+        new MutableClock(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c,
+        storage(dir.resolve("storage")));
     server = ts.client("prod");
     node = new LiteFsLikeClient(server);
   }
