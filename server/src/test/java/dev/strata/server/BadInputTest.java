@@ -103,7 +103,7 @@ class BadInputTest {
       assertThat(new String(r.body(), StandardCharsets.UTF_8)).startsWith("{\"code\":\"EBADLTX\"");
     }
     expect(ts.raw("POST", "/db/tx?db=db", "cluster c1", "X".repeat(100).getBytes()), 400, "EBADLTX",
-        "decode header: invalid LTX file: bad magic");
+        "decode header: unmarshal header: invalid LTX file"); // litefs-backup's words
     // A valid header followed by garbage fails its checksums.
     byte[] tx = db.commit(Map.of(1, db.fill('9')), 0);
     db.replace(new java.util.TreeMap<>(Map.of(1, TestDb.fill(512, '1'), 2, TestDb.fill(512, '2'))), 2, beforePos);
