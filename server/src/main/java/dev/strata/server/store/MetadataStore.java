@@ -136,6 +136,7 @@ public final class MetadataStore implements AutoCloseable {
 
   private static void closeQuietly(Connection c) {
     if (c == null) return;
+    Statements.forget(c);
     try {
       c.close();
     } catch (SQLException ignored) {

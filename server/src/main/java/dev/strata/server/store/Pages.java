@@ -7,7 +7,7 @@ import java.sql.SQLException;
 
 /**
  * Page versions of level 0. A database's state at TXID t is, for each page number up to the commit of t, the row
- * with the highest MaxTXID ≤ t. The statements are the connection's {@link WriterStatements}.
+ * with the highest MaxTXID ≤ t. The statements stay prepared on the connection ({@link Statements}).
  */
 final class Pages implements AutoCloseable {
   private final PreparedStatement current;
@@ -15,10 +15,11 @@ final class Pages implements AutoCloseable {
   private final PreparedStatement insert;
 
   Pages(Connection c) throws SQLException {
-    WriterStatements s = WriterStatements.of(c);
-    current = s.currentPage;
-    data = s.pageData;
-    insert = s.insertPage;
+    current = Statements.prepare(c,
+        "SELECT rowid, chksum FROM pages WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
+    data = Statements.prepare(c, "SELECT data FROM pages WHERE rowid = ?");
+    insert = Statements.prepare(c,
+        "INSERT INTO pages (db_id, pgno, min_txid, max_txid, chksum, data) VALUES (?, ?, ?, ?, ?, ?)");
   }
 
   /** The newest version of a page: {rowid, checksum}, or null. */

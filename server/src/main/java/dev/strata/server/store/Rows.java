@@ -17,23 +17,21 @@ public final class Rows {
 
   /** The database {@code cluster/name}, or null. */
   public static DbRow findDb(Connection c, String cluster, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT id, cluster, name, hwm FROM databases WHERE cluster = ? AND name = ?")) {
-      ps.setString(1, cluster);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? dbRow(rs) : null;
-      }
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT id, cluster, name, hwm FROM databases WHERE cluster = ? AND name = ?");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? dbRow(rs) : null;
     }
   }
 
   /** The database with this id, or null. */
   public static DbRow findDb(Connection c, long id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT id, cluster, name, hwm FROM databases WHERE id = ?")) {
-      ps.setLong(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? dbRow(rs) : null;
-      }
+    PreparedStatement ps = Statements.prepare(c, "SELECT id, cluster, name, hwm FROM databases WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? dbRow(rs) : null;
     }
   }
 
@@ -76,37 +74,34 @@ public final class Rows {
 
   /** Creates a database row. */
   public static DbRow insertDb(Connection c, String cluster, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO databases (cluster, name) VALUES (?, ?) RETURNING id")) {
-      ps.setString(1, cluster);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new DbRow(rs.getLong(1), cluster, name, 0);
-      }
+    PreparedStatement ps = Statements.prepare(c,
+        "INSERT INTO databases (cluster, name) VALUES (?, ?) RETURNING id");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return new DbRow(rs.getLong(1), cluster, name, 0);
     }
   }
 
   /** The newest transaction of a database, or null. */
   public static TxnRow latestTxn(Connection c, long dbId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1")) {
-      ps.setLong(1, dbId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? txnRow(rs) : null;
-      }
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1");
+    ps.setLong(1, dbId);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? txnRow(rs) : null;
     }
   }
 
   /** The transaction ending at {@code maxTxid}, or null. */
   public static TxnRow txnByMax(Connection c, long dbId, long maxTxid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? AND max_txid = ?")) {
-      ps.setLong(1, dbId);
-      ps.setLong(2, maxTxid);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? txnRow(rs) : null;
-      }
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? AND max_txid = ?");
+    ps.setLong(1, dbId);
+    ps.setLong(2, maxTxid);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? txnRow(rs) : null;
     }
   }
 
@@ -138,19 +133,18 @@ public final class Rows {
 
   /** Inserts a transaction row. */
   public static void insertTxn(Connection c, long dbId, TxnRow t) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO txns (db_id, " + TXN_COLUMNS
-        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      ps.setLong(1, dbId);
-      ps.setLong(2, t.minTxid());
-      ps.setLong(3, t.maxTxid());
-      ps.setInt(4, t.pageSize());
-      ps.setLong(5, Integer.toUnsignedLong(t.commit()));
-      ps.setLong(6, t.timestamp());
-      ps.setLong(7, t.receivedAt());
-      ps.setLong(8, t.preApplyChecksum());
-      ps.setLong(9, t.postApplyChecksum());
-      ps.executeUpdate();
-    }
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO txns (db_id, " + TXN_COLUMNS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ps.setLong(1, dbId);
+    ps.setLong(2, t.minTxid());
+    ps.setLong(3, t.maxTxid());
+    ps.setInt(4, t.pageSize());
+    ps.setLong(5, Integer.toUnsignedLong(t.commit()));
+    ps.setLong(6, t.timestamp());
+    ps.setLong(7, t.receivedAt());
+    ps.setLong(8, t.preApplyChecksum());
+    ps.setLong(9, t.postApplyChecksum());
+    ps.executeUpdate();
   }
 
   /** Raises the high-water mark (never lowers it). */
@@ -167,13 +161,12 @@ public final class Rows {
    * running now does not remove it (it must run again for what arrived meanwhile).
    */
   public static void requestCompaction(Connection c, long dbId, int level) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO compaction_requests (db_id, level, idempotency_key)"
-        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key")) {
-      ps.setLong(1, dbId);
-      ps.setInt(2, level);
-      ps.setLong(3, ThreadLocalRandom.current().nextLong());
-      ps.executeUpdate();
-    }
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key");
+    ps.setLong(1, dbId);
+    ps.setInt(2, level);
+    ps.setLong(3, ThreadLocalRandom.current().nextLong());
+    ps.executeUpdate();
   }
 
   /** A pending compaction request. */
@@ -216,12 +209,11 @@ public final class Rows {
 
   /** True when {@code cluster/name} has a deletion in progress. */
   public static boolean deletionPending(Connection c, String cluster, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM deletions WHERE cluster = ? AND name = ?")) {
-      ps.setString(1, cluster);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
+    PreparedStatement ps = Statements.prepare(c, "SELECT 1 FROM deletions WHERE cluster = ? AND name = ?");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next();
     }
   }
 
