@@ -38,15 +38,22 @@ public final class ServerBench {
     Files.createDirectories(dir);
     Path data = Files.createTempDirectory(dir, "data-");
 
-    System.out.printf("disk: %s%n", data);
-    double fdatasyncs = fsyncRate(data, Math.max(3, seconds / 4), false);
-    double fsyncs = fsyncRate(data, Math.max(3, seconds / 4), true);
-    System.out.printf("baseline, one thread rewriting 4 KiB: %.0f write+fdatasync/s, %.0f write+fsync/s%n",
-        fdatasyncs, fsyncs);
+    System.out.printf("disk: %s (load average %.1f on %d cpus)%n", data,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        Runtime.getRuntime().availableProcessors());
+    int probe = Math.max(2, seconds / 8);
+    double fdatasyncBefore = fsyncRate(data, probe, false), fsyncBefore = fsyncRate(data, probe, true);
 
     ServerConfig cfg = ServerConfig.defaults(data.resolve("server")).withBind(new InetSocketAddress("127.0.0.1", 0));
     try (Server server = Server.start(cfg)) {
+      long commitsBefore = server.store().commits();
       Result r = ingest(server.localUrl(), clusters, seconds);
+      long commits = server.store().commits() - commitsBefore;
+      // The disk is measured before and after the ingest: on shared machines its rate drifts.
+      double fdatasyncs = (fdatasyncBefore + fsyncRate(data, probe, false)) / 2;
+      double fsyncs = (fsyncBefore + fsyncRate(data, probe, true)) / 2;
+      System.out.printf("baseline, one thread rewriting 4 KiB (mean of before and after): %.0f write+fdatasync/s,"
+          + " %.0f write+fsync/s%n", fdatasyncs, fsyncs);
       System.out.printf("ingest: %d clusters, %d s: %d uploads, %.0f uploads/s, %.1f MiB/s of LTX%n", clusters,
           seconds, r.count, r.count / r.seconds, r.bytes / r.seconds / (1024 * 1024));
       System.out.printf("latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms%n", r.pct(50), r.pct(99),
@@ -60,8 +67,9 @@ public final class ServerBench {
         if (line.startsWith("strata_server_upload_seconds_sum")) sum = Double.parseDouble(line.split(" ")[1]);
         if (line.startsWith("strata_server_upload_seconds_count")) count = Double.parseDouble(line.split(" ")[1]);
       }
-      System.out.printf("server side: mean %.2f ms from a received body to its durable commit%n",
-          count == 0 ? 0 : sum / count * 1000);
+      System.out.printf("server side: mean %.2f ms from a received body to its durable commit;"
+          + " %.1f uploads per metadata commit (%d commits, %.0f/s)%n", count == 0 ? 0 : sum / count * 1000,
+          (double) r.count / Math.max(1, commits), commits, commits / r.seconds);
     }
   }
 

@@ -193,7 +193,7 @@ public final class BackupService {
     if (target == current) return current;
     try (SpooledLtx s = snapshotAt(db, target)) {
       long now = clock.millis();
-      AppendTx.Result r = store.write(AppendTx.snapshot(cluster, name, s, now, now));
+      AppendTx.Result r = store.write(AppendTx.snapshot(cluster, name, s, now, now, false));
       log.info("restored {}/{} to {} as {}", cluster, name, Txid.format(target), Txid.format(r.pos().txid()));
       return r.pos().txid();
     }
@@ -210,7 +210,7 @@ public final class BackupService {
       throw e;
     }
     try (SpooledLtx s = SpooledLtx.adopt(tmp)) {
-      return store.write(AppendTx.snapshot(cluster, name, s, now, null)).pos().txid();
+      return store.write(AppendTx.snapshot(cluster, name, s, now, null, true)).pos().txid();
     }
   }
 

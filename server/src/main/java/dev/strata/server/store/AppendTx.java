@@ -35,31 +35,38 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
   private final boolean appendSnapshot;
   private final long receivedAt;
   private final Long timestampOverride;
+  private final boolean create;
 
   private AppendTx(String cluster, String name, SpooledLtx file, boolean appendSnapshot, long receivedAt,
-      Long timestampOverride) {
+      Long timestampOverride, boolean create) {
     this.cluster = cluster;
     this.name = name;
     this.file = file;
     this.appendSnapshot = appendSnapshot;
     this.receivedAt = receivedAt;
     this.timestampOverride = timestampOverride;
+    this.create = create;
   }
 
   /** An upload from LiteFS ({@code POST /db/tx}). */
   public static AppendTx tx(String cluster, String name, SpooledLtx file, long now) {
-    return new AppendTx(cluster, name, file, false, now, null);
+    return new AppendTx(cluster, name, file, false, now, null, true);
   }
 
-  /** A snapshot appended as the next transaction (restore, import); {@code timestamp} null keeps the file's. */
-  public static AppendTx snapshot(String cluster, String name, SpooledLtx file, long now, Long timestamp) {
-    return new AppendTx(cluster, name, file, true, now, timestamp);
+  /**
+   * A snapshot appended as the next transaction (restore, import); {@code timestamp} null keeps the file's. A
+   * restore passes {@code create} false so that it cannot bring back a database deleted meanwhile.
+   */
+  public static AppendTx snapshot(String cluster, String name, SpooledLtx file, long now, Long timestamp,
+      boolean create) {
+    return new AppendTx(cluster, name, file, true, now, timestamp, create);
   }
 
   @Override
   public Result run(Connection c) throws SQLException, IOException {
     LtxHeader h = file.info().header();
     DbRow db = Rows.findDb(c, cluster, name);
+    if (db == null && !create) throw ApiException.noDatabase();
     if (db == null) db = Rows.insertDb(c, cluster, name); // undone by the job's savepoint if anything fails
     TxnRow cur = Rows.latestTxn(c, db.id());
     Pos curPos = cur == null ? Pos.ZERO : cur.pos();

@@ -23,6 +23,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
   private static final int MAX_BATCH = 64;
 
+  private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
   private final Connection conn;
   private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
@@ -84,6 +85,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
       }
       s.execute("COMMIT");
+      commits.incrementAndGet();
     } catch (SQLException e) {
       log.error("metadata commit failed: {}", e.getMessage());
       try (Statement s = conn.createStatement()) {
@@ -110,6 +112,11 @@ final class GroupCommitWriter implements AutoCloseable {
     for (Job<?> j : rest) {
       j.done().completeExceptionally(new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down"));
     }
+  }
+
+  /** Transactions committed so far. */
+  long commits() {
+    return commits.get();
   }
 
   /** Runs what is queued, then stops. */

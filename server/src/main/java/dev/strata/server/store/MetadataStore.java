@@ -101,6 +101,11 @@ public final class MetadataStore implements AutoCloseable {
     return writer.submit(job);
   }
 
+  /** Write transactions committed so far (each holds one or more queued jobs). */
+  public long commits() {
+    return writer.commits();
+  }
+
   /** Runs a write and waits for it to be durable; rethrows the job's own exception. */
   public <T> T write(SqlJob<T> job) throws IOException {
     return await(submit(job));
