@@ -59,7 +59,7 @@ public final class Server implements AutoCloseable {
     ReplicaClient s = null;
     try {
       s = given != null ? given : config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
-          : ReplicaUrl.open(config.replicaUrl());
+          : openReplica(config.replicaUrl());
       this.storage = s;
       DbLocks locks = new DbLocks();
       this.compactor = new Compactor(store, storage, config.levels(), tmp, config.clock(), metrics, locks);
@@ -91,6 +91,16 @@ public final class Server implements AutoCloseable {
     if (config.schedule()) s.scheduler.start();
     s.logStart();
     return s;
+  }
+
+  /** Opens the storage URL; an error message never repeats the URL's secret key. */
+  private static ReplicaClient openReplica(String url) {
+    try {
+      return ReplicaUrl.open(url);
+    } catch (IllegalArgumentException e) {
+      String msg = String.valueOf(e.getMessage()).replaceAll("(secret-access-key=)[^&\\s\"]*", "$1REDACTED");
+      throw new IllegalArgumentException(msg, e);
+    }
   }
 
   private static HttpServer bind(ServerConfig config) throws IOException {
