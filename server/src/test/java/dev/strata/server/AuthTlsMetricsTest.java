@@ -84,6 +84,35 @@ class AuthTlsMetricsTest {
   }
 
   @Test
+  void servesHttpsWithPemCertificateAndKey() throws Exception {
+    Path cert = dir.resolve("cert.pem"), key = dir.resolve("key.pem");
+    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out",
+        cert.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    ServerConfig.TlsConfig tls = new ServerConfig.TlsConfig(cert, key, null);
+    try (TestServer ts = new TestServer(dir.resolve("data"), c -> c.withTls(tls))) {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      try (InputStream in = Files.newInputStream(cert)) {
+        trust.setCertificateEntry("server",
+            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      try (HttpClient http = HttpClient.newBuilder().sslContext(ctx).build()) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(ts.url() + "/pos"))
+            .header("Authorization", "cluster c1").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
   void metricsCountUploadsConflictsAndLag() throws Exception {
     try (TestServer ts = new TestServer(dir)) {
       ServerClient client = ts.client("c1");

@@ -59,6 +59,11 @@ final class GatedReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public LtxFileMeta head(int level, TxidRange range) throws IOException {
+    return inner.head(level, range);
+  }
+
+  @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
     return inner.openFile(level, range, offset);
   }

@@ -31,9 +31,15 @@ class RestoreTest {
   TestServer ts;
   ServerClient client;
 
+  /** Storage for levels 1–9; null for the embedded file storage (a subclass runs these tests on S3). */
+  protected dev.strata.replica.ReplicaClient storage() throws Exception {
+    return null;
+  }
+
   @BeforeEach
   void start() throws Exception {
-    ts = new TestServer(dir);
+    ts = new TestServer(dir.resolve("data"),
+        new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c, storage());
     client = ts.client("c1");
   }
 

@@ -16,20 +16,23 @@ public final class RemoteFiles {
   private RemoteFiles() {}
 
   /**
-   * The file with its header fields and post-apply checksum; when the backend's listing does not carry them, they
-   * are read from the file's first 100 and last 16 bytes.
+   * The file with its header fields and post-apply checksum; when the listing did not carry them (S3), one
+   * {@link ReplicaClient#head} request fetches them, and when even that finds no metadata (an object written by
+   * another tool) they are read from the file's first 100 and last 16 bytes.
    */
   public static LtxFileMeta describe(ReplicaClient r, LtxFileMeta f) throws IOException {
     if (f.hasHeader() && f.postApplyChecksum() != 0) return f;
+    LtxFileMeta h = r.head(f.level(), f.range());
+    if (h.hasHeader() && h.postApplyChecksum() != 0) return h;
     byte[] head = new byte[LtxHeader.SIZE], tail = new byte[LtxTrailer.SIZE];
     try (InputStream in = r.openFile(f.level(), f.range(), 0)) {
       if (in.readNBytes(head, 0, head.length) < head.length) throw new LtxException("short file " + f.fileName());
     }
-    try (InputStream in = r.openFile(f.level(), f.range(), f.size() - LtxTrailer.SIZE)) {
+    try (InputStream in = r.openFile(f.level(), f.range(), h.size() - LtxTrailer.SIZE)) {
       if (in.readNBytes(tail, 0, tail.length) < tail.length) throw new LtxException("short file " + f.fileName());
     }
     LtxFileInfo info = new LtxFileInfo(LtxHeader.decode(head), LtxTrailer.decode(tail, 0), -1);
-    return LtxFileMeta.of(f.level(), info, f.size(), f.createdAt());
+    return LtxFileMeta.of(f.level(), info, h.size(), h.createdAt());
   }
 
   /** Every file of a level, described. */
