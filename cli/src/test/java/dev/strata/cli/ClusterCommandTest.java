@@ -80,4 +80,25 @@ class ClusterCommandTest {
     assertThat(cfg.tokens().enabled()).isTrue();
     assertThat(new ServeCommand().config(Map.of("LFSB_DATA_PATH", dir.toString())).replicaUrl()).isNull();
   }
+
+  @Test
+  void serveStoresInTheBucketTheEnvironmentNames() throws Exception {
+    try (var s3 = dev.strata.replica.testing.S3ProxyServer.start(dir.resolve("s3"))) {
+      ServerConfig cfg = new ServeCommand().config(Map.of("LFSB_DATA_PATH", dir.resolve("data").toString(),
+          "LFSB_BIND", "127.0.0.1:0", "BUCKET_NAME", dev.strata.replica.testing.S3ProxyServer.BUCKET,
+          "AWS_ENDPOINT_URL_S3", s3.endpoint().toString(), "AWS_REGION", "us-east-1",
+          "AWS_ACCESS_KEY", dev.strata.replica.testing.S3ProxyServer.ACCESS_KEY,
+          "AWS_SECRET_KEY", dev.strata.replica.testing.S3ProxyServer.SECRET_KEY)).withSchedule(false);
+      Path db = dir.resolve("a.db");
+      Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x); INSERT INTO t VALUES (1);").start();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      try (Server server = Server.start(cfg)) {
+        assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", server.localUrl()).code())
+            .isZero();
+        server.scheduler().runLevel(1);
+        assertThat(server.storage().location()).startsWith("s3://strata");
+        assertThat(server.storage().child("c1").child("mydb").listFiles(1)).hasSize(1);
+      }
+    }
+  }
 }
