@@ -160,6 +160,38 @@ class BadInputTest {
     }
   }
 
+  @Test
+  void stalledDownloadIsCutOff() throws Exception {
+    TestDb big = new TestDb(4096);
+    Map<Integer, byte[]> pages = new java.util.TreeMap<>();
+    Random rnd = new Random(9);
+    for (int p = 1; p <= 8000; p++) {
+      byte[] b = new byte[4096];
+      rnd.nextBytes(b);
+      pages.put(p, b);
+    }
+    client.writeTx("big", big.commit(pages, 8000, 0));
+    long total = 8000L * 4096; // more than the socket buffers on both sides hold
+    try (Socket s = new Socket("127.0.0.1", ts.server.address().getPort())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(("GET /db/snapshot?db=big&format=sqlite HTTP/1.1\r\nHost: x\r\n"
+          + "Authorization: cluster c1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      Thread.sleep(5_000); // read nothing for longer than the stall timeout (2 s here)
+      long got = 0;
+      try {
+        byte[] buf = new byte[65536];
+        for (int n; (n = s.getInputStream().read(buf)) > 0; ) got += n;
+      } catch (java.io.IOException e) {
+        // reset: also a cut-off
+      }
+      assertThat(got).isLessThan(total);
+    }
+    // The server let go of the download: uploads and reads go on.
+    client.writeTx("big", big.commit(Map.of(1, big.fill('z')), 0));
+    assertThat(client.positions().get("big")).isEqualTo(big.pos());
+  }
+
   /** True when the server closed the connection (end of stream or reset) before the read timeout. */
   private static boolean readUntilClosed(InputStream in) {
     try {
