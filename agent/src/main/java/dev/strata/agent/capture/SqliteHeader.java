@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
@@ -24,20 +21,10 @@ public record SqliteHeader(int pageSize, int writeVersion, int readVersion) {
   }
 
   /**
-   * Reads the header of the database at {@code path}. Throws {@link IllegalArgumentException} with a one-line
-   * message when the file is missing, not a regular file, or not a SQLite database.
+   * Reads the header through an open channel (never open and close a descriptor of a database SQLite has open in
+   * this process: closing it drops SQLite's POSIX locks). Throws {@link IllegalArgumentException} when the file is
+   * not a SQLite database.
    */
-  public static SqliteHeader read(Path path) throws IOException {
-    if (!Files.exists(path)) throw new IllegalArgumentException("database " + path + " does not exist");
-    if (!Files.isRegularFile(path)) throw new IllegalArgumentException("database " + path + " is not a file");
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return read(ch, path);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("database " + path + " does not exist");
-    }
-  }
-
-  /** Reads the header through an open channel. */
   public static SqliteHeader read(FileChannel ch, Path path) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(100);
     while (b.hasRemaining() && ch.read(b, b.position()) > 0) {

@@ -78,6 +78,10 @@ public final class WalCapture implements AutoCloseable {
   private final CaptureStats stats = new CaptureStats();
   private final AtomicReference<String> snapshotRequest = new AtomicReference<>();
 
+  // The only descriptor this process ever opens on the database file. Closing any descriptor of a file drops every
+  // POSIX lock the process holds on it, SQLite's included: another process closing its last connection would
+  // then checkpoint and delete the WAL under us. So it stays open as long as the SQLite connections do.
+  private FileChannel dbFile;
   private CaptureState state;
   private PageChecksumTable table;
   private WalIndex walIndex = new WalIndex();
@@ -90,8 +94,9 @@ public final class WalCapture implements AutoCloseable {
   private Instant checkpointRetryAfter;
   private boolean missingLogged;
 
-  private WalCapture(String name, Path db, Path meta, CaptureOptions options, LocalStore store, FileChannel lockCh,
-      FileLock metaLock) {
+  private WalCapture(String name, Path db, FileChannel dbFile, Path meta, CaptureOptions options, LocalStore store,
+      FileChannel lockCh, FileLock metaLock) {
+    this.dbFile = dbFile;
     this.name = name;
     this.db = db;
     this.wal = db.resolveSibling(db.getFileName() + "-wal");
@@ -112,8 +117,13 @@ public final class WalCapture implements AutoCloseable {
    */
   public static WalCapture open(String name, Path db, Path meta, CaptureOptions options) throws IOException {
     db = db.toAbsolutePath().normalize();
-    checkDatabase(db, options);
-    Files.createDirectories(meta);
+    FileChannel dbFile = openDatabase(db, options);
+    try {
+      Files.createDirectories(meta);
+    } catch (IOException e) {
+      dbFile.close();
+      throw e;
+    }
     FileChannel lockCh = FileChannel.open(meta.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock fl;
     try {
@@ -123,31 +133,54 @@ public final class WalCapture implements AutoCloseable {
     }
     if (fl == null) {
       lockCh.close();
+      dbFile.close();
       throw new IllegalArgumentException("another strata process is replicating " + db + " (meta directory "
           + meta + " is locked)");
     }
     WalCapture c = null;
     try {
-      c = new WalCapture(name, db, meta, options, LocalStore.open(meta.resolve("ltx")), lockCh, fl);
+      c = new WalCapture(name, db, dbFile, meta, options, LocalStore.open(meta.resolve("ltx")), lockCh, fl);
       c.load();
       return c;
     } catch (IOException | RuntimeException e) {
-      if (c != null) c.close();
-      else lockCh.close();
+      if (c != null) {
+        c.close();
+      } else {
+        lockCh.close();
+        dbFile.close();
+      }
       throw e;
     }
   }
 
-  private static void checkDatabase(Path db, CaptureOptions options) throws IOException {
-    SqliteHeader h = SqliteHeader.read(db);
-    if (h.isWal()) return;
-    String mode = h.writeVersion() == 1 ? "a rollback journal" : "file format " + h.writeVersion();
-    if (!options.switchToWal()) {
-      throw new IllegalArgumentException("database " + db + " is not in WAL mode (it uses " + mode
-          + "); run PRAGMA journal_mode=WAL on it, or let strata switch it (-switch-to-wal)");
+  /**
+   * Opens the database file for the lifetime of the capture after checking that it is a SQLite database in WAL
+   * mode (switching it when the options say so).
+   */
+  private static FileChannel openDatabase(Path db, CaptureOptions options) throws IOException {
+    if (!Files.exists(db)) throw new IllegalArgumentException("database " + db + " does not exist");
+    if (!Files.isRegularFile(db)) throw new IllegalArgumentException("database " + db + " is not a file");
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(db, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("database " + db + " does not exist");
     }
-    DatabaseLocks.switchToWal(db, Math.toIntExact(options.busyTimeout().toMillis()));
-    log.info("{}: switched to WAL mode", db);
+    try {
+      SqliteHeader h = SqliteHeader.read(ch, db);
+      if (h.isWal()) return ch;
+      String mode = h.writeVersion() == 1 ? "a rollback journal" : "file format " + h.writeVersion();
+      if (!options.switchToWal()) {
+        throw new IllegalArgumentException("database " + db + " is not in WAL mode (it uses " + mode
+            + "); run PRAGMA journal_mode=WAL on it, or let strata switch it (-switch-to-wal)");
+      }
+      DatabaseLocks.switchToWal(db, Math.toIntExact(options.busyTimeout().toMillis()));
+      log.info("{}: switched to WAL mode", db);
+      return ch;
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
   }
 
   private void load() throws IOException {
@@ -279,7 +312,8 @@ public final class WalCapture implements AutoCloseable {
     if (!id.equals(state.database())) {
       if (inBarrier) throw new NeedsProof();
       locks.close();
-      checkDatabase(db, options);
+      dbFile.close();
+      dbFile = openDatabase(db, options);
       return establish("the database file was replaced (inode " + state.database().inode() + " → " + id.inode()
           + ")");
     }
@@ -298,6 +332,7 @@ public final class WalCapture implements AutoCloseable {
       }
       WalPosition pos = state.wal();
       if (h == null) {
+        log.debug("{}: no WAL header (guarded {}, position {}, wal size {})", name, guarded, pos, r.size());
         if (pos == null || guarded) {
           // no WAL yet, or a TRUNCATE checkpoint emptied it while every frame had been captured (see class doc)
           markProven(breaks);
@@ -385,8 +420,7 @@ public final class WalCapture implements AutoCloseable {
     long[] sums = new long[pgnos.length];
     long post = pre;
     LocalFile file;
-    try (FileChannel dbFile = FileChannel.open(db, StandardOpenOption.READ);
-        LocalStore.Writer out = store.create(0)) {
+    try (LocalStore.Writer out = store.create(0)) {
       DatabaseView view = new DatabaseView(dbFile, r, h, walIndex);
       LtxEncoder enc = new LtxEncoder(out.stream(), header);
       byte[] page = new byte[pageSize];
@@ -530,7 +564,7 @@ public final class WalCapture implements AutoCloseable {
   private DatabaseRead tryReadDatabase(long snapshotTxid) throws IOException {
     FileIdentity identity = FileIdentity.of(db);
     Path tmpTable = meta.resolve("checksums.tmp");
-    try (WalReader r = WalReader.open(wal); FileChannel dbFile = FileChannel.open(db, StandardOpenOption.READ)) {
+    try (WalReader r = WalReader.open(wal)) {
       WalHeader h = headerOrNull(r);
       WalIndex index = new WalIndex();
       WalPosition pos = null;
@@ -644,6 +678,7 @@ public final class WalCapture implements AutoCloseable {
       locks.close();
       if (table != null) table.close();
       table = null;
+      dbFile.close(); // after the connections: see the field's comment
     } finally {
       try {
         metaLock.release();
