@@ -31,7 +31,7 @@ public final class DatabaseMonitor implements AutoCloseable {
   private final List<ReplicaClient> clients;
   private final ReplicaUpkeep.Factory upkeep;
   private final WalCapture capture;
-  private final List<ReplicaUploader> uploaders = new ArrayList<>();
+  private final List<ReplicaUploader> uploaders = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch stop = new CountDownLatch(1);
   private Thread captureThread;
@@ -94,7 +94,7 @@ public final class DatabaseMonitor implements AutoCloseable {
    * starts the capture and upload threads. Without local state every replica must answer first, so that no TXID
    * a replica already holds is written again; until then this retries with backoff.
    */
-  public void start() throws IOException {
+  public synchronized void start() throws IOException {
     Pos[] heads = new Pos[clients.size()];
     boolean needAll = capture.txid() == 0; // no local state
     Backoff backoff = new Backoff(Duration.ofSeconds(1), spec.retryMax());
@@ -122,7 +122,9 @@ public final class DatabaseMonitor implements AutoCloseable {
     }
     ReplicaHead head = ReplicaHead.EMPTY;
     for (Pos p : heads) if (p != null) head = head.max(new ReplicaHead(p.txid(), p.postApplyChecksum()));
+    if (stop.getCount() == 0) return;
     capture.start(head);
+    if (stop.getCount() == 0) return;
     ReplicaProgress progress = new ReplicaProgress(capture.store(), clients.size());
     for (int i = 0; i < clients.size(); i++) {
       ReplicaClient c = clients.get(i);
@@ -172,6 +174,9 @@ public final class DatabaseMonitor implements AutoCloseable {
    */
   public boolean stop() {
     stop.countDown();
+    synchronized (this) {
+      // a start in progress sees the stop and returns; this waits for it
+    }
     try {
       if (captureThread != null) captureThread.join();
       for (ReplicaUploader u : uploaders) u.stop(spec.shutdownTimeout());

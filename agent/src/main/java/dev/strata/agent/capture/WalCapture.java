@@ -154,6 +154,25 @@ public final class WalCapture implements AutoCloseable {
   }
 
   /**
+   * Checks, without writing anything, that {@code db} is a SQLite database in WAL mode, or may be switched to it.
+   * Only for use before this process opens SQLite connections to the database (see {@link #dbFile}). Throws
+   * {@link IllegalArgumentException} with a one-line message.
+   */
+  public static void check(Path db, CaptureOptions options) throws IOException {
+    if (!Files.exists(db)) throw new IllegalArgumentException("database " + db + " does not exist");
+    if (!Files.isRegularFile(db)) throw new IllegalArgumentException("database " + db + " is not a file");
+    try (FileChannel ch = FileChannel.open(db, StandardOpenOption.READ)) {
+      SqliteHeader h = SqliteHeader.read(ch, db);
+      if (!h.isWal() && !options.switchToWal()) {
+        throw new IllegalArgumentException("database " + db + " is not in WAL mode; run PRAGMA journal_mode=WAL"
+            + " on it, or let strata switch it (-switch-to-wal)");
+      }
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new IllegalArgumentException("database " + db + " is not readable (permission denied)");
+    }
+  }
+
+  /**
    * Opens the database file for the lifetime of the capture after checking that it is a SQLite database in WAL
    * mode (switching it when the options say so).
    */
