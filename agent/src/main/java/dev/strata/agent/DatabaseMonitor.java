@@ -122,9 +122,7 @@ public final class DatabaseMonitor implements AutoCloseable {
     }
     ReplicaHead head = ReplicaHead.EMPTY;
     for (Pos p : heads) if (p != null) head = head.max(new ReplicaHead(p.txid(), p.postApplyChecksum()));
-    if (stop.getCount() == 0) return;
-    capture.start(head);
-    if (stop.getCount() == 0) return;
+    capture.start(head); // even when a stop is pending: its final pass and uploads then follow
     ReplicaProgress progress = new ReplicaProgress(capture.store(), clients.size());
     for (int i = 0; i < clients.size(); i++) {
       ReplicaClient c = clients.get(i);
