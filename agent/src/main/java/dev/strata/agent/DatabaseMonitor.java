@@ -126,9 +126,11 @@ public final class DatabaseMonitor implements AutoCloseable {
     ReplicaProgress progress = new ReplicaProgress(capture.store(), clients.size());
     for (int i = 0; i < clients.size(); i++) {
       ReplicaClient c = clients.get(i);
-      uploaders.add(new ReplicaUploader(spec.replicas().get(i).name(), c, capture, progress,
-          upkeep.create(c, spec.levels(), spec.capture().clock()), new Backoff(Duration.ofSeconds(1),
-              spec.retryMax()), heads[i]));
+      ReplicaSpec r = spec.replicas().get(i);
+      // the integration point for compaction and retention: see ReplicaUpkeep
+      ReplicaUpkeep u = upkeep.create(c, r.levels() != null ? r.levels() : spec.levels(), spec.capture().clock());
+      uploaders.add(new ReplicaUploader(r.name(), c, capture, progress, u,
+          new Backoff(Duration.ofSeconds(1), spec.retryMax()), heads[i]));
     }
     for (ReplicaUploader u : uploaders) {
       threads.add(Thread.ofVirtual().name("strata-upload-" + spec.name() + "-" + u.name()).start(u));
