@@ -11,6 +11,8 @@ public final class CaptureStats {
   volatile long snapshots;
   volatile long errors;
   volatile long lastCaptureMillis;
+  volatile long writeLockNanos;
+  volatile long writeLockMaxNanos;
 
   void recordPass(long newTxid, int commitCount, long fileBytes) {
     txid = newTxid;
@@ -18,6 +20,22 @@ public final class CaptureStats {
     commits += commitCount;
     bytesWritten += fileBytes;
     lastCaptureMillis = System.currentTimeMillis();
+  }
+
+  void recordCheckpoint(long lockNanos) {
+    checkpoints++;
+    writeLockNanos += lockNanos;
+    if (lockNanos > writeLockMaxNanos) writeLockMaxNanos = lockNanos;
+  }
+
+  /** Total time checkpoints held SQLite's write lock, in seconds. */
+  public double writeLockSeconds() {
+    return writeLockNanos / 1e9;
+  }
+
+  /** The longest a checkpoint held SQLite's write lock, in seconds. */
+  public double writeLockMaxSeconds() {
+    return writeLockMaxNanos / 1e9;
   }
 
   /** Counts a failed pass. */

@@ -35,8 +35,12 @@ public final class DatabaseLocks implements AutoCloseable {
   private Connection checkpointer;
   private long breaks;
 
-  /** What a checkpoint did. */
-  public record Checkpoint(boolean writeLocked, boolean busy, int walFrames, int checkpointedFrames) {
+  /**
+   * What a checkpoint did.
+   *
+   * @param lockNanos how long SQLite's write lock was held (writers waited at most this long)
+   */
+  public record Checkpoint(boolean writeLocked, boolean busy, int walFrames, int checkpointedFrames, long lockNanos) {
     /** True when every frame of the WAL was copied into the database file. */
     public boolean complete() {
       return writeLocked && !busy && walFrames >= 0 && walFrames == checkpointedFrames;
@@ -141,11 +145,12 @@ public final class DatabaseLocks implements AutoCloseable {
         s.execute("BEGIN IMMEDIATE");
       }
     } catch (SQLException e) {
-      if (isBusy(e)) return new Checkpoint(false, true, -1, -1);
+      if (isBusy(e)) return new Checkpoint(false, true, -1, -1, 0);
       closeQuietly(writer);
       writer = null;
       throw failure("take write lock", e);
     }
+    long locked = System.nanoTime();
     try {
       underLock.run();
       if (current >= 0) {
@@ -153,10 +158,12 @@ public final class DatabaseLocks implements AutoCloseable {
         current = -1;
         end(old); // the gap until the next begin is covered by the write lock
       }
+      // busy: an application's own checkpoint is running; rather than wait for it with writers held off, give up
       Checkpoint result = passive();
       begin(0);
       current = 0;
-      return new Checkpoint(true, result.busy(), result.walFrames(), result.checkpointedFrames());
+      return new Checkpoint(true, result.busy(), result.walFrames(), result.checkpointedFrames(),
+          System.nanoTime() - locked);
     } finally {
       try {
         if (current < 0) {
@@ -184,10 +191,10 @@ public final class DatabaseLocks implements AutoCloseable {
       try (Statement s = checkpointer.createStatement();
           ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
         rs.next();
-        return new Checkpoint(false, rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
+        return new Checkpoint(false, rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3), 0);
       }
     } catch (SQLException e) {
-      if (isBusy(e)) return new Checkpoint(false, true, -1, -1);
+      if (isBusy(e)) return new Checkpoint(false, true, -1, -1, 0);
       closeQuietly(checkpointer);
       checkpointer = null;
       throw failure("checkpoint", e);

@@ -18,9 +18,9 @@ final class DatabaseView {
   private final FileChannel dbFile;
   private final WalReader wal; // null when no WAL frame is part of the view
   private final WalHeader header;
-  private final WalIndex index;
+  private final PageMap index;
 
-  DatabaseView(FileChannel dbFile, WalReader wal, WalHeader header, WalIndex index) {
+  DatabaseView(FileChannel dbFile, WalReader wal, WalHeader header, PageMap index) {
     this.dbFile = dbFile;
     this.wal = wal;
     this.header = header;

@@ -32,10 +32,13 @@ import org.slf4j.LoggerFactory;
  * proven.
  *
  * <h2>Reading the WAL</h2>
- * Each pass reads the frames after the last captured commit frame, verifying salts and cumulative checksums frame
- * by frame, and stops at the last commit frame whose checksums hold ({@link WalReader#scan}). The pass's file
- * holds the last version of each page written, the pages a shrink-then-grow brought back, and the database size
- * after the last commit; its pre- and post-apply checksums come from the {@link PageChecksumTable}.
+ * {@link #capture()} reads the frames after the last captured commit frame, verifying salts and cumulative
+ * checksums frame by frame, and stops at the last commit frame whose checksums hold ({@link WalReader#scan}). It
+ * copies the last version of each page written (and the pages a shrink-then-grow brought back) into a
+ * {@link Staging} file, so that the WAL may be checkpointed and restarted right after; it may run many times
+ * between two files. {@link #flush()} turns what is staged into one level-0 file: the pages, the database size
+ * after the last commit, and pre- and post-apply checksums from the {@link PageChecksumTable}. {@link #sync()}
+ * does both, once per sync interval.
  *
  * <h2>Proving continuity</h2>
  * A pass continues the recorded position when the WAL is still the same generation and the recorded frame still
@@ -62,7 +65,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WalCapture implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WalCapture.class);
-  private static final Duration CHECKPOINT_RETRY = Duration.ofSeconds(10);
+  private static final Duration CHECKPOINT_RETRY = Duration.ofSeconds(1);
 
   private final String name;
   private final Path db;
@@ -84,7 +87,9 @@ public final class WalCapture implements AutoCloseable {
   private FileChannel dbFile;
   private CaptureState state;
   private PageChecksumTable table;
-  private WalIndex walIndex = new WalIndex();
+  private Staging staging; // commits captured since the last level-0 file; null until a state exists
+  private WalPosition position; // where capture stands in the WAL (ahead of state.wal() while commits are staged)
+  private PageMap walIndex = new PageMap();
   private long provenAt = -1; // locks.breaks() when the position was last proven under the read transaction
   private long txidFloor; // TXIDs up to here exist on some replica and must never be written again
   private volatile long snapshotAbove;
@@ -211,6 +216,8 @@ public final class WalCapture implements AutoCloseable {
     }
     store.deleteAbove(state == null ? 0 : state.txid());
     if (state == null) return;
+    position = state.wal();
+    staging = new Staging(meta.resolve("staging"), state.pageSize());
     table = PageChecksumTable.open(tableFile, state.pageSize());
     if (table == null) return;
     table.resize(state.commit());
@@ -250,7 +257,9 @@ public final class WalCapture implements AutoCloseable {
     return stats;
   }
 
-  /** The last TXID captured; 0 before {@link #start}. */
+  /**
+   * The last TXID written to the local store (commits staged since are not counted); 0 before {@link #start}.
+   */
   public synchronized long txid() {
     return state == null ? 0 : state.txid();
   }
@@ -308,16 +317,27 @@ public final class WalCapture implements AutoCloseable {
   }
 
   /**
-   * One pass: captures the commits added to the WAL since the last pass into one level-0 file. Returns true when
-   * a file (or a snapshot) was written.
+   * One pass: captures the commits added to the WAL since the last pass and writes what is staged as one level-0
+   * file. Returns true when a file (or a snapshot) was written.
    */
   public synchronized boolean sync() throws IOException {
     if (state == null) return false; // not started
-    String request = inBarrier ? null : snapshotRequest.getAndSet(null);
+    String request = snapshotRequest.getAndSet(null);
     if (request != null) {
       snapshot(request);
       return true;
     }
+    boolean snapshotted = capture();
+    return flush() || snapshotted;
+  }
+
+  /**
+   * Copies the commits added to the WAL since the last capture into the staging file, without writing a level-0
+   * file; cheap enough to run every few milliseconds while a database is busy. Returns true when commits were
+   * captured (or a snapshot written).
+   */
+  public synchronized boolean capture() throws IOException {
+    if (state == null) return false; // not started
     FileIdentity id;
     try {
       id = FileIdentity.of(db);
@@ -349,7 +369,7 @@ public final class WalCapture implements AutoCloseable {
       } catch (WalException e) {
         return guarded ? false : establish("the WAL header is invalid (" + e.getMessage() + ")");
       }
-      WalPosition pos = state.wal();
+      WalPosition pos = position;
       if (h == null) {
         log.debug("{}: no WAL header (guarded {}, position {}, wal size {})", name, guarded, pos, r.size());
         if (pos == null || guarded) {
@@ -370,7 +390,7 @@ public final class WalCapture implements AutoCloseable {
       } else if (guarded && (pos == null || pos.isNextGeneration(h))) {
         log.debug("{}: WAL restarted, generation {}", name, Integer.toUnsignedLong(h.checkpointSeq()));
         pos = WalPosition.start(h);
-        state = state.withWal(pos);
+        position = pos;
         walIndex.clear();
       } else {
         return establish(describeChange(pos, h, guarded));
@@ -390,7 +410,7 @@ public final class WalCapture implements AutoCloseable {
         if (h.equals(headerOrNull(r))) markProven(breaks);
         return false;
       }
-      if (!writeIncrement(r, h, pos, scan)) return false;
+      if (!stage(r, h, pos, scan)) return false;
       locks.refreshRead();
       markProven(breaks);
       return true;
@@ -419,35 +439,79 @@ public final class WalCapture implements AutoCloseable {
     return "the WAL was restarted or replaced by another process (" + pos + " → " + now + ")";
   }
 
-  /** Writes one level-0 file for the commits of {@code scan}; false when the WAL changed under the read. */
-  private boolean writeIncrement(WalReader r, WalHeader h, WalPosition pos, WalScan scan) throws IOException {
+  /**
+   * Stages the commits of {@code scan}: the last version of each page written, and the pages a shrink-then-grow
+   * within the scan brought back without writing them (SQLite reads their older version, so they are read from
+   * the database as SQLite sees it). False when the WAL restarted while its pages were read.
+   */
+  private boolean stage(WalReader r, WalHeader h, WalPosition pos, WalScan scan) throws IOException {
+    int lockPgno = LtxHeader.lockPgno(state.pageSize());
+    if (staging.isEmpty()) staging.begin(state.commit());
+    int smallest = staging.commit();
+    for (WalScan.Commit c : scan.commits()) smallest = Math.min(smallest, c.commitSize());
+    PageMap written = new PageMap(); // the last frame of each page written by the scan
+    for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) written.put(scan.pgno(n), n);
+    byte[] page = new byte[state.pageSize()];
+    staging.mark();
+    try {
+      for (int p : written.pages()) {
+        if (p == lockPgno) continue;
+        r.readPage(h, written.frame(p), page);
+        staging.put(p, page);
+      }
+      DatabaseView view = new DatabaseView(dbFile, r, h, walIndex); // frames up to pos.frame()
+      for (int p = smallest + 1; p <= scan.commitSize(); p++) {
+        if (p == lockPgno || written.frame(p) != 0) continue;
+        view.readPage(p, page);
+        staging.put(p, page);
+      }
+      if (!h.equals(headerOrNull(r))) { // restarted while reading: the pages read may be another generation's
+        staging.rollback();
+        return false;
+      }
+    } catch (IOException | RuntimeException e) {
+      staging.rollback();
+      throw e;
+    }
+    staging.unmark();
+    staging.addCommits(scan.commits().size(), smallest, scan.commitSize(), h.salt1(), h.salt2(),
+        h.frameOffset(pos.frame() + 1), (scan.endFrame() - pos.frame()) * h.frameSize());
+    for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) walIndex.put(scan.pgno(n), n);
+    walIndex.advance(scan.endFrame());
+    position = pos.at(scan.endFrame(), scan.checksum());
+    capturedSinceCheckpoint = true;
+    return true;
+  }
+
+  /**
+   * Writes the staged commits as one level-0 file (TXIDs last+1 … last+commits), makes it and then the state
+   * durable, offers the file to the uploaders and updates the checksum table. Returns false when nothing was
+   * staged. Reads nothing but the staging file, so it is safe whatever happened to the WAL since.
+   */
+  public synchronized boolean flush() throws IOException {
+    if (staging == null || staging.isEmpty()) return false;
     int pageSize = state.pageSize();
     int lockPgno = LtxHeader.lockPgno(pageSize);
-    int preCommit = state.commit();
-    int commit = scan.commitSize();
-    int minCommit = preCommit;
-    for (WalScan.Commit c : scan.commits()) minCommit = Math.min(minCommit, c.commitSize());
-    // the last frame of each page written by the pass
-    WalIndex written = new WalIndex();
-    for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) written.put(scan.pgno(n), n);
-    int[] pgnos = pagesOf(written, minCommit, commit, lockPgno);
-    long minTxid = state.txid() + 1, maxTxid = state.txid() + scan.commits().size();
+    int preCommit = staging.preCommit();
+    int commit = staging.commit();
+    int[] pgnos = staging.pages();
+    for (int p = staging.minCommit() + 1; p <= commit; p++) {
+      if (p != lockPgno && !staging.has(p)) throw new IllegalStateException("page " + p + " regrown but not staged");
+    }
+    long minTxid = state.txid() + 1, maxTxid = state.txid() + staging.commits();
     long pre = state.postApplyChecksum();
     LtxHeader header = new LtxHeader(LtxHeader.FLAG_COMPRESS_LZ4, pageSize, commit, minTxid, maxTxid,
-        options.clock().millis(), pre, h.frameOffset(pos.frame() + 1),
-        (scan.endFrame() - pos.frame()) * h.frameSize(), h.salt1(), h.salt2(), 0);
+        options.clock().millis(), pre, staging.walOffset(), staging.walBytes(), staging.salt1(), staging.salt2(), 0);
     long[] sums = new long[pgnos.length];
     long post = pre;
     LocalFile file;
+    CaptureState next;
     try (LocalStore.Writer out = store.create(0)) {
-      DatabaseView view = new DatabaseView(dbFile, r, h, walIndex);
       LtxEncoder enc = new LtxEncoder(out.stream(), header);
       byte[] page = new byte[pageSize];
       for (int i = 0; i < pgnos.length; i++) {
         int p = pgnos[i];
-        long frame = written.frame(p);
-        if (frame > 0) r.readPage(h, frame, page);
-        else view.readPage(p, page); // brought back by growth after a shrink: SQLite reads its older version
+        staging.read(p, page);
         long sum = Checksum.ofPage(p, page);
         sums[i] = sum;
         post = Checksum.roll(post, p <= preCommit ? table.get(p) : 0, sum);
@@ -457,45 +521,27 @@ public final class WalCapture implements AutoCloseable {
         if (p != lockPgno) post = Checksum.FLAG | (post ^ table.get(p)); // truncated away
       }
       LtxTrailer trailer = enc.finish(post);
-      if (!h.equals(headerOrNull(r))) return false; // restarted while reading: these pages may be overwritten
       file = out.commit(new LtxFileInfo(header, trailer, pgnos.length));
+      next = new CaptureState(maxTxid, post, pageSize, commit, state.database(), position,
+          new CaptureState.Journal(pgnos, sums));
+      try {
+        StateFile.write(stateFile, next);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(file.path()); // not recorded: it must not reach a replica
+        throw e;
+      }
     }
-    var journal = new CaptureState.Journal(pgnos, sums);
-    CaptureState next = new CaptureState(maxTxid, post, pageSize, commit, state.database(),
-        pos.at(scan.endFrame(), scan.checksum()), journal);
-    StateFile.write(stateFile, next);
     state = next;
     store.publish(file);
+    int commits = staging.commits();
+    staging.clear();
     table.resize(commit);
-    replay(table, journal, commit);
+    replay(table, next.journal(), commit);
     table.force();
-    for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) walIndex.put(scan.pgno(n), n);
-    walIndex.advance(scan.endFrame());
-    capturedSinceCheckpoint = true;
-    stats.recordPass(maxTxid, scan.commits().size(), file.size());
+    stats.recordPass(maxTxid, commits, file.size());
     log.debug("{}: captured TXID {}-{} ({} pages)", name, Txid.format(minTxid), Txid.format(maxTxid),
         pgnos.length);
     return true;
-  }
-
-  /** Page numbers of the pass's file, ascending: the pages written, and those regrown after a shrink. */
-  private static int[] pagesOf(WalIndex written, int minCommit, int commit, int lockPgno) {
-    int[] out = new int[Math.max(16, written.size())];
-    int n = 0;
-    for (int p : written.pages()) {
-      if (p <= commit && p != lockPgno) {
-        if (n == out.length) out = Arrays.copyOf(out, n * 2);
-        out[n++] = p;
-      }
-    }
-    for (int p = minCommit + 1; p <= commit; p++) {
-      if (p == lockPgno || written.frame(p) != 0) continue;
-      if (n == out.length) out = Arrays.copyOf(out, n * 2);
-      out[n++] = p;
-    }
-    out = Arrays.copyOf(out, n);
-    Arrays.sort(out);
-    return out;
   }
 
   /**
@@ -504,6 +550,7 @@ public final class WalCapture implements AutoCloseable {
    */
   private boolean establish(String reason) throws IOException {
     if (inBarrier) throw new NeedsProof();
+    flush(); // what was captured before is valid: keep it
     locks.beginRead();
     long breaks = locks.breaks();
     if (state != null && state.txid() != 0) {
@@ -524,6 +571,7 @@ public final class WalCapture implements AutoCloseable {
 
   /** Writes a full snapshot at the next TXID, to level 9, read from the read transaction. */
   private void snapshot(String reason) throws IOException {
+    if (staging != null) flush();
     locks.beginRead();
     long breaks = locks.breaks();
     long t = 0;
@@ -553,13 +601,18 @@ public final class WalCapture implements AutoCloseable {
     if (table == null) throw new IOException(tableFile + ": checksum table vanished");
     table.resize(rd.commit());
     walIndex = rd.index();
+    position = rd.position();
+    if (staging == null || staging.pageSize() != rd.pageSize()) {
+      if (staging != null) staging.close();
+      staging = new Staging(meta.resolve("staging"), rd.pageSize());
+    }
     capturedSinceCheckpoint = true;
     stats.txid = txid;
   }
 
   /** A full read of the database: its checksum, a fresh checksum table, and optionally a snapshot file. */
   private record DatabaseRead(int pageSize, int commit, long checksum, FileIdentity identity, WalPosition position,
-      WalIndex index, Path tablePath, LocalFile snapshot) {
+      PageMap index, Path tablePath, LocalFile snapshot) {
     void discard() throws IOException {
       Files.deleteIfExists(tablePath);
       if (snapshot != null) Files.deleteIfExists(snapshot.path());
@@ -585,7 +638,7 @@ public final class WalCapture implements AutoCloseable {
     Path tmpTable = meta.resolve("checksums.tmp");
     try (WalReader r = WalReader.open(wal)) {
       WalHeader h = headerOrNull(r);
-      WalIndex index = new WalIndex();
+      PageMap index = new PageMap();
       WalPosition pos = null;
       int pageSize;
       int commit;
@@ -643,27 +696,29 @@ public final class WalCapture implements AutoCloseable {
    * checkpoint interval passed, and something was captured since the last one. Returns null when none was due.
    */
   public synchronized DatabaseLocks.Checkpoint checkpointIfDue() throws IOException {
-    if (state == null || state.wal() == null || !capturedSinceCheckpoint) return null;
+    if (state == null || position == null || !capturedSinceCheckpoint) return null;
     Instant now = options.clock().instant();
     if (checkpointRetryAfter != null && now.isBefore(checkpointRetryAfter)) return null;
-    long frames = state.wal().frame();
+    long frames = position.frame();
+    log.trace("{}: checkpoint due? frames {} captured {}", name, frames, capturedSinceCheckpoint);
     boolean due = frames >= options.minCheckpointPages()
         || (frames > 0 && Duration.between(lastCheckpoint, now).compareTo(options.checkpointInterval()) >= 0);
     return due ? checkpoint() : null;
   }
 
   /**
-   * Captures the WAL, then checkpoints it PASSIVE behind SQLite's write lock so that it is copied completely and
+   * Captures the WAL (to staging), then checkpoints it PASSIVE behind SQLite's write lock so that it is copied completely and
    * the next writer restarts it (see {@link DatabaseLocks#checkpoint}). Never RESTART or TRUNCATE.
    */
   public synchronized DatabaseLocks.Checkpoint checkpoint() throws IOException {
-    sync();
+    capture();
     DatabaseLocks.Checkpoint result;
     inBarrier = true;
     try {
-      result = locks.checkpoint(this::sync);
+      // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
+      result = locks.checkpoint(this::capture);
     } catch (NeedsProof e) {
-      return new DatabaseLocks.Checkpoint(true, true, -1, -1); // the next pass proves or snapshots, unlocked
+      return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {
       inBarrier = false;
     }
@@ -671,9 +726,10 @@ public final class WalCapture implements AutoCloseable {
     if (result.writeLocked()) {
       lastCheckpoint = now;
       capturedSinceCheckpoint = false;
-      stats.checkpoints++;
+      stats.recordCheckpoint(result.lockNanos());
     }
-    checkpointRetryAfter = result.complete() ? null : now.plus(CHECKPOINT_RETRY);
+    // busy (another checkpoint ran): try again at the next capture; held back by readers: not before a while
+    checkpointRetryAfter = result.complete() || result.busy() ? null : now.plus(CHECKPOINT_RETRY);
     if (result.complete()) {
       log.debug("{}: checkpointed {} WAL frames", name, result.walFrames());
     } else {
@@ -697,6 +753,8 @@ public final class WalCapture implements AutoCloseable {
       locks.close();
       if (table != null) table.close();
       table = null;
+      if (staging != null) staging.close();
+      staging = null;
       dbFile.close(); // after the connections: see the field's comment
     } finally {
       try {

@@ -40,6 +40,10 @@ public final class AgentMetrics implements AutoCloseable {
     dbCounter("strata_db_checkpoints", "Checkpoints run", CaptureStats::checkpoints);
     dbCounter("strata_db_snapshots", "Snapshots written", CaptureStats::snapshots);
     dbCounter("strata_db_errors", "Capture passes that failed", CaptureStats::errors);
+    dbCounter("strata_db_write_lock_seconds", "Time checkpoints held SQLite's write lock",
+        CaptureStats::writeLockSeconds);
+    dbGauge("strata_db_write_lock_max_seconds", "Longest a checkpoint held SQLite's write lock",
+        CaptureStats::writeLockMaxSeconds);
     replicaGauge("strata_replica_txid", "Last TXID on the replica (-1 while unknown)", s -> s.txid());
     replicaGauge("strata_replica_seconds_since_upload",
         "Seconds since the last successful upload (since start when none yet)", s -> {

@@ -3,11 +3,11 @@ package dev.strata.agent.capture;
 import java.util.Arrays;
 
 /**
- * For one WAL generation, the latest frame holding each page, up to some frame: what SQLite's wal-index answers
- * for readers. An open-addressing map from page number to frame, so that a large WAL costs 12 bytes per distinct
- * page rather than boxed entries.
+ * A map from page number to a position: for a WAL generation, the latest frame holding each page (what SQLite's
+ * wal-index answers for readers), or, for staged pages, their offset in the staging file. Open addressing, so that
+ * a large WAL costs 12 bytes per distinct page rather than boxed entries.
  */
-final class WalIndex {
+final class PageMap {
   private int[] keys = new int[64];
   private long[] frames = new long[64];
   private int size;
@@ -25,7 +25,7 @@ final class WalIndex {
     through = 0;
   }
 
-  /** Records that frame {@code frame} holds page {@code pgno}; frames must be added in increasing order. */
+  /** Maps {@code pgno} to {@code frame} (replacing); {@link #through()} becomes at least {@code frame}. */
   void put(int pgno, long frame) {
     if ((size + 1) * 4 > keys.length * 3) grow();
     int i = slot(keys, pgno);
@@ -37,12 +37,33 @@ final class WalIndex {
     through = Math.max(through, frame);
   }
 
+  /** Removes {@code pgno}. */
+  void remove(int pgno) {
+    int i = slot(keys, pgno);
+    if (keys[i] == 0) return;
+    // backward-shift deletion keeps every remaining key reachable from its home slot
+    int mask = keys.length - 1;
+    int j = i;
+    while (true) {
+      j = (j + 1) & mask;
+      if (keys[j] == 0) break;
+      int home = home(keys[j], mask);
+      boolean between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (between) continue;
+      keys[i] = keys[j];
+      frames[i] = frames[j];
+      i = j;
+    }
+    keys[i] = 0;
+    size--;
+  }
+
   /** Marks frames up to {@code frame} as indexed (frames without pages to record). */
   void advance(long frame) {
     through = Math.max(through, frame);
   }
 
-  /** The latest frame holding {@code pgno}, or 0 when the page is not in the indexed frames. */
+  /** The position of {@code pgno}, or 0 when the page is not in the map. */
   long frame(int pgno) {
     int i = slot(keys, pgno);
     return keys[i] == 0 ? 0 : frames[i];
@@ -61,10 +82,14 @@ final class WalIndex {
     return size;
   }
 
+  private static int home(int pgno, int mask) {
+    int h = pgno * 0x9E3779B9;
+    return (h ^ (h >>> 16)) & mask;
+  }
+
   private static int slot(int[] keys, int pgno) {
     int mask = keys.length - 1;
-    int h = pgno * 0x9E3779B9;
-    int i = (h ^ (h >>> 16)) & mask;
+    int i = home(pgno, mask);
     while (keys[i] != 0 && keys[i] != pgno) i = (i + 1) & mask;
     return i;
   }
