@@ -118,6 +118,33 @@ class WalCaptureTest {
   }
 
   @Test
+  void capturesAcrossSeveralWalRestartsBecomeOneLevel0File() throws Exception {
+    Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
+        + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(20);
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open(options)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      int restarts = 0;
+      for (int round = 0; round < 6; round++) {
+        Sqlite.insert(app, 25, 2000);
+        if (round % 2 == 1) Sqlite.exec(app, "DELETE FROM t WHERE id % 3 = 0"); // shrinks the database
+        assertThat(c.capture()).isTrue();
+        int seq = walHeader().checkpointSeq();
+        assertThat(c.checkpointIfDue().complete()).isTrue();
+        Sqlite.insert(app, 1, 10); // the first write after a complete checkpoint restarts the WAL
+        if (walHeader().checkpointSeq() != seq) restarts++;
+      }
+      assertThat(restarts).isEqualTo(6);
+      long before = Chain.files(ltx(), 0).size();
+      assertThat(c.sync()).isTrue();
+      assertThat(Chain.files(ltx(), 0)).hasSize((int) before + 1); // everything staged became one file
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+      assertThat(c.txid()).isEqualTo(1 + 6 * 26 + 3);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
   void theWritersOwnAutocheckpointWhileRunningNeedsNoSnapshot() throws Exception {
     Sqlite.create(db());
     CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(30);
