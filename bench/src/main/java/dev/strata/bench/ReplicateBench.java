@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * </ol>
  *
  * Usage: {@code bin/bench-replicate [--seconds N] [--rounds N] [--lag-seconds N] [--dbs N] [--idle-seconds N]
- * [--dir DIR] [--only throughput|lag|idle]}
+ * [--dir DIR] [--checkpoint-pages N] [--only throughput|lag|idle]}
  */
 public final class ReplicateBench {
   private final Path root;
@@ -44,7 +44,7 @@ public final class ReplicateBench {
   private final int lagSeconds;
   private final int dbs;
   private final int idleSeconds;
-  private int checkpointPages = 1000;
+  private int checkpointPages = 500;
 
   private ReplicateBench(Path root, int seconds, int rounds, int lagSeconds, int dbs, int idleSeconds) {
     this.root = root;
@@ -62,7 +62,7 @@ public final class ReplicateBench {
     var b = new ReplicateBench(root, Integer.parseInt(opt.getOrDefault("seconds", "10")),
         Integer.parseInt(opt.getOrDefault("rounds", "3")), Integer.parseInt(opt.getOrDefault("lag-seconds", "20")),
         Integer.parseInt(opt.getOrDefault("dbs", "100")), Integer.parseInt(opt.getOrDefault("idle-seconds", "30")));
-    b.checkpointPages = Integer.parseInt(opt.getOrDefault("checkpoint-pages", "1000"));
+    b.checkpointPages = Integer.parseInt(opt.getOrDefault("checkpoint-pages", "500"));
     String only = opt.get("only");
     System.out.printf("strata replicate benchmark (%d cores, %s, java %s), work dir %s%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), Runtime.version(), root);

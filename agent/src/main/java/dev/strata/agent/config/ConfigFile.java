@@ -141,7 +141,7 @@ public final class ConfigFile {
     Duration monitor = db.duration("monitor-interval", null);
     if (monitor != null && monitor.compareTo(sync) < 0) sync = monitor;
     CaptureOptions capture = new CaptureOptions(db.duration("busy-timeout", Duration.ofSeconds(1)),
-        db.integer("min-checkpoint-page-count", 1000), db.duration("checkpoint-interval", Duration.ofMinutes(1)),
+        db.integer("min-checkpoint-page-count", CaptureOptions.DEFAULT_CHECKPOINT_PAGES), db.duration("checkpoint-interval", Duration.ofMinutes(1)),
         db.bool("switch-to-wal", false), Clock.systemUTC());
     Duration retryMax = Duration.ofSeconds(30);
     if (dir != null) {
