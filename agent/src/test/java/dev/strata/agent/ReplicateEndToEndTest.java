@@ -145,6 +145,67 @@ class ReplicateEndToEndTest {
   }
 
   @Test
+  void withoutLocalStateADatabaseEqualToTheReplicaContinuesItsChain() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('a'); INSERT INTO t(v) VALUES ('b');");
+      assertThat(m.stop()).isTrue();
+    }
+    long txid = Chain.of(dir.resolve("r")).maxTxid();
+    // the meta directory is lost (a new host, a restore from the replica): the database still equals the replica
+    deleteTree(DatabaseSpec.defaultMeta(db()));
+    try (LogCapture logs = new LogCapture(WalCapture.class);
+        DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      assertThat(logs.messages()).anyMatch(msg -> msg.contains("equals the replica's latest position"));
+      Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('c')");
+      assertThat(m.stop()).isTrue();
+      assertThat(m.capture().txid()).isEqualTo(txid + 1);
+    }
+    assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(1);
+    // lost again, and this time the database changed meanwhile: a snapshot above the replica's TXIDs
+    deleteTree(DatabaseSpec.defaultMeta(db()));
+    Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('d')");
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      assertThat(m.capture().txid()).isEqualTo(txid + 2);
+      assertThat(m.stop()).isTrue();
+    }
+    assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(2);
+    assertReplicaEqualsDatabase(dir.resolve("r"));
+  }
+
+  @Test
+  void aReplicaAddedLaterGetsASnapshotAndTheChainFromThere() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 50, 0)) {
+        w.await();
+      }
+      assertThat(m.stop()).isTrue();
+    }
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a", "b"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 20, 0)) {
+        w.await();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
+      assertThat(m.stop()).isTrue();
+    }
+    assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
+    assertThat(Chain.of(dir.resolve("b")).postApplyChecksum()).isEqualTo(Chain.of(dir.resolve("a")).postApplyChecksum());
+    assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
+  static void deleteTree(Path p) throws Exception {
+    try (var s = Files.walk(p)) {
+      for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+    }
+  }
+
+  @Test
   void killNineMidSyncThenRestartContinuesWithoutASnapshot() throws Exception {
     Sqlite.create(db());
     Path replica = dir.resolve("r");
