@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       VersionCommand.class,
       LtxCommand.class,
+      ReplicateCommand.class,
       RestoreCommand.class,
       SnapshotsCommand.class,
       RestorePointsCommand.class,
