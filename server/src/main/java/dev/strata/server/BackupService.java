@@ -163,9 +163,8 @@ public final class BackupService {
           : ApiException.noTxid(null);
     }
     Checked point = resolve(db, txid, timestamp);
-    try (SpooledLtx s = snapshotAt(db, point.txid())) {
-      return point;
-    }
+    snapshotAt(db, point.txid()).close(); // built and verified, then discarded
+    return point;
   }
 
   /**
@@ -173,17 +172,13 @@ public final class BackupService {
    * + 1), which LiteFS then fetches. Restoring to the current TXID changes nothing. Returns the new TXID.
    */
   public long restore(String cluster, String name, Long txid, Instant timestamp) throws IOException {
-    DbRow db;
-    long target;
-    if (timestamp != null) {
-      db = store.read(c -> Rows.findDb(c, cluster, name));
-      if (db == null) throw new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available");
-      target = findByTimestamp(db, timestamp).txid();
-    } else {
-      db = store.read(c -> Rows.findDb(c, cluster, name));
-      if (db == null) throw ApiException.noDatabase();
-      target = txid;
+    DbRow db = store.read(c -> Rows.findDb(c, cluster, name));
+    if (db == null) {
+      // litefs-backup looks the timestamp up in storage first, so an unknown database reads as no such time.
+      throw timestamp != null ? new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available")
+          : ApiException.noDatabase();
     }
+    long target = timestamp != null ? findByTimestamp(db, timestamp).txid() : txid;
     DbState state = store.read(c -> Rows.findState(c, cluster, name));
     if (state == null) throw ApiException.noDatabase();
     long current = state.pos().txid();
