@@ -142,8 +142,7 @@ public final class BackupService {
     if (!all && files.size() > 1) files = List.of(files.getFirst(), files.getLast());
     else if (!all && files.size() == 1) files = List.of(files.getFirst(), files.getFirst());
     List<RestorePoint> out = new ArrayList<>();
-    for (LtxFileMeta f : files) {
-      LtxFileMeta d = RemoteFiles.describe(r, f);
+    for (LtxFileMeta d : RemoteFiles.describeAll(r, files)) {
       out.add(new RestorePoint(d.maxTxid(), Instant.ofEpochMilli(d.timestamp()), d.postApplyChecksum()));
     }
     return out;
@@ -289,17 +288,21 @@ public final class BackupService {
   }
 
   /**
-   * litefs-backup's timestamp lookup (spec §3.4): in level 2, then 3, then 9, the newest file whose timestamp is
-   * at or before {@code t}.
+   * litefs-backup's timestamp lookup (spec §3.4): in level 2, then 3, then 9, the file before the first one whose
+   * timestamp is after {@code t}. Files are described a chunk at a time, in parallel (one HEAD each on S3).
    */
   private Checked findByTimestamp(DbRow db, Instant t) throws IOException {
     ReplicaClient r = compactor.storage(db.cluster(), db.name());
     for (int level = Levels.RESTORE_TARGET; level != -1; level = levels.next(level)) {
+      List<LtxFileMeta> files = r.listFiles(level);
       LtxFileMeta found = null;
-      for (LtxFileMeta f : r.listFiles(level)) {
-        LtxFileMeta d = RemoteFiles.describe(r, f);
-        if (d.timestamp() > t.toEpochMilli()) break;
-        found = d;
+      scan:
+      for (int from = 0; from < files.size(); from += RemoteFiles.PARALLEL) {
+        List<LtxFileMeta> chunk = files.subList(from, Math.min(files.size(), from + RemoteFiles.PARALLEL));
+        for (LtxFileMeta d : RemoteFiles.describeAll(r, chunk)) {
+          if (d.timestamp() > t.toEpochMilli()) break scan;
+          found = d;
+        }
       }
       if (found != null) return new Checked(found.maxTxid(), Instant.ofEpochMilli(found.timestamp()));
     }
