@@ -12,7 +12,12 @@ import picocli.CommandLine.Command;
     subcommands = {
       VersionCommand.class,
       LtxCommand.class,
-      ServeCommand.class, ClusterCommand.class,
+      RestoreCommand.class,
+      SnapshotsCommand.class,
+      RestorePointsCommand.class,
+      VerifyCommand.class,
+      ServeCommand.class,
+      ClusterCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
