@@ -700,7 +700,6 @@ public final class WalCapture implements AutoCloseable {
     Instant now = options.clock().instant();
     if (checkpointRetryAfter != null && now.isBefore(checkpointRetryAfter)) return null;
     long frames = position.frame();
-    log.trace("{}: checkpoint due? frames {} captured {}", name, frames, capturedSinceCheckpoint);
     boolean due = frames >= options.minCheckpointPages()
         || (frames > 0 && Duration.between(lastCheckpoint, now).compareTo(options.checkpointInterval()) >= 0);
     return due ? checkpoint() : null;
@@ -716,7 +715,10 @@ public final class WalCapture implements AutoCloseable {
     inBarrier = true;
     try {
       // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
-      result = locks.checkpoint(this::capture);
+      // a large WAL is first copied without the lock, so that writers wait only for the last frames; a small one
+      // is not, as that would double the fsyncs every WAL cycle costs
+      boolean copyFirst = position != null && position.frame() > 4L * options.minCheckpointPages();
+      result = locks.checkpoint(copyFirst, this::capture);
     } catch (NeedsProof e) {
       return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {
