@@ -142,8 +142,7 @@ public final class BackupService {
     if (!all && files.size() > 1) files = List.of(files.getFirst(), files.getLast());
     else if (!all && files.size() == 1) files = List.of(files.getFirst(), files.getFirst());
     List<RestorePoint> out = new ArrayList<>();
-    for (LtxFileMeta f : files) {
-      LtxFileMeta d = RemoteFiles.describe(r, f);
+    for (LtxFileMeta d : RemoteFiles.describeAll(r, files)) {
       out.add(new RestorePoint(d.maxTxid(), Instant.ofEpochMilli(d.timestamp()), d.postApplyChecksum()));
     }
     return out;
@@ -163,9 +162,8 @@ public final class BackupService {
           : ApiException.noTxid(null);
     }
     Checked point = resolve(db, txid, timestamp);
-    try (SpooledLtx s = snapshotAt(db, point.txid())) {
-      return point;
-    }
+    snapshotAt(db, point.txid()).close(); // built and verified, then discarded
+    return point;
   }
 
   /**
@@ -173,17 +171,13 @@ public final class BackupService {
    * + 1), which LiteFS then fetches. Restoring to the current TXID changes nothing. Returns the new TXID.
    */
   public long restore(String cluster, String name, Long txid, Instant timestamp) throws IOException {
-    DbRow db;
-    long target;
-    if (timestamp != null) {
-      db = store.read(c -> Rows.findDb(c, cluster, name));
-      if (db == null) throw new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available");
-      target = findByTimestamp(db, timestamp).txid();
-    } else {
-      db = store.read(c -> Rows.findDb(c, cluster, name));
-      if (db == null) throw ApiException.noDatabase();
-      target = txid;
+    DbRow db = store.read(c -> Rows.findDb(c, cluster, name));
+    if (db == null) {
+      // litefs-backup looks the timestamp up in storage first, so an unknown database reads as no such time.
+      throw timestamp != null ? new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available")
+          : ApiException.noDatabase();
     }
+    long target = timestamp != null ? findByTimestamp(db, timestamp).txid() : txid;
     DbState state = store.read(c -> Rows.findState(c, cluster, name));
     if (state == null) throw ApiException.noDatabase();
     long current = state.pos().txid();
@@ -294,17 +288,21 @@ public final class BackupService {
   }
 
   /**
-   * litefs-backup's timestamp lookup (spec §3.4): in level 2, then 3, then 9, the newest file whose timestamp is
-   * at or before {@code t}.
+   * litefs-backup's timestamp lookup (spec §3.4): in level 2, then 3, then 9, the file before the first one whose
+   * timestamp is after {@code t}. Files are described a chunk at a time, in parallel (one HEAD each on S3).
    */
   private Checked findByTimestamp(DbRow db, Instant t) throws IOException {
     ReplicaClient r = compactor.storage(db.cluster(), db.name());
     for (int level = Levels.RESTORE_TARGET; level != -1; level = levels.next(level)) {
+      List<LtxFileMeta> files = r.listFiles(level);
       LtxFileMeta found = null;
-      for (LtxFileMeta f : r.listFiles(level)) {
-        LtxFileMeta d = RemoteFiles.describe(r, f);
-        if (d.timestamp() > t.toEpochMilli()) break;
-        found = d;
+      scan:
+      for (int from = 0; from < files.size(); from += RemoteFiles.PARALLEL) {
+        List<LtxFileMeta> chunk = files.subList(from, Math.min(files.size(), from + RemoteFiles.PARALLEL));
+        for (LtxFileMeta d : RemoteFiles.describeAll(r, chunk)) {
+          if (d.timestamp() > t.toEpochMilli()) break scan;
+          found = d;
+        }
       }
       if (found != null) return new Checked(found.maxTxid(), Instant.ofEpochMilli(found.timestamp()));
     }

@@ -120,10 +120,9 @@ class CompactionTest {
 
   private static byte[] sqlite(SpooledLtx s) throws Exception {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    try (LtxDecoder d = new LtxDecoder(s.open())) {
-      byte[] buf = new byte[d.header().pageSize()];
-      for (int p; (p = d.readPage(buf)) != 0; ) out.write(buf);
-      d.finish();
+    try (SpooledLtx.PageCursor c = s.pages()) {
+      byte[] buf = new byte[s.info().header().pageSize()];
+      while (c.next(buf) != 0) out.write(buf);
     }
     return out.toByteArray();
   }

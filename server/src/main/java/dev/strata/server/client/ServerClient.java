@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,10 +66,7 @@ public final class ServerClient {
   public Map<String, Pos> positions() throws IOException {
     JsonNode n = json(send(request("/pos", null).GET()));
     Map<String, Pos> out = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      out.put(e.getKey(), pos(e.getValue()));
-    }
+    for (Map.Entry<String, JsonNode> e : n.properties()) out.put(e.getKey(), pos(e.getValue()));
     return out;
   }
 
@@ -224,8 +220,7 @@ public final class ServerClient {
   }
 
   private static long hex(JsonNode n, String key) {
-    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : n.properties()) {
       if (e.getKey().equalsIgnoreCase(key)) return e.getValue().isNull() ? 0 : Txid.parse(e.getValue().asText());
     }
     return 0;

@@ -35,11 +35,41 @@ public final class RemoteFiles {
     return LtxFileMeta.of(f.level(), info, h.size(), h.createdAt());
   }
 
-  /** Every file of a level, described. */
+  /** Requests in flight at once when describing many files (as litefs-backup does). */
+  public static final int PARALLEL = 32;
+
+  /** Describes files, up to {@link #PARALLEL} at a time; the result is in the order given. */
   public static List<LtxFileMeta> describeAll(ReplicaClient r, List<LtxFileMeta> files) throws IOException {
-    List<LtxFileMeta> out = new ArrayList<>(files.size());
-    for (LtxFileMeta f : files) out.add(describe(r, f));
-    return out;
+    if (files.stream().allMatch(f -> f.hasHeader() && f.postApplyChecksum() != 0)) return files;
+    LtxFileMeta[] out = new LtxFileMeta[files.size()];
+    IOException[] error = new IOException[1];
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(PARALLEL);
+    List<Thread> threads = new ArrayList<>(files.size());
+    for (int i = 0; i < files.size(); i++) {
+      int at = i;
+      slots.acquireUninterruptibly();
+      threads.add(Thread.ofVirtual().start(() -> {
+        try {
+          out[at] = describe(r, files.get(at));
+        } catch (IOException e) {
+          synchronized (error) {
+            error[0] = e;
+          }
+        } finally {
+          slots.release();
+        }
+      }));
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted describing files");
+      }
+    }
+    if (error[0] != null) throw error[0];
+    return List.of(out);
   }
 
   /** Opens every file of a list for reading, in order; closes those opened if one fails. */

@@ -1,7 +1,6 @@
 package dev.strata.server.store;
 
 import dev.strata.ltx.Checksum;
-import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.Pos;
@@ -91,12 +90,12 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
     int lockPgno = h.lockPgno();
     long checksum = pre == 0 ? Checksum.EMPTY_DATABASE : pre;
     long grown = 0;
-    LtxTrailer trailer;
-    try (Pages pages = new Pages(c); LtxDecoder dec = new LtxDecoder(file.open())) {
+    LtxTrailer trailer = file.info().trailer();
+    try (Pages pages = new Pages(c); SpooledLtx.PageCursor cursor = file.pages()) {
       byte[] buf = new byte[h.pageSize()];
-      for (int pgno; (pgno = dec.readPage(buf)) != 0; ) {
+      for (int pgno; (pgno = cursor.next(buf)) != 0; ) {
         if (pgno == lockPgno) continue; // never part of a database
-        long sum = Checksum.ofPage(pgno, buf);
+        long sum = cursor.checksum();
         long p = Integer.toUnsignedLong(pgno);
         if (p <= curCommit) {
           long[] old = pages.current(db.id(), pgno);
@@ -111,7 +110,6 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
         }
         pages.insert(db.id(), pgno, min, max, sum, buf, h.pageSize());
       }
-      trailer = dec.finish();
     }
     if (newCommit < curCommit) {
       checksum = Checksum.FLAG | (checksum ^ Pages.checksumOfRange(c, db.id(), newCommit, curCommit, lockPgno));
