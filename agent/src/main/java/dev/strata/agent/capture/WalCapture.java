@@ -424,7 +424,9 @@ public final class WalCapture implements AutoCloseable {
         return false;
       }
       if (!stage(r, h, pos, scan)) return false;
-      locks.refreshRead();
+      // The read transaction is not moved forward here (only by the checkpoint barrier). Moving it would let the
+      // application's autocheckpoint copy a little more after every capture, with two fsyncs in its own commit
+      // path each time; held still, that autocheckpoint finds nothing to do and returns at once.
       markProven(breaks);
       return true;
     }
@@ -728,10 +730,7 @@ public final class WalCapture implements AutoCloseable {
     inBarrier = true;
     try {
       // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
-      // a large WAL is first copied without the lock, so that writers wait only for the last frames; a small one
-      // is not, as that would double the fsyncs every WAL cycle costs
-      boolean copyFirst = position != null && position.frame() > 4L * options.minCheckpointPages();
-      result = locks.checkpoint(copyFirst, this::capture);
+      result = locks.checkpoint(this::capture);
     } catch (NeedsProof e) {
       return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {
