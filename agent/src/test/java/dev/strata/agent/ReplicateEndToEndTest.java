@@ -83,19 +83,19 @@ class ReplicateEndToEndTest {
       try (Writer w = Writer.start(db(), 100, 0)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid() && ua.txid() == c.txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> ub.txid() == c.txid() && ua.txid() == c.txid());
       b.down = true;
       try (Writer w = Writer.start(db(), 600, 0.001)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 700);
+      await().atMost(Duration.ofSeconds(90)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 700);
       long behind = ub.txid();
       assertThat(behind).isLessThan(c.txid());
       assertThat(ub.stats().errors()).isPositive();
       assertThat(c.stats().checkpoints()).as("the WAL is checkpointed while b is down").isPositive();
       assertThat(Files.list(c.store().dir().resolve("0")).count()).as("files kept for b").isPositive();
       b.down = false;
-      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> ub.txid() == c.txid());
       assertThat(m.stop()).isTrue();
       assertThat(Files.list(c.store().dir().resolve("0")).count()).as("uploaded files are dropped").isZero();
     }
@@ -191,7 +191,7 @@ class ReplicateEndToEndTest {
       try (Writer w = Writer.start(db(), 20, 0)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
       assertThat(m.stop()).isTrue();
     }
     assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
@@ -215,7 +215,7 @@ class ReplicateEndToEndTest {
       for (int round = 0; round < 3; round++) {
         agent = startAgent(replica);
         long files = Chain.files(replica, 0).size();
-        await().atMost(Duration.ofSeconds(30)).until(() -> Chain.files(replica, 0).size() >= files + 3);
+        await().atMost(Duration.ofSeconds(90)).until(() -> Chain.files(replica, 0).size() >= files + 3);
         agent.destroyForcibly().waitFor(); // SIGKILL, most likely in the middle of a pass
       }
       agent = startAgent(replica); // while the writer still writes: the WAL stays (no last-connection checkpoint)
