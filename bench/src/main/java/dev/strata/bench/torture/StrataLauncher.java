@@ -1,0 +1,74 @@
+package dev.strata.bench.torture;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the harness starts {@code strata}: always as a separate process, so that kill -9 is real. Either a launcher
+ * script ({@code bin/strata}) or this JVM's java with the classpath that holds the cli module.
+ */
+final class StrataLauncher {
+  private final List<String> prefix;
+  private final Map<String, String> env = new HashMap<>();
+
+  private StrataLauncher(List<String> prefix) {
+    this.prefix = List.copyOf(prefix);
+  }
+
+  /** {@code script args…}, e.g. bin/strata. */
+  static StrataLauncher script(Path script) {
+    return new StrataLauncher(List.of(script.toAbsolutePath().toString()));
+  }
+
+  /** The running JVM's java and classpath (which must hold dev.strata.cli.Main). */
+  static StrataLauncher sameClasspath() {
+    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
+        "java").toString());
+    return new StrataLauncher(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "-Xmx512m", "-cp", classpath(), "dev.strata.cli.Main"));
+  }
+
+  /**
+   * The classpath to hand to child JVMs. Under surefire, java.class.path may be a single manifest-only booter
+   * jar; surefire.test.class.path then holds the real one.
+   */
+  static String classpath() {
+    String explicit = System.getProperty("strata.classpath");
+    if (explicit != null && !explicit.isBlank()) return explicit;
+    String surefire = System.getProperty("surefire.test.class.path");
+    if (surefire != null && !surefire.isBlank()) return surefire;
+    String cp = System.getProperty("java.class.path");
+    boolean onlyBooter = !cp.contains(File.pathSeparator) && cp.contains("surefire");
+    if (onlyBooter) throw new IllegalStateException("cannot find the strata classpath; set -Dstrata.classpath");
+    return cp;
+  }
+
+  /** Adds an environment variable for every strata process (e.g. S3 credentials). */
+  void putEnv(String name, String value) {
+    env.put(name, value);
+  }
+
+  /** The environment every strata process gets on top of this one's. */
+  Map<String, String> env() {
+    return Map.copyOf(env);
+  }
+
+  /** The full command line of {@code strata args…}. */
+  List<String> command(String... args) {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(Arrays.asList(args));
+    return cmd;
+  }
+
+  /** The full command line of {@code strata args…}. */
+  List<String> command(List<String> args) {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(args);
+    return cmd;
+  }
+}
