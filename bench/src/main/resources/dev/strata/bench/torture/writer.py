@@ -12,6 +12,7 @@ Two modes:
         replace           replace the database file underneath every other process (rename over it, remove
                           -wal and -shm), with a copy holding the next commit, possibly at another page size
         stats             counters and the slowest commit
+        check             recompute the digest from scratch and compare it with the last oracle entry
         quit
       After every commit it appends the oracle line "C seq t0_us t1_us digest kind" to ORACLE and fsyncs it:
       t0 is just before COMMIT, t1 just after; digest is the content digest below of the database as committed.
@@ -168,6 +169,7 @@ class Writer:
         self.stats = {"commits": 0, "checkpoints": {}, "checkpoint_busy": 0, "vacuums": 0, "replacements": 0,
                       "busy_errors": 0, "max_commit_ms": 0.0, "max_commit_kind": None, "kinds": {}}
         self.table_cache = {}
+        self.last_digest = None
         self.next_table = 0
         fresh = not os.path.exists(db)
         self.conn = self.open()
@@ -179,7 +181,7 @@ class Writer:
             self.transaction("create", self.create_schema)
         else:
             self.seq = read_seq(self.conn) or 0
-            self.table_cache = {}
+            self.last_digest = full_digest(self.conn)
             self.event("open", "seq=%d" % self.seq)
         names = table_names(self.conn)
         self.next_table = 1 + max([int(n[2:]) for n in names if n.startswith("t_") and n[2:].isdigit()] or [0])
@@ -240,6 +242,7 @@ class Writer:
         elapsed_ms = (time.monotonic() - started) * 1000
         d = self.digest(touched)
         self.append("C\t%d\t%d\t%d\t%s\t%s" % (self.seq, t0, t1, d, kind))
+        self.last_digest = d
         st = self.stats
         st["commits"] += 1
         st["kinds"][kind] = st["kinds"].get(kind, 0) + 1
@@ -481,6 +484,7 @@ class Writer:
         self.table_cache = {}
         d = self.digest(None)
         self.append("C\t%d\t%d\t%d\t%s\t%s" % (self.seq, t0, t1, d, "replace"))
+        self.last_digest = d
         self.event("replace", "page_size=%d" % page_size)
         self.stats["commits"] += 1
         self.stats["replacements"] += 1
@@ -509,6 +513,12 @@ class Writer:
                     reply = {"ok": True, "seq": self.seq}
                 elif cmd == "replace":
                     reply = {"ok": True, **self.replace()}
+                elif cmd == "check":
+                    full = full_digest(self.conn)
+                    if full != self.last_digest:
+                        raise RuntimeError("digest of commit %d was %s, a full recomputation gives %s" % (
+                            self.seq, self.last_digest, full))
+                    reply = {"ok": True, "seq": self.seq, "digest": full}
                 elif cmd == "stats":
                     reply = {"ok": True, "seq": self.seq, **self.stats}
                 elif cmd == "quit":
