@@ -13,6 +13,7 @@ final class FileTarget implements ReplicaTarget {
   private final Path dir;
   private final Path logDir;
   private final FileReplicaClient client;
+  private final boolean canFail;
   private boolean readOnly;
 
   FileTarget(Path dir, Path logDir) throws IOException {
@@ -20,6 +21,8 @@ final class FileTarget implements ReplicaTarget {
     this.logDir = logDir;
     Files.createDirectories(dir);
     this.client = new FileReplicaClient(dir);
+    // Probe once: without mount permission this target has no storage fault to offer.
+    this.canFail = Mounts.bindReadOnly(logDir, dir) == null && Mounts.unmount(logDir, dir) == null;
   }
 
   @Override
@@ -44,7 +47,7 @@ final class FileTarget implements ReplicaTarget {
 
   @Override
   public Set<FaultKind> storageFaults() {
-    return Set.of(FaultKind.FILE_READONLY);
+    return canFail ? Set.of(FaultKind.FILE_READONLY) : Set.of();
   }
 
   @Override

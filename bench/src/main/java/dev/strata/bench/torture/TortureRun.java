@@ -158,18 +158,19 @@ final class TortureRun {
         checkAgentAlive("after " + kind.label());
         liveRestore(targets.get(choiceRng.nextInt(targets.size())), ev);
       }
-      verifyStopped(false);
+      verifyStopped(false, true);
     }
-    pump.pause();
     log("final check");
-    verifyStopped(true);
-    pump.pause();
+    verifyStopped(true, false);
     JsonNode stats = writer.stats();
     tally.notes.put("writer", String.format(
-        "%d commits (%s); its own checkpoints %s, busy %d; vacuums %d; replacements %d; slowest commit %.0f ms (%s)",
+        "%d commits (%s); checkpoints %s, busy %d; vacuums %d; replacements %d",
         stats.path("commits").asLong(), compact(stats.path("kinds")), compact(stats.path("checkpoints")),
-        stats.path("checkpoint_busy").asInt(), stats.path("vacuums").asInt(), stats.path("replacements").asInt(),
-        stats.path("max_commit_ms").asDouble(), stats.path("max_commit_kind").asText()));
+        stats.path("checkpoint_busy").asInt(), stats.path("vacuums").asInt(), stats.path("replacements").asInt()));
+    // Invariant 3: the application is never blocked for long. Reported, not asserted (machines are noisy).
+    tally.notes.put("writer blocked", String.format("slowest commit %.0f ms (%s), slowest checkpoint %.0f ms (%s)",
+        stats.path("max_commit_ms").asDouble(), stats.path("max_commit_kind").asText(),
+        stats.path("max_checkpoint_ms").asDouble(), stats.path("max_checkpoint_mode").asText()));
   }
 
   private static String compact(JsonNode obj) {
@@ -407,16 +408,43 @@ final class TortureRun {
       sleep(8_000);
       Map<String, Object> after = idleSnapshot();
       List<String> changed = new ArrayList<>();
+      List<String> allowed = new ArrayList<>();
       for (String name : before.keySet()) {
-        if (!before.get(name).equals(after.get(name))) changed.add(name + ": " + diff(before.get(name), after.get(name)));
+        Object b = before.get(name), a = after.get(name);
+        if (b.equals(a)) continue;
+        if (b instanceof IdleFiles bf && a instanceof IdleFiles af) {
+          // Deletions are retention; new files at level >= 1 that hold no TXID beyond what existed are compaction
+          // of earlier changes. A new level-0 file, or anything reaching past the old top, is traffic while idle.
+          List<String> added = new ArrayList<>(af.files());
+          added.removeAll(bf.files());
+          List<String> removed = new ArrayList<>(bf.files());
+          removed.removeAll(af.files());
+          List<String> bad = added.stream().filter(f -> f.startsWith("0/") || IdleFiles.maxTxid(f) > bf.maxTxid())
+              .toList();
+          if (!bad.isEmpty()) changed.add(name + ": new " + bad);
+          if (added.size() > bad.size() || !removed.isEmpty()) {
+            allowed.add(name + ": compaction " + (added.size() - bad.size()) + ", retention " + removed.size());
+          }
+        } else {
+          changed.add(name + ": " + b + " -> " + a);
+        }
       }
       if (!changed.isEmpty()) {
         tally.find(Problem.AGENT, cycle, "-", "invariant 4: replica traffic while idle for 8 s: "
             + String.join("; ", changed));
       }
+      if (!allowed.isEmpty()) tally.notes.merge("idle", String.join("; ", allowed), (x, y) -> x + "; " + y);
       return changed.isEmpty() ? "8 s without commits: no replica traffic" : "traffic while idle: " + changed;
     } finally {
       pump.resume();
+    }
+  }
+
+  /** A replica's files as "level/name@time", and the highest TXID among them. */
+  record IdleFiles(List<String> files, long maxTxid) {
+    static long maxTxid(String entry) {
+      String name = entry.substring(entry.indexOf('/') + 1, entry.indexOf('@'));
+      return dev.strata.ltx.LtxFileName.parse(name).max();
     }
   }
 
@@ -430,23 +458,16 @@ final class TortureRun {
     return m;
   }
 
-  private static List<String> fileListing(ReplicaTarget t) throws IOException {
+  private static IdleFiles fileListing(ReplicaTarget t) throws IOException {
     List<String> files = new ArrayList<>();
+    long max = 0;
     for (int level = 0; level <= 9; level++) {
-      for (var f : t.client().listFiles(level)) files.add(level + "/" + f.fileName() + "@" + f.createdAt());
+      for (var f : t.client().listFiles(level)) {
+        files.add(level + "/" + f.fileName() + "@" + f.createdAt());
+        max = Math.max(max, f.maxTxid());
+      }
     }
-    return files;
-  }
-
-  private static String diff(Object before, Object after) {
-    if (before instanceof List<?> b && after instanceof List<?> a) {
-      List<Object> added = new ArrayList<>(a);
-      added.removeAll(b);
-      List<Object> removed = new ArrayList<>(b);
-      removed.removeAll(a);
-      return "added " + added + ", removed " + removed;
-    }
-    return before + " -> " + after;
+    return new IdleFiles(files, max);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -515,8 +536,8 @@ final class TortureRun {
     }
   }
 
-  /** Stops the agent (SIGTERM) with the writer paused, checks every replica, restarts both. */
-  private void verifyStopped(boolean thorough) throws Exception {
+  /** Stops the agent (SIGTERM) with the writer paused, checks every replica, then restarts both if asked. */
+  private void verifyStopped(boolean thorough, boolean restart) throws Exception {
     pump.pause();
     stopAgent();
     oracle.refresh();
@@ -551,8 +572,10 @@ final class TortureRun {
     for (ChainCheck.RestorePoint p : points.subList(0, n)) restoreAtTxid(t, p);
     if (!chains.get(t).restorePoints().isEmpty()) restoreAtTimestamp(t, chains.get(t));
 
-    startAgent();
-    pump.resume();
+    if (restart) {
+      startAgent();
+      pump.resume();
+    }
     log("cycle %d verified: %s; restores %d; problems %d", cycle, describeChains(chains), tally.restoresChecked(),
         tally.findings.size());
   }

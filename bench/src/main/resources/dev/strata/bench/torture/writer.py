@@ -167,7 +167,8 @@ class Writer:
         self.rng = random.Random(seed)
         self.oracle = open(oracle_path, "a", buffering=1)
         self.stats = {"commits": 0, "checkpoints": {}, "checkpoint_busy": 0, "vacuums": 0, "replacements": 0,
-                      "busy_errors": 0, "max_commit_ms": 0.0, "max_commit_kind": None, "kinds": {}}
+                      "busy_errors": 0, "max_commit_ms": 0.0, "max_commit_kind": None,
+                      "max_checkpoint_ms": 0.0, "max_checkpoint_mode": None, "kinds": {}}
         self.table_cache = {}
         self.last_digest = None
         self.next_table = 0
@@ -434,12 +435,18 @@ class Writer:
             self.vacuum("schedule")
 
     def checkpoint(self, mode, why):
+        started = time.monotonic()
         busy, log, done = self.conn.execute("PRAGMA wal_checkpoint(%s)" % mode).fetchone()
-        self.stats["checkpoints"][mode] = self.stats["checkpoints"].get(mode, 0) + 1
+        ms = (time.monotonic() - started) * 1000
+        st = self.stats
+        st["checkpoints"][mode] = st["checkpoints"].get(mode, 0) + 1
         if busy:
-            self.stats["checkpoint_busy"] += 1
-        self.event("checkpoint", "%s busy=%d log=%d checkpointed=%d by=%s" % (mode, busy, log, done, why))
-        return {"busy": busy, "log": log, "checkpointed": done}
+            st["checkpoint_busy"] += 1
+        if ms > st["max_checkpoint_ms"]:
+            st["max_checkpoint_ms"] = round(ms, 1)
+            st["max_checkpoint_mode"] = mode
+        self.event("checkpoint", "%s busy=%d log=%d checkpointed=%d ms=%d by=%s" % (mode, busy, log, done, ms, why))
+        return {"busy": busy, "log": log, "checkpointed": done, "ms": round(ms, 1)}
 
     def vacuum(self, why):
         started = time.monotonic()
