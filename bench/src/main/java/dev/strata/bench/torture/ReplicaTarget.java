@@ -2,6 +2,7 @@ package dev.strata.bench.torture;
 
 import dev.strata.replica.ReplicaClient;
 import java.io.IOException;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
@@ -34,6 +35,11 @@ interface ReplicaTarget extends AutoCloseable {
 
   /** Requests the storage has served so far, or -1 when this backend cannot count them (invariant 4). */
   long requestCount();
+
+  /** Every request so far as "METHOD target -> fault", or null when this backend cannot see them. */
+  default List<String> requestLog() {
+    return null;
+  }
 
   @Override
   void close() throws IOException;
