@@ -1,5 +1,8 @@
 package dev.strata.ltx;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.HexFormat;
 
 /**
@@ -47,5 +50,32 @@ public final class Checksum {
   /** Parses exactly 16 hex digits. */
   public static long parse(String text) {
     return Txid.parseHex16(text, "checksum");
+  }
+
+  /** The JSON form: a string of 16 hex digits, as Go marshals {@code ltx.Checksum}. */
+  public static String toJson(long checksum) {
+    return '"' + format(checksum) + '"';
+  }
+
+  /** Parses the JSON form; {@code null} reads as 0, any value other than a string is an error (as in Go). */
+  public static long parseJson(String json) {
+    return Txid.parseJsonHex16(json, "checksum");
+  }
+
+  /**
+   * The database checksum of a raw SQLite database file read to its end: every page but the lock page. A partial
+   * last page is an error.
+   */
+  public static long ofDatabase(InputStream in, int pageSize) throws IOException {
+    if (!LtxHeader.isValidPageSize(pageSize)) throw new IllegalArgumentException("invalid page size: " + pageSize);
+    int lockPgno = LtxHeader.lockPgno(pageSize);
+    byte[] page = new byte[pageSize];
+    long database = EMPTY_DATABASE;
+    for (int pgno = 1; ; pgno++) {
+      int n = in.readNBytes(page, 0, pageSize);
+      if (n == 0) return database;
+      if (n < pageSize) throw new EOFException("database ends inside page " + Integer.toUnsignedString(pgno));
+      if (pgno != lockPgno) database = roll(database, 0, ofPage(pgno, page));
+    }
   }
 }

@@ -72,7 +72,7 @@ public final class LtxCompactor {
       }
       if (winner == null) break;
       int pgno = winner.pgno;
-      if (Integer.toUnsignedLong(pgno) <= commit) enc.encodePage(pgno, winner.page);
+      if (Integer.toUnsignedLong(pgno) <= commit) enc.encodePage(pgno, winner.page, 0, winner.decoder.pageCrc());
       for (Input i : in) {
         if (i.pgno == pgno) i.advance();
       }

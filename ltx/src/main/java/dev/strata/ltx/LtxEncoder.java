@@ -14,22 +14,24 @@ public final class LtxEncoder {
   private final Lz4FrameWriter lz4;
   private final LtxHeader header;
   private final int lockPgno;
-  private final Crc64 fileCrc = new Crc64();
+  private final Crc64.Appender pageFrameAppender;
   private final byte[] pgnoBytes = new byte[4];
-  private long pagesChecksum = Checksum.FLAG;
+  private long fileCrc; // CRC of the logical (uncompressed) stream so far: what the trailer's file checksum covers
+  private long pagesChecksum; // XOR of the page CRCs written
   private int lastPgno;
   private long pageCount;
-  private boolean finished;
+  private LtxTrailer trailer; // set by finish
 
   /** Validates and writes the header. The target is not closed by this encoder. */
   public LtxEncoder(OutputStream out, LtxHeader header) throws IOException {
     header.validate();
     this.header = header;
     this.lockPgno = header.lockPgno();
+    this.pageFrameAppender = Crc64.appenderForPage(header.pageSize());
     this.raw = new BufferedOutputStream(out, 64 * 1024);
     byte[] h = header.encode();
     raw.write(h);
-    fileCrc.update(h);
+    fileCrc = Crc64.update(0, h, 0, h.length);
     if (header.isCompressed()) {
       lz4 = new Lz4FrameWriter(raw);
       pages = lz4;
@@ -51,15 +53,36 @@ public final class LtxEncoder {
 
   /** Writes one page of {@code header().pageSize()} bytes starting at {@code off}. */
   public void encodePage(int pgno, byte[] data, int off) throws IOException {
-    if (finished) throw new LtxException("ltx encoder closed");
+    checkPage(pgno, data, off);
+    putIntBE(pgnoBytes, pgno);
+    writePage(pgno, data, off, Crc64.update(Crc64.update(0, pgnoBytes, 0, 4), data, off, header.pageSize()));
+  }
+
+  /**
+   * Writes a page whose CRC of be32(pgno) ‖ page is already known ({@link LtxDecoder#pageCrc()}), sparing the
+   * compactor a second pass over the data.
+   */
+  void encodePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
+    checkPage(pgno, data, off);
+    putIntBE(pgnoBytes, pgno);
+    writePage(pgno, data, off, pageCrc);
+  }
+
+  private void checkPage(int pgno, byte[] data, int off) throws LtxException {
+    if (trailer != null) throw new LtxException("ltx encoder closed");
     checkPageNumber(pgno);
     int ps = header.pageSize();
-    if (data.length - off < ps) throw new LtxException("page data too short: " + (data.length - off) + " < " + ps);
-    putIntBE(pgnoBytes, pgno);
+    if (data.length - off < ps) {
+      throw new LtxException("invalid page buffer size: " + (data.length - off) + ", expecting " + ps);
+    }
+  }
+
+  private void writePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
     pages.write(pgnoBytes);
-    pages.write(data, off, ps);
-    fileCrc.update(pgnoBytes, 0, 4).update(data, off, ps);
-    pagesChecksum ^= Checksum.ofPage(pgno, data, off, ps);
+    pages.write(data, off, header.pageSize());
+    // The frame pgno ‖ page is exactly what the page checksum covers, so its CRC extends the file CRC too.
+    fileCrc = pageFrameAppender.append(fileCrc, pageCrc);
+    pagesChecksum ^= pageCrc;
     lastPgno = pgno;
     pageCount++;
   }
@@ -73,13 +96,17 @@ public final class LtxEncoder {
     }
     if (pgno == lockPgno) throw new LtxException("cannot encode lock page: pgno=" + p);
     if (header.isSnapshot()) {
-      int want = lastPgno == 0 ? 1 : lastPgno + 1 == lockPgno ? lockPgno + 1 : lastPgno + 1;
       if (lastPgno == 0 && pgno != 1) throw new LtxException("snapshot transaction file must start with page number 1");
-      if (pgno != want) {
-        throw new LtxException("nonsequential page numbers in snapshot transaction: " + lastPgno + "," + p);
+      if (lastPgno != 0 && lastPgno == lockPgno - 1 && pgno != lockPgno + 1) {
+        throw new LtxException("nonsequential page numbers in snapshot transaction (skip lock page): "
+            + Integer.toUnsignedString(lastPgno) + "," + p);
+      }
+      if (lastPgno != 0 && lastPgno != lockPgno - 1 && pgno != lastPgno + 1) {
+        throw new LtxException("nonsequential page numbers in snapshot transaction: "
+            + Integer.toUnsignedString(lastPgno) + "," + p);
       }
     } else if (lastPgno != 0 && Integer.compareUnsigned(pgno, lastPgno) <= 0) {
-      throw new LtxException("out-of-order page numbers: " + lastPgno + "," + p);
+      throw new LtxException("out-of-order page numbers: " + Integer.toUnsignedString(lastPgno) + "," + p);
     }
   }
 
@@ -98,15 +125,20 @@ public final class LtxEncoder {
 
   /**
    * Writes the end of the page block and the trailer and flushes; returns the trailer. For a snapshot,
-   * {@code postApplyChecksum} must equal {@link #pagesChecksum()}.
+   * {@code postApplyChecksum} must equal {@link #pagesChecksum()}, and the pages must have reached the commit
+   * (stricter than superfly/ltx, which checks neither). Calling it again with the same checksum returns the same
+   * trailer, as Go's double {@code Close} is a no-op.
    */
   public LtxTrailer finish(long postApplyChecksum) throws IOException {
-    if (finished) throw new LtxException("ltx encoder closed");
-    if (header.commit() == 0 && postApplyChecksum != Checksum.EMPTY_DATABASE) {
-      throw new LtxException("post-apply checksum must be empty for zero-length database");
+    if (trailer != null) {
+      if (postApplyChecksum == trailer.postApplyChecksum()) return trailer;
+      throw new LtxException("ltx encoder closed");
     }
     if (postApplyChecksum == 0) throw new LtxException("post-apply checksum required");
     if (!Checksum.isValid(postApplyChecksum)) throw new LtxException("invalid post-apply checksum format");
+    if (header.commit() == 0 && postApplyChecksum != Checksum.EMPTY_DATABASE) {
+      throw new LtxException("post-apply checksum must be empty for zero-length database");
+    }
     if (header.isSnapshot()) {
       int last = header.commit() == lockPgno ? lockPgno - 1 : header.commit();
       if (lastPgno != last) {
@@ -118,18 +150,18 @@ public final class LtxEncoder {
             + " does not match the snapshot's pages (" + Checksum.format(pagesChecksum()) + ")");
       }
     }
-    finished = true;
     byte[] end = new byte[4];
     pages.write(end);
-    fileCrc.update(end);
+    fileCrc = Crc64.update(fileCrc, end, 0, 4);
     if (lz4 != null) lz4.finish();
     byte[] post = new byte[8];
     for (int i = 0; i < 8; i++) post[i] = (byte) (postApplyChecksum >>> (56 - 8 * i));
-    fileCrc.update(post);
-    LtxTrailer trailer = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc.value());
-    raw.write(trailer.encode());
+    fileCrc = Crc64.update(fileCrc, post, 0, 8);
+    LtxTrailer done = new LtxTrailer(postApplyChecksum, Checksum.FLAG | fileCrc);
+    raw.write(done.encode());
     raw.flush();
-    return trailer;
+    trailer = done;
+    return done;
   }
 
   static void putIntBE(byte[] b, int v) {

@@ -52,6 +52,11 @@ public record LtxHeader(
     return (flags & FLAG_COMPRESS_LZ4) != 0;
   }
 
+  /** True when the file carries no database checksums (v3 flag {@link #FLAG_NO_CHECKSUM}). */
+  public boolean hasNoChecksum() {
+    return (flags & FLAG_NO_CHECKSUM) != 0;
+  }
+
   /** The position a database must be at for this file to apply: (MinTXID−1, PreApplyChecksum). */
   public Pos preApplyPos() {
     return new Pos(minTxid - 1, preApplyChecksum);
@@ -105,11 +110,10 @@ public record LtxHeader(
       if (walOffset != 0 && walSize == 0) throw new LtxException("wal size required if wal offset exists");
     }
     if (walSize != 0 && walOffset == 0) throw new LtxException("wal offset required if wal size exists");
-    boolean noChecksum = (flags & FLAG_NO_CHECKSUM) != 0;
     if (isSnapshot()) {
       if (preApplyChecksum != 0) throw new LtxException("pre-apply checksum must be zero on snapshots");
-    } else if (noChecksum) {
-      if (preApplyChecksum != 0) throw new LtxException("pre-apply checksum not allowed with no-checksum flag");
+    } else if (hasNoChecksum()) {
+      if (preApplyChecksum != 0) throw new LtxException("pre-apply checksum not allowed");
     } else {
       if (preApplyChecksum == 0) throw new LtxException("pre-apply checksum required on non-snapshot files");
       if (!Checksum.isValid(preApplyChecksum)) throw new LtxException("invalid pre-apply checksum format");
@@ -128,7 +132,7 @@ public record LtxHeader(
   /** Reads a header from its 100 bytes; checks the magic but not the other rules (see {@link #validate()}). */
   public static LtxHeader decode(byte[] bytes) throws LtxException {
     if (bytes.length < SIZE) throw new LtxException("short header: " + bytes.length + " of " + SIZE + " bytes");
-    if (!Arrays.equals(bytes, 0, 4, MAGIC, 0, 4)) throw new LtxException("invalid LTX file: bad magic");
+    if (!Arrays.equals(bytes, 0, 4, MAGIC, 0, 4)) throw new LtxException("invalid LTX file");
     ByteBuffer b = ByteBuffer.wrap(bytes, 4, SIZE - 4);
     return new LtxHeader(b.getInt(), b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong(), b.getLong(),
         b.getLong(), b.getLong(), b.getInt(), b.getInt(), b.getLong());

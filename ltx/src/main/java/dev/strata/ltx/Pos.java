@@ -9,7 +9,7 @@ public record Pos(long txid, long postApplyChecksum) {
   public static final Pos ZERO = new Pos(0, 0);
 
   private static final Pattern JSON_FIELD =
-      Pattern.compile("\"(\\w+)\"\\s*:\\s*(null|\"([^\"]*)\"|[^,}\\s]+)", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("\"(\\w+)\"\\s*:\\s*(null|\"[^\"]*\"|[^,}\\s]+)", Pattern.CASE_INSENSITIVE);
 
   /** True for the position of a database that does not exist yet. */
   public boolean isZero() {
@@ -20,6 +20,15 @@ public record Pos(long txid, long postApplyChecksum) {
   @Override
   public String toString() {
     return Txid.format(txid) + "/" + Checksum.format(postApplyChecksum);
+  }
+
+  /** Parses {@link #toString()}'s form, {@code <txid hex16>/<checksum hex16>}. */
+  public static Pos parse(String text) {
+    if (text == null || text.length() != 33) {
+      throw new IllegalArgumentException("invalid formatted position length: " + Txid.quote(text));
+    }
+    if (text.charAt(16) != '/') throw new IllegalArgumentException("invalid formatted position: " + Txid.quote(text));
+    return new Pos(Txid.parse(text.substring(0, 16)), Checksum.parse(text.substring(17)));
   }
 
   /** Go's JSON shape: {@code {"TXID":"…","PostApplyChecksum":"…"}}. */
@@ -36,13 +45,9 @@ public record Pos(long txid, long postApplyChecksum) {
     long txid = 0, checksum = 0;
     Matcher m = JSON_FIELD.matcher(json);
     while (m.find()) {
-      String key = m.group(1), raw = m.group(2), str = m.group(3);
-      long value;
-      if (raw.equals("null")) value = 0;
-      else if (str == null) throw new IllegalArgumentException("invalid position JSON: " + key + " is not a string");
-      else value = Txid.parseHex16(str, key);
-      if (key.equalsIgnoreCase("TXID")) txid = value;
-      else if (key.equalsIgnoreCase("PostApplyChecksum")) checksum = value;
+      String key = m.group(1), value = m.group(2);
+      if (key.equalsIgnoreCase("TXID")) txid = Txid.parseJson(value);
+      else if (key.equalsIgnoreCase("PostApplyChecksum")) checksum = Checksum.parseJson(value);
     }
     return new Pos(txid, checksum);
   }
