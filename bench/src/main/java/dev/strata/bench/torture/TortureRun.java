@@ -489,7 +489,15 @@ final class TortureRun {
   // Restores and their verdicts
 
   /** One restore and what the harness measured on its output. */
-  record Restored(CommandRun run, WriterScript.DbDigest digest, long checksum, long startMillis, Path file) {}
+  record Restored(CommandRun run, WriterScript.DbDigest digest, long checksum, long startMillis, Path file) {
+    private static final java.util.regex.Pattern TXID = java.util.regex.Pattern.compile("to TXID ([0-9a-f]{16})");
+
+    /** The TXID strata restore says it restored to ("restored … to TXID …"), or -1. */
+    long txid() {
+      var m = TXID.matcher(run.stdout() + "\n" + run.stderr());
+      return m.find() ? Long.parseUnsignedLong(m.group(1), 16) : -1;
+    }
+  }
 
   private Restored restore(ReplicaTarget t, String label, List<String> extra) throws IOException {
     Path file = restoresDir.resolve(String.format("%05d-%s-%s.db", ++restoreCount, t.name(), label));
@@ -537,6 +545,7 @@ final class TortureRun {
     Restored r = restore(t, "live", List.of());
     Oracle.Commit c = judge(t, "live", r);
     if (c == null) return;
+    if (r.txid() > 0) recordTxid(t, r.txid(), c.seq());
     Oracle.Commit missing = oracle.bySeq(c.seq() + 1);
     long lag = missing != null && missing.t1Millis() < r.startMillis() ? r.startMillis() - missing.t1Millis() : 0;
     long faultPart = ev.hits().contains(t.name()) ? ev.durationMillis() : 0;
@@ -605,6 +614,10 @@ final class TortureRun {
     Restored r = restore(t, "txid-" + Txid.format(p.txid()), List.of("-txid", Txid.format(p.txid())));
     Oracle.Commit c = judge(t, "at TXID", r);
     if (c == null) return;
+    if (r.txid() >= 0 && r.txid() != p.txid()) {
+      tally.find(Problem.POINT_CHANGED, cycle, t.name(), "restore -txid " + Txid.format(p.txid())
+          + " says it restored TXID " + Txid.format(r.txid()));
+    }
     checkChecksum(t, "TXID " + Txid.format(p.txid()), r, p.postApplyChecksum());
     if (c.t0Millis() > p.timestamp()) {
       tally.find(Problem.FROM_THE_FUTURE, cycle, t.name(), "restore at TXID " + Txid.format(p.txid())
@@ -623,6 +636,7 @@ final class TortureRun {
     Restored r = restore(t, "ts", List.of("-timestamp", Timestamps.format(at)));
     Oracle.Commit c = judge(t, "at timestamp", r);
     if (c == null) return;
+    if (r.txid() > 0) recordTxid(t, r.txid(), c.seq());
     if (c.t0Millis() > at) {
       tally.find(Problem.FROM_THE_FUTURE, cycle, t.name(), "restore at " + Timestamps.format(at) + " holds commit "
           + c.seq() + ", which began committing at " + Timestamps.format(c.t0Millis()));
