@@ -30,7 +30,23 @@ final class StrataLauncher {
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
         "java").toString());
     return new StrataLauncher(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-        "-XX:+UseSerialGC", "-Xmx512m", "-cp", classpath(), "dev.strata.cli.Main"));
+        "-XX:+UseSerialGC", "-Xmx512m", "-cp", productionOnly(classpath()), "dev.strata.cli.Main"));
+  }
+
+  /**
+   * Drops test jars and test classes (and the harness itself) from a classpath: the replica test-jar holds a
+   * logback-test.xml that would silence strata's own logging, and strata must run as users run it.
+   */
+  static String productionOnly(String classpath) {
+    List<String> keep = new ArrayList<>();
+    for (String entry : classpath.split(File.pathSeparator)) {
+      if (entry.endsWith("-tests.jar") || entry.contains("test-classes") || entry.contains("bench/target/classes")
+          || entry.contains("junit") || entry.contains("surefire")) {
+        continue;
+      }
+      keep.add(entry);
+    }
+    return String.join(File.pathSeparator, keep);
   }
 
   /**

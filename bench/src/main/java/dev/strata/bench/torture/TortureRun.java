@@ -51,6 +51,7 @@ final class TortureRun {
   private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(10);
   private static final long IDLE_WINDOW_MILLIS = 11_000;
+  private static final long AGENT_WARMUP_MILLIS = 3_000;
 
   private final TortureOptions opt;
   private final PrintStream out;
@@ -138,6 +139,7 @@ final class TortureRun {
     for (ReplicaTarget t : targets) seqByTxid.put(t.name(), new TreeMap<>());
     log("replicas: %s", String.join(", ", targets.stream().map(t -> t.name() + "=" + t.agentUrl()).toList()));
     startAgent();
+    awaitFirstBackup();
     pump = new WriterPump(writer, pumpSeed, opt.writerGapMillis());
     pump.resume();
 
@@ -159,10 +161,11 @@ final class TortureRun {
         checkAgentAlive("after " + kind.label());
         liveRestore(targets.get(choiceRng.nextInt(targets.size())), ev);
       }
-      verifyStopped(false, true);
+      boolean last = opt.maxCycles() > 0 ? cycle >= opt.maxCycles() : System.currentTimeMillis() >= deadline;
+      if (last) log("final check");
+      verifyStopped(last, !last);
+      if (last) break;
     }
-    log("final check");
-    verifyStopped(true, false);
     JsonNode stats = writer.stats();
     tally.notes.put("writer", String.format(
         "%d commits (%s); checkpoints %s, busy %d; vacuums %d; replacements %d",
@@ -178,6 +181,27 @@ final class TortureRun {
     List<String> parts = new ArrayList<>();
     obj.properties().forEach(e -> parts.add(e.getKey() + " " + e.getValue().asText()));
     return String.join(", ", parts);
+  }
+
+  /** The cycles start once every replica holds the agent's first snapshot (a fresh replica has nothing to restore). */
+  private void awaitFirstBackup() throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    for (ReplicaTarget t : targets) {
+      while (fileCount(t) == 0) {
+        checkAgentAlive("while waiting for the first backup");
+        if (System.currentTimeMillis() > deadline) {
+          throw new IOException("no first backup on " + t.name() + " within 120 s of starting strata replicate");
+        }
+        sleep(100);
+      }
+    }
+    log("first backup on every replica after %d ms", System.currentTimeMillis() - agent.startedAt());
+  }
+
+  private static int fileCount(ReplicaTarget t) throws IOException {
+    int n = 0;
+    for (int level = 0; level <= 9; level++) n += t.client().listFiles(level).size();
+    return n;
   }
 
   private List<FaultKind> applicableFaults() {
@@ -273,8 +297,12 @@ final class TortureRun {
     tally.agentEvent("kill -9");
   }
 
-  /** SIGTERM: the agent must do a final sync and exit 0. */
+  /**
+   * SIGTERM: the agent must do a final sync and exit 0. Sent at least {@link #AGENT_WARMUP_MILLIS} after the
+   * start, so that it tests the final sync rather than a JVM still loading classes.
+   */
   private void stopAgent() throws InterruptedException {
+    sleep(agent.startedAt() + AGENT_WARMUP_MILLIS - System.currentTimeMillis());
     long start = System.currentTimeMillis();
     OptionalInt exit = agent.terminate(AGENT_STOP_TIMEOUT);
     tally.agentEvent("SIGTERM");
