@@ -37,6 +37,10 @@ public final class Torture {
 
   /** Runs and prints the report; deletes the work directory when the run passed (unless --keep). */
   static Tally run(TortureOptions opt, PrintStream out) throws Exception {
+    // Quiet S3Proxy and the SFTP server (effective when logging has not started yet in this JVM).
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "dev/strata/bench/torture/logback-torture.xml");
+    }
     TortureRun run = new TortureRun(opt, out);
     Tally tally;
     try {

@@ -19,11 +19,13 @@ import java.util.Set;
  * @param restoresPerCycle restores at earlier restore points per cycle (plus latest on every replica)
  * @param sweepSamples bit-flip positions sampled per planted file (0: every bit); truncations likewise
  * @param writerGapMillis the writer waits up to this long between commits
+ * @param verifyEvery stop the agent and check every replica after every N-th cycle (and after the last)
+ * @param restoresInProcess run strata restore inside the harness's JVM (faster; the agent is always a process)
  * @param strataScript run strata through this launcher instead of java -cp (null: java -cp)
  */
 record TortureOptions(long seed, Duration duration, int maxCycles, List<String> backends, Duration syncInterval,
     Path workDir, Set<FaultKind> faults, Duration lagGrace, int restoresPerCycle, boolean cycles, boolean sweep,
-    int sweepSamples, boolean keep, Path strataScript, int writerGapMillis) {
+    int sweepSamples, boolean keep, Path strataScript, int writerGapMillis, int verifyEvery, boolean restoresInProcess) {
 
   static final String USAGE = """
       usage: torture [options]
@@ -39,6 +41,8 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
         --no-sweep             skip the bad-input sweep
         --sweep-only           run only the bad-input sweep
         --writer-gap-ms N      the writer pauses up to N ms between commits (default 40)
+        --verify-every N       stop the agent (SIGTERM) and check every replica after every N-th cycle (default 2)
+        --restores-in-process  run strata restore inside the harness's JVM (faster; the agent stays a process)
         --work DIR             work directory (default /tmp/strata-torture/<seed>)
         --keep                 keep the work directory even when the run passes
         --strata PATH          run strata through this launcher (e.g. bin/strata) instead of java -cp
@@ -48,7 +52,7 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
   static TortureOptions defaults(long seed) {
     return new TortureOptions(seed, Duration.ofMinutes(3), 0, List.of("file", "s3", "sftp"),
         Duration.ofMillis(250), Path.of("/tmp/strata-torture", Long.toString(seed)), EnumSet.allOf(FaultKind.class),
-        Duration.ofSeconds(5), 2, true, true, 200, false, null, 40);
+        Duration.ofSeconds(5), 2, true, true, 200, false, null, 40, 2, false);
   }
 
   /** Parses the command line; a bad argument is an IllegalArgumentException with a one-line message. */
@@ -79,6 +83,8 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
         case "--no-sweep" -> b.sweep = false;
         case "--sweep-only" -> b.cycles = false;
         case "--writer-gap-ms" -> b.writerGapMillis = (int) parseLong(value(args, ++i, a), a);
+        case "--restores-in-process" -> b.restoresInProcess = true;
+        case "--verify-every" -> b.verifyEvery = Math.max(1, (int) parseLong(value(args, ++i, a), a));
         case "--work" -> b.workDir = Path.of(value(args, ++i, a));
         case "--keep" -> b.keep = true;
         case "--strata" -> b.strataScript = Path.of(value(args, ++i, a));
@@ -88,18 +94,25 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
     return b.build();
   }
 
-  /** The command line that reproduces this run. */
+  /** The command line that reproduces this run: the seed and every option that differs from the defaults. */
   String reproduce() {
+    TortureOptions d = defaults(seed);
     List<String> parts = new ArrayList<>(List.of("bin/torture", "--seed", Long.toString(seed)));
     if (!cycles) parts.add("--sweep-only");
     else if (maxCycles > 0) parts.addAll(List.of("--cycles", Integer.toString(maxCycles)));
     else parts.addAll(List.of("--duration", format(duration)));
-    if (!backends.equals(List.of("file", "s3", "sftp"))) parts.addAll(List.of("--backends", String.join(",", backends)));
-    if (!syncInterval.equals(Duration.ofMillis(250))) parts.addAll(List.of("--sync-interval", format(syncInterval)));
-    if (!faults.equals(EnumSet.allOf(FaultKind.class))) {
+    if (!backends.equals(d.backends)) parts.addAll(List.of("--backends", String.join(",", backends)));
+    if (!syncInterval.equals(d.syncInterval)) parts.addAll(List.of("--sync-interval", format(syncInterval)));
+    if (!faults.equals(d.faults)) {
       parts.addAll(List.of("--faults", String.join(",", faults.stream().map(FaultKind::label).toList())));
     }
+    if (!lagGrace.equals(d.lagGrace)) parts.addAll(List.of("--lag-grace", format(lagGrace)));
+    if (restoresPerCycle != d.restoresPerCycle) parts.addAll(List.of("--restores", "" + restoresPerCycle));
     if (!sweep) parts.add("--no-sweep");
+    else if (sweepSamples != d.sweepSamples) parts.addAll(List.of("--sweep-samples", "" + sweepSamples));
+    if (writerGapMillis != d.writerGapMillis) parts.addAll(List.of("--writer-gap-ms", "" + writerGapMillis));
+    if (verifyEvery != d.verifyEvery) parts.addAll(List.of("--verify-every", Integer.toString(verifyEvery)));
+    if (restoresInProcess) parts.add("--restores-in-process");
     return String.join(" ", parts);
   }
 
@@ -159,6 +172,8 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
     boolean keep;
     Path strataScript;
     int writerGapMillis;
+    int verifyEvery;
+    boolean restoresInProcess;
 
     static Builder from(TortureOptions o) {
       Builder b = new Builder();
@@ -177,12 +192,15 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
       b.keep = o.keep;
       b.strataScript = o.strataScript;
       b.writerGapMillis = o.writerGapMillis;
+      b.verifyEvery = o.verifyEvery;
+      b.restoresInProcess = o.restoresInProcess;
       return b;
     }
 
     TortureOptions build() {
       return new TortureOptions(seed, duration, maxCycles, backends, syncInterval, workDir, faults, lagGrace,
-          restoresPerCycle, cycles, sweep, sweepSamples, keep, strataScript, writerGapMillis);
+          restoresPerCycle, cycles, sweep, sweepSamples, keep, strataScript, writerGapMillis,
+          verifyEvery, restoresInProcess);
     }
   }
 

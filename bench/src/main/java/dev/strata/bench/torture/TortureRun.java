@@ -78,6 +78,7 @@ final class TortureRun {
   private int cycle;
   private int restoreCount;
   private Backends backends;
+  private final CliRunner inProcess = CliRunner.inProcess();
 
   TortureRun(TortureOptions opt, PrintStream out) {
     this.opt = opt;
@@ -151,7 +152,10 @@ final class TortureRun {
       cycle++;
       tally.cycles = cycle;
       FaultKind kind = !firstPass.isEmpty() ? firstPass.removeFirst() : drawFault();
+      // Steady state first: the agent has been up a while, the writer commits; lag within sync + grace.
+      sleep(agent.startedAt() + AGENT_WARMUP_MILLIS + 1000 + faultRng.nextLong(4000) - System.currentTimeMillis());
       checkAgentAlive("before " + kind.label());
+      liveRestore(targets.get(choiceRng.nextInt(targets.size())), "steady state", 0);
       FaultEvent ev = inject(kind);
       tally.fault(kind);
       log("cycle %d: %s — %s (%d ms)", cycle, kind.label(), ev.detail(), ev.durationMillis());
@@ -159,12 +163,16 @@ final class TortureRun {
       if (kind != FaultKind.IDLE) {
         sleep(opt.syncInterval().toMillis() + faultRng.nextLong(2 * opt.syncInterval().toMillis() + 1));
         checkAgentAlive("after " + kind.label());
-        liveRestore(targets.get(choiceRng.nextInt(targets.size())), ev);
+        ReplicaTarget t = targets.get(choiceRng.nextInt(targets.size()));
+        liveRestore(t, kind.label(), ev.hits().contains(t.name()) ? ev.durationMillis() : 0);
       }
       boolean last = opt.maxCycles() > 0 ? cycle >= opt.maxCycles() : System.currentTimeMillis() >= deadline;
-      if (last) log("final check");
-      verifyStopped(last, !last);
-      if (last) break;
+      if (last) {
+        log("final check");
+        verifyStopped(true, false);
+        break;
+      }
+      if (cycle % opt.verifyEvery() == 0) verifyStopped(false, true);
     }
     JsonNode stats = writer.stats();
     tally.notes.put("writer", String.format(
@@ -533,8 +541,17 @@ final class TortureRun {
     args.addAll(extra);
     args.add(t.restoreUrl());
     long start = System.currentTimeMillis();
-    CommandRun run = CommandRun.run(strata.command(args), strata.env(), RESTORE_TIMEOUT,
-        logs.resolve(String.format("restore-%05d", restoreCount)));
+    CommandRun run;
+    if (opt.restoresInProcess()) {
+      CliRunner.Result r = inProcess.run(args);
+      String err = r.threw() == null ? r.stderr() : r.stderr() + "\n" + r.threw();
+      run = new CommandRun(args, r.exit(), r.stdout(), err, System.currentTimeMillis() - start, false);
+      Files.writeString(logs.resolve(String.format("restore-%05d.txt", restoreCount)), String.join(" ", args) + "\n"
+          + "exit " + r.exit() + "\n" + r.stdout() + err);
+    } else {
+      run = CommandRun.run(strata.command(args), strata.env(), RESTORE_TIMEOUT,
+          logs.resolve(String.format("restore-%05d", restoreCount)));
+    }
     if (run.exit() != 0 || !Files.exists(file)) return new Restored(run, null, 0, start, file);
     return new Restored(run, script.digest(file, "quick"), DatabaseChecksum.of(file), start, file);
   }
@@ -569,22 +586,26 @@ final class TortureRun {
     return c;
   }
 
-  private void liveRestore(ReplicaTarget t, FaultEvent ev) throws IOException {
+  /**
+   * Restores latest while everything runs. Lag: restore start minus the commit time of the first commit the restore
+   * lacks; budget: sync interval + {@code faultMillis} (the duration of the fault that just hit this replica) +
+   * grace.
+   */
+  private void liveRestore(ReplicaTarget t, String after, long faultMillis) throws IOException {
     Restored r = restore(t, "live", List.of());
     Oracle.Commit c = judge(t, "live", r);
     if (c == null) return;
     if (r.txid() > 0) recordTxid(t, r.txid(), c.seq());
     Oracle.Commit missing = oracle.bySeq(c.seq() + 1);
     long lag = missing != null && missing.t1Millis() < r.startMillis() ? r.startMillis() - missing.t1Millis() : 0;
-    long faultPart = ev.hits().contains(t.name()) ? ev.durationMillis() : 0;
-    long budget = opt.syncInterval().toMillis() + faultPart + opt.lagGrace().toMillis();
-    String where = "cycle " + cycle + ", " + t.name() + ", after " + ev.kind().label();
+    long budget = opt.syncInterval().toMillis() + faultMillis + opt.lagGrace().toMillis();
+    String where = "cycle " + cycle + ", " + t.name() + ", " + after;
     tally.lag(lag, budget, where);
     if (lag > budget) {
-      tally.find(Problem.LAG, cycle, t.name(), "live restore lags " + lag + " ms (budget " + budget + " ms: sync "
-          + opt.syncInterval().toMillis() + " + fault " + faultPart + " + grace " + opt.lagGrace().toMillis()
-          + "); restored commit " + c.seq() + ", first missing " + missing.seq() + " committed at "
-          + Timestamps.format(missing.t1Millis()));
+      tally.find(Problem.LAG, cycle, t.name(), "live restore (" + after + ") lags " + lag + " ms (budget " + budget
+          + " ms: sync " + opt.syncInterval().toMillis() + " + fault " + faultMillis + " + grace "
+          + opt.lagGrace().toMillis() + "); restored commit " + c.seq() + ", first missing " + missing.seq()
+          + " committed at " + Timestamps.format(missing.t1Millis()));
     }
   }
 
@@ -628,8 +649,8 @@ final class TortureRun {
       startAgent();
       pump.resume();
     }
-    log("cycle %d verified: %s; restores %d; problems %d", cycle, describeChains(chains), tally.restoresChecked(),
-        tally.findings.size());
+    log("cycle %d %s: %s; restores %d; problems %d", cycle, thorough ? "final check" : "stopped and checked",
+        describeChains(chains), tally.restoresChecked(), tally.findings.size());
   }
 
   private static String describeChains(Map<ReplicaTarget, ChainCheck.Report> chains) {
