@@ -138,6 +138,8 @@ final class BadInputSweep {
     Map<String, Integer> messages = new LinkedHashMap<>();
     long totalBits = 0, totalLengths = 0;
     for (Path file : p.files()) {
+      long fileStart = System.currentTimeMillis();
+      int before = flips + cuts;
       byte[] original = Files.readAllBytes(file);
       String name = file.getParent().getFileName() + "/" + file.getFileName();
       totalBits += original.length * 8L;
@@ -160,6 +162,8 @@ final class BadInputSweep {
       } finally {
         Files.write(file, original);
       }
+      log.log("sweep: %s (%d bytes): %d corruptions in %d ms", file.getFileName(), original.length,
+          flips + cuts - before, System.currentTimeMillis() - fileStart);
     }
     String sampling = samples == 0 ? "every bit and every length"
         : "sampled up to " + samples + " bit positions and " + samples + " lengths per file, of " + totalBits
@@ -194,7 +198,9 @@ final class BadInputSweep {
     for (int r = 0; r < regions.length; r++) {
       long lo = regions[r][0], hi = regions[r][1];
       int target = Math.min(picked.size() + quota[r], samples);
-      while (picked.size() < target && picked.size() < space) picked.add(lo + rng.nextLong(Math.max(1, hi - lo)));
+      for (int tries = 0; picked.size() < target && tries < 20 * quota[r]; tries++) {
+        picked.add(lo + rng.nextLong(Math.max(1, hi - lo))); // a small region runs out of new positions: tries end
+      }
     }
     picked.add(0L);
     picked.add(space - 1);

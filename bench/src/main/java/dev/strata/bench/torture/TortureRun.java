@@ -147,8 +147,7 @@ final class TortureRun {
     List<FaultKind> firstPass = applicableFaults();
     Collections.shuffle(firstPass, faultRng);
     long deadline = startMillis + opt.duration().toMillis();
-    while ((opt.maxCycles() == 0 || cycle < opt.maxCycles())
-        && (opt.maxCycles() > 0 || System.currentTimeMillis() < deadline)) {
+    while (true) {
       cycle++;
       tally.cycles = cycle;
       FaultKind kind = !firstPass.isEmpty() ? firstPass.removeFirst() : drawFault();
