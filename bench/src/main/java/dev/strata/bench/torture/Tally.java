@@ -63,8 +63,17 @@ final class Tally {
     agentEvents.merge(what, 1, Integer::sum);
   }
 
+  private java.util.function.Consumer<Finding> listener = f -> {};
+
+  /** Called with every finding as it is made (the run logs them). */
+  synchronized void onFinding(java.util.function.Consumer<Finding> l) {
+    listener = l;
+  }
+
   synchronized void find(Problem p, int cycle, String target, String detail) {
-    findings.add(new Finding(p, cycle, target, detail));
+    Finding f = new Finding(p, cycle, target, detail);
+    findings.add(f);
+    listener.accept(f);
   }
 
   synchronized void lag(long millis, long budget, String where) {

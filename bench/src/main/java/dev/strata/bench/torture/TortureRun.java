@@ -107,6 +107,7 @@ final class TortureRun {
     script = WriterScript.install(work);
     strata = opt.strataScript() != null ? StrataLauncher.script(opt.strataScript()) : StrataLauncher.sameClasspath();
     log("seed %d — reproduce with: %s", opt.seed(), opt.reproduce());
+    tally.onFinding(f -> log("! %s (%s): %s", f.problem(), f.target(), f.detail()));
     log("work directory %s", work);
     try {
       if (opt.cycles()) runCycles();
