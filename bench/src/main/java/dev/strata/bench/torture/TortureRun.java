@@ -109,6 +109,9 @@ final class TortureRun {
     log("seed %d — reproduce with: %s", opt.seed(), opt.reproduce());
     tally.onFinding(f -> log("! %s (%s): %s", f.problem(), f.target(), f.detail()));
     log("work directory %s", work);
+    // Interrupted (Ctrl-C, SIGTERM): leave no agent running and nothing mounted.
+    Thread cleanup = new Thread(this::tearDown, "torture-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       if (opt.cycles()) runCycles();
       if (opt.sweep()) {
@@ -121,6 +124,11 @@ final class TortureRun {
       throw e;
     } finally {
       tearDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // already shutting down
+      }
     }
     return tally;
   }
@@ -240,8 +248,10 @@ final class TortureRun {
     return kinds.getLast();
   }
 
-  private void tearDown() {
+  /** Stops everything this run started; safe to call twice (the shutdown hook and the normal end). */
+  private synchronized void tearDown() {
     if (pump != null) pump.close();
+    pump = null;
     if (agent != null && agent.alive()) {
       try {
         agent.kill9();
@@ -258,8 +268,11 @@ final class TortureRun {
     }
     try {
       if (metaDisk != null) metaDisk.close();
+      metaDisk = null;
       if (writer != null) writer.close();
+      writer = null;
       if (backends != null) backends.close();
+      backends = null;
     } catch (IOException e) {
       log("cleanup: %s", e.getMessage());
     }
