@@ -157,6 +157,8 @@ final class SftpConnection implements Closeable {
       ssh.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
       ssh.setCipherFactories(CIPHERS);
       CoreModuleProperties.IDLE_TIMEOUT.set(ssh, config.timeout());
+      // A download keeps window / 64 KiB reads in flight: 8 MiB (MINA's default is 2 MiB) keeps a long pipe full.
+      CoreModuleProperties.WINDOW_SIZE.set(ssh, 8L << 20);
       ssh.start();
     }
     String where = config.user() + "@" + config.host() + ":" + config.port();

@@ -1,0 +1,243 @@
+package dev.strata.agent;
+
+import dev.strata.agent.capture.ReplicaHead;
+import dev.strata.agent.capture.WalCapture;
+import dev.strata.agent.upload.Backoff;
+import dev.strata.agent.upload.ReplicaProgress;
+import dev.strata.agent.upload.ReplicaUpkeep;
+import dev.strata.agent.upload.ReplicaUploader;
+import dev.strata.ltx.Pos;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaUrl;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replicates one database: a capture thread runs a {@link WalCapture} pass every sync interval (and checkpoints
+ * when due), and one {@link ReplicaUploader} per replica drains the local store. Stopping runs a final pass and
+ * gives the replicas up to the shutdown timeout to take the last files.
+ */
+public final class DatabaseMonitor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DatabaseMonitor.class);
+  private static final Duration ERROR_LOG_INTERVAL = Duration.ofSeconds(30);
+  /** How often capture follows a database that is being written, between two sync passes. */
+  private static final Duration FOLLOW = Duration.ofMillis(5);
+
+  private final DatabaseSpec spec;
+  private final List<ReplicaClient> clients;
+  private final ReplicaUpkeep.Factory upkeep;
+  private final WalCapture capture;
+  private final List<ReplicaUploader> uploaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private Thread captureThread;
+  private long lastErrorLog;
+
+  private DatabaseMonitor(DatabaseSpec spec, List<ReplicaClient> clients, ReplicaUpkeep.Factory upkeep,
+      WalCapture capture) {
+    this.spec = spec;
+    this.clients = clients;
+    this.upkeep = upkeep;
+    this.capture = capture;
+  }
+
+  /**
+   * Checks the replica URLs and the database and locks its meta directory; nothing is written to a replica and
+   * nothing is captured until {@link #start}. Bad input is an {@link IllegalArgumentException}.
+   */
+  public static DatabaseMonitor open(DatabaseSpec spec, ReplicaUpkeep.Factory upkeep) throws IOException {
+    if (spec.replicas().isEmpty()) throw new IllegalArgumentException(spec.path() + ": no replica given");
+    List<ReplicaClient> clients = new ArrayList<>();
+    try {
+      for (ReplicaSpec r : spec.replicas()) clients.add(ReplicaUrl.open(r.url()));
+    } catch (RuntimeException e) {
+      for (ReplicaClient c : clients) closeQuietly(c);
+      throw e;
+    }
+    return open(spec, clients, upkeep);
+  }
+
+  /** Like {@link #open(DatabaseSpec, ReplicaUpkeep.Factory)} with clients already open, one per replica spec. */
+  public static DatabaseMonitor open(DatabaseSpec spec, List<ReplicaClient> clients, ReplicaUpkeep.Factory upkeep)
+      throws IOException {
+    if (clients.size() != spec.replicas().size()) throw new IllegalArgumentException("one client per replica");
+    try {
+      WalCapture capture = WalCapture.open(spec.name(), spec.path(), spec.meta(), spec.capture());
+      return new DatabaseMonitor(spec, List.copyOf(clients), upkeep, capture);
+    } catch (IOException | RuntimeException e) {
+      for (ReplicaClient c : clients) closeQuietly(c);
+      throw e;
+    }
+  }
+
+  /** The database's capture. */
+  public WalCapture capture() {
+    return capture;
+  }
+
+  /** The uploaders, one per replica. */
+  public List<ReplicaUploader> uploaders() {
+    return uploaders;
+  }
+
+  /** The database. */
+  public DatabaseSpec spec() {
+    return spec;
+  }
+
+  /**
+   * Finds where the replicas are, establishes the capture position (continuing, verifying or snapshotting), and
+   * starts the capture and upload threads. Without local state every replica must answer first, so that no TXID
+   * a replica already holds is written again; until then this retries with backoff.
+   */
+  public synchronized void start() throws IOException {
+    Pos[] heads = new Pos[clients.size()];
+    boolean needAll = capture.txid() == 0; // no local state
+    Backoff backoff = new Backoff(Duration.ofSeconds(1), spec.retryMax());
+    while (true) {
+      List<String> missing = new ArrayList<>();
+      for (int i = 0; i < clients.size(); i++) {
+        if (heads[i] != null) continue;
+        try {
+          heads[i] = ReplicaUploader.head(clients.get(i));
+        } catch (IOException | RuntimeException e) {
+          missing.add(spec.replicas().get(i).name() + " (" + e.getMessage() + ")");
+        }
+      }
+      if (missing.isEmpty() || !needAll) {
+        if (!missing.isEmpty()) log.warn("{}: replicas not reachable yet: {}", spec.name(), missing);
+        break;
+      }
+      log.warn("{}: waiting for replicas before the first capture: {}", spec.name(), missing);
+      try {
+        if (stop.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    ReplicaHead head = ReplicaHead.EMPTY;
+    for (Pos p : heads) if (p != null) head = head.max(new ReplicaHead(p.txid(), p.postApplyChecksum()));
+    capture.start(head); // even when a stop is pending: its final pass and uploads then follow
+    ReplicaProgress progress = new ReplicaProgress(capture.store(), clients.size());
+    for (int i = 0; i < clients.size(); i++) {
+      ReplicaClient c = clients.get(i);
+      ReplicaSpec r = spec.replicas().get(i);
+      // the integration point for compaction and retention: see ReplicaUpkeep
+      ReplicaUpkeep u = upkeep.create(c, r.levels() != null ? r.levels() : spec.levels(), spec.capture().clock());
+      uploaders.add(new ReplicaUploader(r.name(), c, capture, progress, u,
+          new Backoff(Duration.ofSeconds(1), spec.retryMax()), heads[i]));
+    }
+    for (ReplicaUploader u : uploaders) {
+      threads.add(Thread.ofVirtual().name("strata-upload-" + spec.name() + "-" + u.name()).start(u));
+    }
+    captureThread = Thread.ofPlatform().name("strata-capture-" + spec.name()).daemon().start(this::loop);
+  }
+
+  /**
+   * Every sync interval, a pass writes a level-0 file. In between, while the database is being written, capture
+   * follows the WAL every few milliseconds (into staging, no file) and checkpoints it as soon as it reaches the
+   * checkpoint threshold, so that the WAL restarts as often as it would without Strata: an application whose WAL
+   * stays past its autocheckpoint threshold pays for a checkpoint attempt on every commit.
+   */
+  private void loop() {
+    long interval = spec.syncInterval().toNanos();
+    long follow = FOLLOW.toNanos();
+    long nextSync = System.nanoTime();
+    long wait = interval; // until the next capture: FOLLOW while commits arrive, doubling while none do
+    try {
+      while (true) {
+        long now = System.nanoTime();
+        boolean captured;
+        if (now - nextSync >= 0) {
+          captured = pass(true);
+          nextSync = now + interval;
+        } else {
+          captured = pass(false);
+        }
+        wait = captured ? follow : Math.min(interval, wait * 2);
+        long untilSync = nextSync - System.nanoTime();
+        if (stop.await(Math.max(0, Math.min(wait, untilSync)), TimeUnit.NANOSECONDS)) break;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    pass(true); // final pass: capture what was committed before the stop
+  }
+
+  /** A sync (capture and file) or a capture alone, then a checkpoint if due; true when commits were captured. */
+  private boolean pass(boolean sync) {
+    try {
+      boolean captured = sync ? capture.sync() : capture.capture();
+      capture.checkpointIfDue();
+      return captured;
+    } catch (IOException | RuntimeException e) {
+      capture.stats().recordError();
+      long now = System.currentTimeMillis();
+      if (now - lastErrorLog >= ERROR_LOG_INTERVAL.toMillis()) {
+        lastErrorLog = now;
+        log.warn("{}: capture failed: {}", spec.name(), e.getMessage() != null ? e.getMessage() : e.toString(), e);
+      }
+      return false;
+    }
+  }
+
+  /** Runs one capture pass now (tests and benchmarks). */
+  public void syncNow() throws IOException {
+    capture.sync();
+  }
+
+  /**
+   * Stops: a final capture pass, then up to the shutdown timeout for every replica to take the last files.
+   * Returns true when every replica caught up.
+   */
+  public boolean stop() {
+    stop.countDown();
+    synchronized (this) {
+      // a start in progress sees the stop and returns; this waits for it
+    }
+    try {
+      if (captureThread != null) captureThread.join();
+      for (ReplicaUploader u : uploaders) u.stop(spec.shutdownTimeout());
+      for (Thread t : threads) t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    boolean caughtUp = true;
+    for (ReplicaUploader u : uploaders) {
+      if (!u.caughtUp()) {
+        caughtUp = false;
+        log.warn("{}: replica {} did not take every file before the stop (it has TXID {}); they stay in {}",
+            spec.name(), u.name(), u.txid() < 0 ? "unknown" : dev.strata.ltx.Txid.format(u.txid()),
+            capture.store().dir());
+      }
+    }
+    return caughtUp;
+  }
+
+  /** Stops if running and releases the database, the meta directory and the replica clients. */
+  @Override
+  public void close() {
+    if (stop.getCount() > 0) stop();
+    try {
+      capture.close();
+    } catch (IOException e) {
+      log.warn("{}: close: {}", spec.name(), e.getMessage());
+    }
+    for (ReplicaClient c : clients) closeQuietly(c);
+  }
+
+  private static void closeQuietly(ReplicaClient c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // nothing to do
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.strata.agent;
+
+import dev.strata.agent.capture.CaptureOptions;
+import dev.strata.agent.upload.LevelSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything needed to replicate one database.
+ *
+ * @param meta the local meta directory (default {@code <dir>/.<file>-strata})
+ * @param syncInterval how often the WAL is captured; files are uploaded as soon as they are captured
+ * @param retryMax the longest wait between retries of a failing replica
+ * @param shutdownTimeout how long a stop waits for replicas to take the last files
+ */
+public record DatabaseSpec(
+    String name,
+    Path path,
+    Path meta,
+    List<ReplicaSpec> replicas,
+    Duration syncInterval,
+    CaptureOptions capture,
+    LevelSettings levels,
+    Duration retryMax,
+    Duration shutdownTimeout) {
+
+  /** The default meta directory of a database: {@code .<file>-strata} next to it. */
+  public static Path defaultMeta(Path db) {
+    Path abs = db.toAbsolutePath().normalize();
+    return abs.resolveSibling("." + abs.getFileName() + "-strata");
+  }
+
+  /** A database with defaults: 1 s sync, Litestream's checkpoint thresholds, 30 s retry cap and stop timeout. */
+  public static DatabaseSpec of(Path db, List<ReplicaSpec> replicas) {
+    return new DatabaseSpec(db.getFileName().toString(), db, defaultMeta(db), replicas, Duration.ofSeconds(1),
+        CaptureOptions.defaults(), LevelSettings.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(30));
+  }
+
+  /** The same database with another sync interval. */
+  public DatabaseSpec withSyncInterval(Duration interval) {
+    return new DatabaseSpec(name, path, meta, replicas, interval, capture, levels, retryMax, shutdownTimeout);
+  }
+
+  /** The same database with other capture options. */
+  public DatabaseSpec withCapture(CaptureOptions options) {
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, options, levels, retryMax, shutdownTimeout);
+  }
+
+  /** The same database with another retry cap. */
+  public DatabaseSpec withRetryMax(Duration max) {
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout);
+  }
+}

@@ -1,0 +1,261 @@
+package dev.strata.agent.capture;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+/**
+ * The SQLite locks capture holds on a database, through JDBC connections that never write.
+ *
+ * <p>A read transaction is open at all times, alternating between two read-only connections: the next one begins
+ * before the previous one ends. While it is held, no checkpoint can copy WAL frames past its read mark into the
+ * database file and no writer can restart the WAL over frames the mark covers; when it holds SQLite's read lock 0
+ * (taken when the WAL was completely checkpointed) it stops every checkpoint. {@link WalCapture} relies on this to
+ * prove that a WAL restart only ever overwrites frames it has already captured. {@link #breaks()} counts the times
+ * the chain was broken (a connection failed), after which that proof no longer holds.
+ *
+ * <p>For checkpoints a read-write connection takes SQLite's write lock ({@code BEGIN IMMEDIATE}, never committed)
+ * for a few milliseconds: with writers held off, capture reads the WAL to its very end, the read transaction is
+ * ended, a PASSIVE checkpoint copies everything, and the read transaction begins again before the lock is
+ * released. Read-only connections are closed last because closing the last read-write connection of a database
+ * makes SQLite checkpoint and delete its WAL.
+ */
+public final class DatabaseLocks implements AutoCloseable {
+  private final Path db;
+  private final int busyTimeoutMillis;
+  private final Connection[] readers = new Connection[2];
+  private int current = -1; // index of the reader holding the read transaction, -1 when none
+  private Connection writer;
+  private Connection checkpointer;
+  private long breaks;
+
+  /**
+   * What a checkpoint did.
+   *
+   * @param lockNanos how long SQLite's write lock was held (writers waited at most this long)
+   */
+  public record Checkpoint(boolean writeLocked, boolean busy, int walFrames, int checkpointedFrames, long lockNanos) {
+    /** True when every frame of the WAL was copied into the database file. */
+    public boolean complete() {
+      return writeLocked && !busy && walFrames >= 0 && walFrames == checkpointedFrames;
+    }
+  }
+
+  /** Something run under the write lock. */
+  @FunctionalInterface
+  public interface LockedAction {
+    void run() throws IOException;
+  }
+
+  public DatabaseLocks(Path db, int busyTimeoutMillis) {
+    this.db = db;
+    this.busyTimeoutMillis = busyTimeoutMillis;
+  }
+
+  /** How many times the read transaction was lost; unchanged means it was held throughout. */
+  public synchronized long breaks() {
+    return breaks;
+  }
+
+  /** True while a read transaction is held. */
+  public synchronized boolean readHeld() {
+    return current >= 0;
+  }
+
+  /** Begins the read transaction if none is held. */
+  public synchronized void beginRead() throws IOException {
+    if (current >= 0) return;
+    begin(0);
+    current = 0;
+  }
+
+  /**
+   * Moves the read transaction to the current end of the WAL: begins it on the other connection, then ends the
+   * old one, so that one is held at every instant.
+   */
+  public synchronized void refreshRead() throws IOException {
+    if (current < 0) {
+      beginRead();
+      return;
+    }
+    int next = 1 - current;
+    begin(next);
+    int old = current;
+    current = next;
+    end(old);
+  }
+
+  private void begin(int i) throws IOException {
+    try {
+      if (readers[i] == null) readers[i] = open(true);
+      try (Statement s = readers[i].createStatement()) {
+        s.execute("BEGIN");
+        try (ResultSet rs = s.executeQuery("PRAGMA schema_version")) {
+          rs.next();
+        }
+      }
+    } catch (SQLException e) {
+      lost(i);
+      throw failure("begin read transaction", e);
+    }
+  }
+
+  private void end(int i) throws IOException {
+    try (Statement s = readers[i].createStatement()) {
+      s.execute("COMMIT");
+    } catch (SQLException e) {
+      lost(i);
+      throw failure("end read transaction", e);
+    }
+  }
+
+  private void lost(int i) {
+    breaks++;
+    if (current == i) current = -1;
+    closeQuietly(readers[i]);
+    readers[i] = null;
+  }
+
+  /** Ends the read transaction (for closing). */
+  public synchronized void endRead() throws IOException {
+    if (current < 0) return;
+    int old = current;
+    current = -1;
+    breaks++;
+    end(old);
+  }
+
+  /**
+   * Runs a PASSIVE checkpoint behind a write-lock barrier: first one without any lock (it copies what the read
+   * mark allows), then takes the write lock, runs {@code underLock} (capture the last frames), ends the read
+   * transaction, checkpoints again, begins the read transaction and releases the lock. When the write lock is
+   * busy for longer than the busy timeout nothing else happens and the result says so.
+   */
+  public synchronized Checkpoint checkpoint(LockedAction underLock) throws IOException {
+    passive();
+    try {
+      if (writer == null) writer = open(false);
+      try (Statement s = writer.createStatement()) {
+        s.execute("BEGIN IMMEDIATE");
+      }
+    } catch (SQLException e) {
+      if (isBusy(e)) return new Checkpoint(false, true, -1, -1, 0);
+      closeQuietly(writer);
+      writer = null;
+      throw failure("take write lock", e);
+    }
+    long locked = System.nanoTime();
+    try {
+      underLock.run();
+      if (current >= 0) {
+        int old = current;
+        current = -1;
+        end(old); // the gap until the next begin is covered by the write lock
+      }
+      // busy: an application's own checkpoint is running; rather than wait for it with writers held off, give up
+      Checkpoint result = passive();
+      begin(0);
+      current = 0;
+      return new Checkpoint(true, result.busy(), result.walFrames(), result.checkpointedFrames(),
+          System.nanoTime() - locked);
+    } finally {
+      try {
+        if (current < 0) {
+          try {
+            begin(0);
+            current = 0;
+          } catch (IOException e) {
+            // counted as a break by begin(); capture will re-prove its position
+          }
+        }
+      } finally {
+        try (Statement s = writer.createStatement()) {
+          s.execute("ROLLBACK");
+        } catch (SQLException e) {
+          closeQuietly(writer);
+          writer = null;
+        }
+      }
+    }
+  }
+
+  private Checkpoint passive() throws IOException {
+    try {
+      if (checkpointer == null) checkpointer = open(false);
+      try (Statement s = checkpointer.createStatement();
+          ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+        rs.next();
+        return new Checkpoint(false, rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3), 0);
+      }
+    } catch (SQLException e) {
+      if (isBusy(e)) return new Checkpoint(false, true, -1, -1, 0);
+      closeQuietly(checkpointer);
+      checkpointer = null;
+      throw failure("checkpoint", e);
+    }
+  }
+
+  /** Switches a database in another journal mode to WAL (takes an exclusive lock briefly). */
+  public static void switchToWal(Path db, int busyTimeoutMillis) throws IOException {
+    try (Connection c = new DatabaseLocks(db, busyTimeoutMillis).open(false);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
+      rs.next();
+      if (!"wal".equalsIgnoreCase(rs.getString(1))) {
+        throw new IOException("could not switch " + db + " to WAL mode (journal_mode is " + rs.getString(1) + ")");
+      }
+    } catch (SQLException e) {
+      throw new IOException("switch " + db + " to WAL mode: " + e.getMessage(), e);
+    }
+  }
+
+  private Connection open(boolean readOnly) throws SQLException {
+    SQLiteConfig cfg = new SQLiteConfig();
+    cfg.setReadOnly(readOnly);
+    cfg.setBusyTimeout(busyTimeoutMillis);
+    Connection c = cfg.createConnection("jdbc:sqlite:" + db);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA cache_size=16"); // capture reads pages itself; SQLite needs almost no cache here
+    }
+    return c;
+  }
+
+  private static boolean isBusy(SQLException e) {
+    if (!(e instanceof SQLiteException se)) return false;
+    int primary = se.getResultCode().code & 0xFF; // extended codes (BUSY_SNAPSHOT …) share the low byte
+    return primary == SQLiteErrorCode.SQLITE_BUSY.code || primary == SQLiteErrorCode.SQLITE_LOCKED.code;
+  }
+
+  private IOException failure(String what, SQLException e) {
+    return new IOException(db + ": " + what + ": " + e.getMessage(), e);
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c == null) return;
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // already broken
+    }
+  }
+
+  /** Ends the read transaction and closes the connections, read-write ones first. */
+  @Override
+  public synchronized void close() {
+    closeQuietly(writer);
+    closeQuietly(checkpointer);
+    writer = checkpointer = null;
+    if (current >= 0) breaks++;
+    current = -1;
+    for (int i = 0; i < readers.length; i++) {
+      closeQuietly(readers[i]);
+      readers[i] = null;
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.strata.agent.wal;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads a SQLite WAL file as it is being written by other processes. It never trusts a frame whose salts or
+ * cumulative checksum do not hold, and it reports only frames up to the last commit frame, so a transaction still
+ * being written (or torn by a crash) is never seen.
+ *
+ * <p>The reader holds the file open; reopen it each time a fresh view of the file is needed, because SQLite may
+ * delete and recreate the WAL.
+ */
+public final class WalReader implements AutoCloseable {
+  private static final int CHUNK_BYTES = 1 << 20;
+
+  private final FileChannel ch; // null when the file does not exist
+
+  private WalReader(FileChannel ch) {
+    this.ch = ch;
+  }
+
+  /** Opens a WAL file for reading; a missing file reads as empty. */
+  public static WalReader open(Path wal) throws IOException {
+    try {
+      return new WalReader(FileChannel.open(wal, StandardOpenOption.READ));
+    } catch (NoSuchFileException e) {
+      return new WalReader(null);
+    }
+  }
+
+  /** Current size of the file in bytes; 0 when it does not exist. */
+  public long size() throws IOException {
+    return ch == null ? 0 : ch.size();
+  }
+
+  /**
+   * The header, or null when the file is missing or shorter than a header (SQLite has not written one yet, or a
+   * TRUNCATE checkpoint emptied it). Throws {@link WalException} when 32 bytes are there but are not a valid
+   * header.
+   */
+  public WalHeader readHeader() throws IOException {
+    if (size() < WalHeader.SIZE) return null;
+    byte[] b = new byte[WalHeader.SIZE];
+    if (!readFully(b, 0, b.length, 0)) return null;
+    return WalHeader.decode(b);
+  }
+
+  /** The header of frame {@code n}, or null when the file ends before it. Not verified. */
+  public WalFrameHeader readFrameHeader(WalHeader h, long n) throws IOException {
+    byte[] b = new byte[WalFrameHeader.SIZE];
+    if (!readFully(b, 0, b.length, h.frameOffset(n))) return null;
+    return WalFrameHeader.decode(b, 0);
+  }
+
+  /**
+   * True when frame {@code n} still belongs to generation {@code h} and carries cumulative checksum
+   * {@code checksum}: the cheap proof that the frames up to {@code n} are the ones read before.
+   */
+  public boolean frameMatches(WalHeader h, long n, long checksum) throws IOException {
+    if (n == 0) return h.checksum() == checksum;
+    WalFrameHeader f = readFrameHeader(h, n);
+    return f != null && h.saltsMatch(f.salt1(), f.salt2()) && f.checksum() == checksum;
+  }
+
+  /** Reads the page of frame {@code n} into {@code page} (at least a page long). */
+  public void readPage(WalHeader h, long n, byte[] page) throws IOException {
+    if (!readFully(page, 0, h.pageSize(), h.frameOffset(n) + WalFrameHeader.SIZE)) {
+      throw new EOFException("wal ends inside frame " + n);
+    }
+  }
+
+  /**
+   * Reads forward from frame {@code after + 1}, verifying each frame's salts against {@code h} and its cumulative
+   * checksum starting from {@code checksum} (the checksum at frame {@code after}, or the header's when
+   * {@code after} is 0). Stops at the first frame that is missing, torn, or fails a check, and returns the
+   * frames up to the last commit frame before that point.
+   */
+  public WalScan scan(WalHeader h, long after, long checksum) throws IOException {
+    int frameSize = h.frameSize();
+    int perChunk = Math.max(1, CHUNK_BYTES / frameSize);
+    byte[] buf = new byte[perChunk * frameSize];
+    int[] pgnos = new int[64];
+    List<WalScan.Commit> commits = new ArrayList<>();
+    long sum = checksum, committedSum = checksum;
+    long next = after + 1, committed = after;
+    int count = 0;
+    boolean done = false;
+    while (!done) {
+      long offset = h.frameOffset(next);
+      int got = read(buf, offset);
+      int frames = got / frameSize;
+      if (frames == 0) break;
+      for (int i = 0; i < frames; i++, next++) {
+        int off = i * frameSize;
+        WalFrameHeader f = WalFrameHeader.decode(buf, off);
+        if (!h.saltsMatch(f.salt1(), f.salt2())) {
+          done = true;
+          break;
+        }
+        long s = WalChecksum.update(sum, buf, off, 8, h.bigEndianChecksum());
+        s = WalChecksum.update(s, buf, off + WalFrameHeader.SIZE, h.pageSize(), h.bigEndianChecksum());
+        if (s != f.checksum()) {
+          done = true;
+          break;
+        }
+        sum = s;
+        if (count == pgnos.length) pgnos = Arrays.copyOf(pgnos, count * 2);
+        pgnos[count++] = f.pgno();
+        if (f.isCommit()) {
+          committed = next;
+          committedSum = s;
+          commits.add(new WalScan.Commit(next, f.commitSize()));
+        }
+      }
+      if (got < buf.length) break; // end of file reached
+    }
+    return new WalScan(after, committed, committedSum, Arrays.copyOf(pgnos, (int) (committed - after)),
+        List.copyOf(commits));
+  }
+
+  private int read(byte[] b, long position) throws IOException {
+    if (ch == null) return 0;
+    ByteBuffer bb = ByteBuffer.wrap(b);
+    while (bb.hasRemaining()) {
+      int n = ch.read(bb, position + bb.position());
+      if (n < 0) break;
+    }
+    return bb.position();
+  }
+
+  private boolean readFully(byte[] b, int off, int len, long position) throws IOException {
+    if (ch == null) return false;
+    ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+    while (bb.hasRemaining()) {
+      if (ch.read(bb, position + (bb.position() - off)) < 0) return false;
+    }
+    return true;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (ch != null) ch.close();
+  }
+}

@@ -1,0 +1,243 @@
+package dev.strata.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.strata.agent.capture.CaptureOptions;
+import dev.strata.agent.capture.WalCapture;
+import dev.strata.agent.testing.Chain;
+import dev.strata.agent.testing.CountingClient;
+import dev.strata.agent.testing.LogCapture;
+import dev.strata.agent.testing.Sqlite;
+import dev.strata.agent.testing.Writer;
+import dev.strata.agent.upload.ReplicaUpkeep;
+import dev.strata.agent.upload.ReplicaUploader;
+import dev.strata.ltx.Checksum;
+import dev.strata.replica.file.FileReplicaClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Databases written by other processes, replicated to file replicas, checked against the database file. */
+class ReplicateEndToEndTest {
+  @TempDir Path dir;
+
+  Path db() {
+    return dir.resolve("app.db");
+  }
+
+  DatabaseSpec spec(String... replicas) {
+    List<ReplicaSpec> r = java.util.Arrays.stream(replicas).map(n -> new ReplicaSpec(n, dir.resolve(n).toString()))
+        .toList();
+    return DatabaseSpec.of(db(), r).withSyncInterval(Duration.ofMillis(100))
+        .withCapture(CaptureOptions.defaults().withMinCheckpointPages(100))
+        .withRetryMax(Duration.ofMillis(200));
+  }
+
+  /** Checkpoints the database and asserts the replica's chain ends at its checksum and holds its content. */
+  void assertReplicaEqualsDatabase(Path replica) throws Exception {
+    Chain chain = Chain.of(replica);
+    Sqlite.checkpointTruncate(db());
+    assertThat(Checksum.format(chain.postApplyChecksum())).isEqualTo(Checksum.format(Sqlite.fileChecksum(db())));
+    Path restored = dir.resolve("restored-" + replica.getFileName() + ".db");
+    chain.applyTo(restored);
+    assertThat(Sqlite.cli(restored, "PRAGMA integrity_check")).isEqualTo("ok");
+    String q = "SELECT count(*), sum(length(v)), max(id) FROM t";
+    assertThat(Sqlite.cli(restored, q)).isEqualTo(Sqlite.cli(db(), q));
+  }
+
+  @Test
+  void pythonAndSqlite3WritersAreReplicatedCommitByCommit() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("file"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 400, 0.002)) {
+        for (int i = 0; i < 20; i++) Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('from the cli " + i + "')");
+        w.await();
+      }
+      assertThat(m.stop()).isTrue();
+      assertThat(m.capture().stats().checkpoints()).isPositive();
+    }
+    Chain chain = Chain.of(dir.resolve("file"));
+    assertThat(chain.maxTxid()).isEqualTo(1 + 400 + 20);
+    assertThat(Chain.files(dir.resolve("file"), 9)).hasSize(1);
+    assertReplicaEqualsDatabase(dir.resolve("file"));
+  }
+
+  @Test
+  void aReplicaDownForAWhileCatchesUpAndStopsNothingElse() throws Exception {
+    Sqlite.create(db());
+    DatabaseSpec spec = spec("a", "b");
+    var a = new CountingClient(new FileReplicaClient(dir.resolve("a")));
+    var b = new CountingClient(new FileReplicaClient(dir.resolve("b")));
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec, List.of(a, b), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      WalCapture c = m.capture();
+      ReplicaUploader ua = m.uploaders().get(0), ub = m.uploaders().get(1);
+      try (Writer w = Writer.start(db(), 100, 0)) {
+        w.await();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid() && ua.txid() == c.txid());
+      b.down = true;
+      try (Writer w = Writer.start(db(), 600, 0.001)) {
+        w.await();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 700);
+      long behind = ub.txid();
+      assertThat(behind).isLessThan(c.txid());
+      assertThat(ub.stats().errors()).isPositive();
+      assertThat(c.stats().checkpoints()).as("the WAL is checkpointed while b is down").isPositive();
+      assertThat(Files.list(c.store().dir().resolve("0")).count()).as("files kept for b").isPositive();
+      b.down = false;
+      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid());
+      assertThat(m.stop()).isTrue();
+      assertThat(Files.list(c.store().dir().resolve("0")).count()).as("uploaded files are dropped").isZero();
+    }
+    assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
+    assertThat(Chain.of(dir.resolve("a")).postApplyChecksum()).isEqualTo(Chain.of(dir.resolve("b")).postApplyChecksum());
+    assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
+  @Test
+  void anIdleDatabaseSendsNoRequest() throws Exception {
+    Sqlite.create(db());
+    var client = new CountingClient(new FileReplicaClient(dir.resolve("r")));
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), List.of(client), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('one')");
+      await().atMost(Duration.ofSeconds(10)).until(() -> m.uploaders().getFirst().txid() == 2);
+      Thread.sleep(1500); // a checkpoint may still follow the write
+      long before = client.requests.get();
+      Thread.sleep(2000); // 20 sync intervals
+      assertThat(client.requests.get()).isEqualTo(before);
+      m.stop();
+    }
+  }
+
+  @Test
+  void theWritersAutocheckpointWhileStrataIsStoppedLeadsToASnapshotWithAReason() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 50, 0)) {
+        w.await();
+      }
+      assertThat(m.stop()).isTrue();
+    }
+    // python's connection keeps SQLite's default autocheckpoint (1000 pages): the WAL restarts while stopped
+    try (Writer w = Writer.start(db(), 3000, 0)) {
+      w.await();
+    }
+    try (LogCapture logs = new LogCapture(WalCapture.class);
+        DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      assertThat(logs.messages()).anyMatch(msg -> msg.contains("snapshot at TXID") && msg.contains("no longer matches"));
+      assertThat(m.stop()).isTrue();
+    }
+    assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(2);
+    assertReplicaEqualsDatabase(dir.resolve("r"));
+  }
+
+  @Test
+  void withoutLocalStateADatabaseEqualToTheReplicaContinuesItsChain() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('a'); INSERT INTO t(v) VALUES ('b');");
+      assertThat(m.stop()).isTrue();
+    }
+    long txid = Chain.of(dir.resolve("r")).maxTxid();
+    // the meta directory is lost (a new host, a restore from the replica): the database still equals the replica
+    deleteTree(DatabaseSpec.defaultMeta(db()));
+    try (LogCapture logs = new LogCapture(WalCapture.class);
+        DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      assertThat(logs.messages()).anyMatch(msg -> msg.contains("equals the replica's latest position"));
+      Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('c')");
+      assertThat(m.stop()).isTrue();
+      assertThat(m.capture().txid()).isEqualTo(txid + 1);
+    }
+    assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(1);
+    // lost again, and this time the database changed meanwhile: a snapshot above the replica's TXIDs
+    deleteTree(DatabaseSpec.defaultMeta(db()));
+    Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('d')");
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      assertThat(m.capture().txid()).isEqualTo(txid + 2);
+      assertThat(m.stop()).isTrue();
+    }
+    assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(2);
+    assertReplicaEqualsDatabase(dir.resolve("r"));
+  }
+
+  @Test
+  void aReplicaAddedLaterGetsASnapshotAndTheChainFromThere() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 50, 0)) {
+        w.await();
+      }
+      assertThat(m.stop()).isTrue();
+    }
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a", "b"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 20, 0)) {
+        w.await();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
+      assertThat(m.stop()).isTrue();
+    }
+    assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
+    assertThat(Chain.of(dir.resolve("b")).postApplyChecksum()).isEqualTo(Chain.of(dir.resolve("a")).postApplyChecksum());
+    assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
+  static void deleteTree(Path p) throws Exception {
+    try (var s = Files.walk(p)) {
+      for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+    }
+  }
+
+  @Test
+  void killNineMidSyncThenRestartContinuesWithoutASnapshot() throws Exception {
+    Sqlite.create(db());
+    Path replica = dir.resolve("r");
+    // the WAL only restarts when someone checkpoints it: here nobody does, so it proves continuity across kills
+    Process agent;
+    try (Writer w = Writer.start(db(), 5000, 0.002, 0)) {
+      for (int round = 0; round < 3; round++) {
+        agent = startAgent(replica);
+        long files = Chain.files(replica, 0).size();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Chain.files(replica, 0).size() >= files + 3);
+        agent.destroyForcibly().waitFor(); // SIGKILL, most likely in the middle of a pass
+      }
+      agent = startAgent(replica); // while the writer still writes: the WAL stays (no last-connection checkpoint)
+      w.await();
+    }
+    agent.getOutputStream().close(); // graceful stop: final pass and upload
+    assertThat(agent.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(agent.exitValue()).isZero();
+    assertThat(Chain.files(replica, 9)).as("no snapshot after a kill -9 while the WAL proves continuity").hasSize(1);
+    // the writer started before the first agent, so the snapshot at TXID 1 holds its first commits
+    assertThat(Chain.of(replica).maxTxid()).isBetween(1000L, 5001L);
+    assertReplicaEqualsDatabase(replica);
+  }
+
+  private Process startAgent(Path replica) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+        System.getProperty("java.class.path"), "dev.strata.agent.testing.AgentMain", db().toString(),
+        replica.toString(), "50", "1000000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+    String line = out.readLine();
+    assertThat(line).startsWith("started");
+    return p;
+  }
+}

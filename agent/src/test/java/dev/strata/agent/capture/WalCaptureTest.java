@@ -1,0 +1,314 @@
+package dev.strata.agent.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.strata.agent.testing.Chain;
+import dev.strata.agent.testing.LogCapture;
+import dev.strata.agent.testing.Sqlite;
+import dev.strata.agent.wal.WalReader;
+import dev.strata.ltx.Checksum;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalCaptureTest {
+  @TempDir Path dir;
+
+  Path db() {
+    return dir.resolve("app.db");
+  }
+
+  Path meta() {
+    return dir.resolve(".app.db-strata");
+  }
+
+  Path ltx() {
+    return meta().resolve("ltx");
+  }
+
+  WalCapture open(CaptureOptions options) throws Exception {
+    WalCapture c = WalCapture.open("app", db(), meta(), options);
+    c.start(ReplicaHead.EMPTY);
+    return c;
+  }
+
+  WalCapture open() throws Exception {
+    return open(CaptureOptions.defaults());
+  }
+
+  /** Checkpoints the database completely and compares its file with the chain's last checksum and content. */
+  void assertChainEqualsDatabase() throws Exception {
+    Chain chain = Chain.of(ltx());
+    Sqlite.checkpointTruncate(db());
+    assertThat(Checksum.format(chain.postApplyChecksum())).isEqualTo(Checksum.format(Sqlite.fileChecksum(db())));
+    Path restored = dir.resolve("restored.db");
+    chain.applyTo(restored);
+    assertThat(Sqlite.cli(restored, "PRAGMA integrity_check")).isEqualTo("ok");
+    String q = "SELECT count(*), coalesce(sum(length(v)),0), coalesce(max(id),0) FROM t";
+    assertThat(Sqlite.cli(restored, q)).isEqualTo(Sqlite.cli(db(), q));
+  }
+
+  @Test
+  void snapshotsOnFirstStartThenOneTxidPerCommitAndOneFilePerPass() throws Exception {
+    Sqlite.create(db());
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open()) {
+      Sqlite.insert(app, 3, 100);
+      assertThat(Chain.files(ltx(), 9)).hasSize(1);
+      assertThat(c.txid()).isEqualTo(1);
+      Sqlite.insert(app, 5, 100);
+      assertThat(c.sync()).isTrue();
+      assertThat(c.txid()).isEqualTo(1 + 3 + 5);
+      Sqlite.insert(app, 2, 5000);
+      assertThat(c.sync()).isTrue();
+      assertThat(c.sync()).isFalse();
+      assertThat(Chain.files(ltx(), 0)).extracting(l -> l.path().getFileName().toString()).containsExactly(
+          "0000000000000002-0000000000000009.ltx", "000000000000000a-000000000000000b.ltx");
+      assertThat(Chain.of(ltx()).postApplyChecksum()).isEqualTo(c.postApplyChecksum());
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void restartContinuesWithoutSnapshotWhenTheWalProvesContinuity() throws Exception {
+    Sqlite.create(db());
+    try (Connection app = Sqlite.connect(db())) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      try (WalCapture c = open()) {
+        Sqlite.insert(app, 10, 100);
+        c.sync();
+        Sqlite.insert(app, 4, 100); // not synced: the process "dies" here
+      }
+      Sqlite.insert(app, 6, 100);
+      try (LogCapture logs = new LogCapture(WalCapture.class); WalCapture c = open()) {
+        assertThat(c.txid()).isEqualTo(1 + 10 + 4 + 6);
+        assertThat(logs.messages()).noneMatch(m -> m.contains("snapshot"));
+      }
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(1);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void ownCheckpointRestartsTheWalWithoutASnapshot() throws Exception {
+    Sqlite.create(db());
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(50);
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open(options)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      int seqBefore = -1;
+      for (int round = 0; round < 5; round++) {
+        Sqlite.insert(app, 80, 200);
+        if (seqBefore < 0) seqBefore = walHeader().checkpointSeq();
+        c.sync();
+        var cp = c.checkpointIfDue();
+        assertThat(cp).isNotNull();
+        assertThat(cp.complete()).as("checkpoint %s", cp).isTrue();
+      }
+      Sqlite.insert(app, 3, 200);
+      c.sync();
+      assertThat(walHeader().checkpointSeq()).isGreaterThanOrEqualTo(seqBefore + 4);
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+      assertThat(c.txid()).isEqualTo(1 + 5 * 80 + 3);
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(1);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void capturesAcrossSeveralWalRestartsBecomeOneLevel0File() throws Exception {
+    Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
+        + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(20);
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open(options)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      int restarts = 0;
+      for (int round = 0; round < 6; round++) {
+        Sqlite.insert(app, 25, 2000);
+        if (round % 2 == 1) Sqlite.exec(app, "DELETE FROM t WHERE id % 3 = 0"); // shrinks the database
+        assertThat(c.capture()).isTrue();
+        int seq = walHeader().checkpointSeq();
+        assertThat(c.checkpointIfDue().complete()).isTrue();
+        Sqlite.insert(app, 1, 10); // the first write after a complete checkpoint restarts the WAL
+        if (walHeader().checkpointSeq() != seq) restarts++;
+      }
+      assertThat(restarts).isEqualTo(6);
+      long before = Chain.files(ltx(), 0).size();
+      assertThat(c.sync()).isTrue();
+      assertThat(Chain.files(ltx(), 0)).hasSize((int) before + 1); // everything staged became one file
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+      assertThat(c.txid()).isEqualTo(1 + 6 * 26 + 3);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void theWritersOwnAutocheckpointWhileRunningNeedsNoSnapshot() throws Exception {
+    Sqlite.create(db());
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(30);
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open(options)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=10");
+      for (int round = 0; round < 20; round++) {
+        Sqlite.insert(app, 7, 300);
+        c.sync();
+        if (round % 3 == 0) c.checkpointIfDue();
+      }
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(1);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void truncateCheckpointWhileStoppedWithNewWritesTakesASnapshotAndSaysWhy() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open()) {
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 10, 100);
+        c.sync();
+      }
+    }
+    Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('while stopped'); PRAGMA wal_checkpoint(TRUNCATE);");
+    try (LogCapture logs = new LogCapture(WalCapture.class); WalCapture c = open()) {
+      assertThat(c.txid()).isEqualTo(1 + 10 + 1);
+      assertThat(logs.messages()).anyMatch(m -> m.contains("snapshot at TXID 000000000000000c")
+          && m.contains("no longer matches TXID 000000000000000b"));
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(2);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void truncateCheckpointWhileStoppedWithoutWritesIsVerifiedByReading() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open(); Connection app = Sqlite.connect(db())) {
+      Sqlite.insert(app, 10, 100);
+      c.sync();
+    }
+    Sqlite.cli(db(), "PRAGMA wal_checkpoint(TRUNCATE);");
+    try (LogCapture logs = new LogCapture(WalCapture.class); WalCapture c = open()) {
+      assertThat(c.txid()).isEqualTo(11);
+      assertThat(logs.messages()).anyMatch(m -> m.contains("still matches TXID 000000000000000b"));
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 2, 100);
+        c.sync();
+      }
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(1);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void databaseDeletedAndRecreatedTakesASnapshot() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open()) {
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 10, 100);
+        c.sync();
+      }
+      for (String s : new String[] {"", "-wal", "-shm"}) Files.deleteIfExists(dir.resolve("app.db" + s));
+      assertThat(c.sync()).isFalse(); // missing: wait
+      Sqlite.cli(db(), "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, w BLOB);"
+          + " INSERT INTO t(v) VALUES ('new');");
+      try (LogCapture logs = new LogCapture(WalCapture.class)) {
+        assertThat(c.sync()).isTrue();
+        assertThat(logs.messages()).anyMatch(m -> m.contains("database file was replaced"));
+      }
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 3, 100);
+        c.sync();
+      }
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(2);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void aLostChecksumTableIsRebuiltByReadingTheDatabase() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open(); Connection app = Sqlite.connect(db())) {
+      Sqlite.insert(app, 10, 100);
+      c.sync();
+    }
+    Files.delete(meta().resolve("checksums"));
+    try (WalCapture c = open(); Connection app = Sqlite.connect(db())) {
+      Sqlite.insert(app, 3, 100);
+      c.sync();
+      assertThat(c.stats().snapshots()).isZero();
+    }
+    assertThat(Chain.files(ltx(), 9)).hasSize(1);
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void shrinkingAndGrowingKeepTheChecksumsExact() throws Exception {
+    Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
+        + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open()) {
+      Sqlite.insert(app, 50, 3000);
+      c.sync();
+      Sqlite.exec(app, "DELETE FROM t WHERE id > 5"); // auto_vacuum shrinks the database in this commit
+      Sqlite.insert(app, 4, 3000); // and it grows again in the same pass
+      c.sync();
+      Sqlite.exec(app, "DELETE FROM t");
+      c.sync();
+      Sqlite.exec(app, "VACUUM");
+      Sqlite.insert(app, 20, 2000);
+      c.sync();
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
+  void refusesADatabaseNotInWalModeUnlessToldToSwitchIt() throws Exception {
+    Sqlite.cli(db(), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    assertThatThrownBy(() -> WalCapture.open("app", db(), meta(), CaptureOptions.defaults()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not in WAL mode");
+    try (WalCapture c = open(CaptureOptions.defaults().withSwitchToWal(true))) {
+      assertThat(c.txid()).isEqualTo(1);
+    }
+    assertThat(Sqlite.cli(db(), "PRAGMA journal_mode")).isEqualTo("wal");
+  }
+
+  @Test
+  void refusesMissingAndNonSqliteFilesAndASecondProcess() throws Exception {
+    assertThatThrownBy(() -> WalCapture.open("app", db(), meta(), CaptureOptions.defaults()))
+        .hasMessageContaining("does not exist");
+    Files.writeString(db(), "hello, not a database".repeat(10));
+    assertThatThrownBy(() -> WalCapture.open("app", db(), meta(), CaptureOptions.defaults()))
+        .hasMessageContaining("is not a SQLite database");
+    Files.delete(db());
+    Sqlite.create(db());
+    try (WalCapture c = open()) {
+      assertThatThrownBy(() -> WalCapture.open("app", db(), meta(), CaptureOptions.defaults()))
+          .hasMessageContaining("another strata process");
+    }
+  }
+
+  @Test
+  void idlePassesDoNothing() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open(CaptureOptions.defaults().withCheckpointInterval(Duration.ZERO))) {
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 2, 10);
+      }
+      c.sync();
+      c.checkpointIfDue();
+      long files = Files.list(ltx().resolve("0")).count();
+      for (int i = 0; i < 5; i++) {
+        assertThat(c.sync()).isFalse();
+        assertThat(c.checkpointIfDue()).isNull();
+      }
+      assertThat(Files.list(ltx().resolve("0")).count()).isEqualTo(files);
+    }
+  }
+
+  private dev.strata.agent.wal.WalHeader walHeader() throws Exception {
+    try (WalReader r = WalReader.open(dir.resolve("app.db-wal"))) {
+      return r.readHeader();
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package dev.strata.agent.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.strata.agent.testing.Sqlite;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.sql.Connection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalReaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void readsEveryCommitOfAWalWrittenBySqlite() throws Exception {
+    Path db = dir.resolve("a.db");
+    Sqlite.create(db);
+    try (Connection c = Sqlite.connect(db)) {
+      Sqlite.exec(c, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.insert(c, 10, 100);
+      Sqlite.exec(c, "BEGIN; INSERT INTO t(v) VALUES ('a'); INSERT INTO t(v) VALUES ('b'); COMMIT");
+      try (WalReader r = WalReader.open(walOf(db))) {
+        WalHeader h = r.readHeader();
+        assertThat(h.pageSize()).isEqualTo(4096);
+        WalScan s = r.scan(h, 0, h.checksum());
+        assertThat(s.commits()).hasSize(11);
+        assertThat(s.endFrame()).isEqualTo(r.size() / h.frameSize());
+        assertThat(s.commitSize()).isGreaterThanOrEqualTo(2);
+        // resuming from a commit frame finds exactly the rest
+        WalScan.Commit fifth = s.commits().get(4);
+        WalScan rest = r.scan(h, fifth.frame(), r.readFrameHeader(h, fifth.frame()).checksum());
+        assertThat(rest.commits()).hasSize(6);
+        assertThat(r.frameMatches(h, fifth.frame(), r.readFrameHeader(h, fifth.frame()).checksum())).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void stopsBeforeAFrameWhoseChecksumFails() throws Exception {
+    Path db = dir.resolve("b.db");
+    Sqlite.create(db);
+    try (Connection c = Sqlite.connect(db)) {
+      Sqlite.exec(c, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.insert(c, 5, 100);
+      WalHeader h;
+      WalScan before;
+      try (WalReader r = WalReader.open(walOf(db))) {
+        h = r.readHeader();
+        before = r.scan(h, 0, h.checksum());
+      }
+      long third = before.commits().get(2).frame();
+      try (RandomAccessFile f = new RandomAccessFile(walOf(db).toFile(), "rw")) {
+        long off = h.frameOffset(third) + WalFrameHeader.SIZE + 100;
+        f.seek(off);
+        int b = f.read();
+        f.seek(off);
+        f.write(b ^ 0xFF);
+      }
+      try (WalReader r = WalReader.open(walOf(db))) {
+        WalScan after = r.scan(h, 0, h.checksum());
+        assertThat(after.commits()).hasSize(2);
+        assertThat(after.endFrame()).isEqualTo(before.commits().get(1).frame());
+      }
+    }
+  }
+
+  @Test
+  void anUncommittedTailIsNeverReported() throws Exception {
+    Path db = dir.resolve("c.db");
+    Sqlite.create(db);
+    try (Connection c = Sqlite.connect(db)) {
+      Sqlite.exec(c, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=1");
+      Sqlite.insert(c, 3, 100);
+      long committedEnd;
+      try (WalReader r = WalReader.open(walOf(db))) {
+        WalHeader h = r.readHeader();
+        committedEnd = r.scan(h, 0, h.checksum()).endFrame();
+      }
+      // a big transaction spills frames into the WAL before it commits
+      Sqlite.exec(c, "BEGIN");
+      Sqlite.insert(c, 2000, 1000);
+      try (WalReader r = WalReader.open(walOf(db))) {
+        WalHeader h = r.readHeader();
+        assertThat(r.size()).isGreaterThan(h.frameOffset(committedEnd + 10));
+        assertThat(r.scan(h, 0, h.checksum()).endFrame()).isEqualTo(committedEnd);
+      }
+      Sqlite.exec(c, "ROLLBACK");
+    }
+  }
+
+  @Test
+  void rejectsAHeaderThatIsNotAWal() {
+    byte[] b = WalHeader.encode(false, 4096, 0, 1, 2);
+    b[3] = 0;
+    assertThatThrownBy(() -> WalHeader.decode(b)).isInstanceOf(WalException.class).hasMessageContaining("magic");
+    byte[] c = WalHeader.encode(true, 4096, 7, 1, 2);
+    c[20] ^= 1;
+    assertThatThrownBy(() -> WalHeader.decode(c)).hasMessageContaining("checksum");
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(
+        () -> WalHeader.decode(WalHeader.encode(true, 4096, 7, 1, 2)))).isNull();
+  }
+
+  static Path walOf(Path db) {
+    return db.resolveSibling(db.getFileName() + "-wal");
+  }
+}
