@@ -12,11 +12,18 @@ import java.util.concurrent.TimeUnit;
 
 /** One {@code strata replicate} process: started, killed with SIGKILL, or stopped with SIGTERM. */
 final class AgentProcess {
+  /** The line strata replicate logs once it captures and uploads (after its start-up snapshot, if any). */
+  static final String READY = "replicating to";
+
   private final Process process;
+  private final Path log;
+  private final long logOffset;
   private final long startedAt = System.currentTimeMillis();
 
-  private AgentProcess(Process process) {
+  private AgentProcess(Process process, Path log, long logOffset) {
     this.process = process;
+    this.log = log;
+    this.logOffset = logOffset;
   }
 
   /** Starts {@code strata replicate …}, appending its output to {@code log}. */
@@ -28,7 +35,31 @@ final class AgentProcess {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().putAll(strata.env());
-    return new AgentProcess(pb.start());
+    pb.directory(strata.directory().toFile());
+    long offset = Files.size(log);
+    return new AgentProcess(pb.start(), log, offset);
+  }
+
+  /** What this process has logged so far. */
+  String output() throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(log, StandardOpenOption.READ)) {
+      ch.position(logOffset);
+      return new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * Waits until the agent says it replicates ({@link #READY}); false when it exited first or {@code timeout}
+   * passed.
+   */
+  boolean awaitReady(Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.currentTimeMillis() + timeout.toMillis();
+    while (System.currentTimeMillis() < deadline) {
+      if (output().contains(READY)) return true;
+      if (!process.isAlive()) return false;
+      Thread.sleep(50);
+    }
+    return false;
   }
 
   /** The operating system's process ID. */

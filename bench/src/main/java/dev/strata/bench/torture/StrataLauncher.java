@@ -15,6 +15,7 @@ import java.util.Map;
 final class StrataLauncher {
   private final List<String> prefix;
   private final Map<String, String> env = new HashMap<>();
+  private Path directory = Path.of(".");
 
   private StrataLauncher(List<String> prefix) {
     this.prefix = List.copyOf(prefix);
@@ -67,6 +68,16 @@ final class StrataLauncher {
   /** Adds an environment variable for every strata process (e.g. S3 credentials). */
   void putEnv(String name, String value) {
     env.put(name, value);
+  }
+
+  /** Runs every strata process in {@code dir}, so that whatever a bad relative path creates lands there. */
+  void directory(Path dir) {
+    this.directory = dir;
+  }
+
+  /** The working directory of strata processes. */
+  Path directory() {
+    return directory;
   }
 
   /** The environment every strata process gets on top of this one's. */
