@@ -57,7 +57,7 @@ final class BadInputSweep {
       plantedCases(planted);
     }
     configSweep(logs);
-    urlSweep(logs, planted);
+    urlSweep(logs);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -379,103 +379,132 @@ final class BadInputSweep {
   // ---------------------------------------------------------------------------------------------------------------
   // Configs and URLs
 
-  private void configSweep(Path logs) throws IOException {
-    Path dbDir = Files.createDirectories(dir.resolve("config-db"));
-    Path db = dbDir.resolve("app.db");
+  /** One command that must be refused: its name, and its arguments given a fresh directory holding app.db. */
+  private record Refusal(String what, java.util.function.Function<Path, List<String>> args) {}
+
+  private void configSweep(Path logs) throws Exception {
+    Path template = Files.createDirectories(dir.resolve("config-db"));
     Oracle oracle = new Oracle(dir.resolve("config-oracle.tsv"));
-    try (WriterProcess w = WriterProcess.start(script, db, oracle, 7, logs.resolve("config-writer.log"))) {
+    try (WriterProcess w = WriterProcess.start(script, template.resolve("app.db"), oracle, 7,
+        logs.resolve("config-writer.log"))) {
       w.commit(3);
     }
-    Path notSqlite = dbDir.resolve("text.db");
-    Files.writeString(notSqlite, "this is not a database\n".repeat(200));
-    String replica = "file://" + dir.resolve("config-replica");
-    Map<String, String> cases = new LinkedHashMap<>();
-    cases.put("empty", "");
-    cases.put("yaml-syntax", "dbs: [ {path: " + db + "\n");
-    cases.put("dbs-not-a-list", "dbs: 5\n");
-    cases.put("unknown-top-key", "dbz:\n  - path: " + db + "\n    replicas:\n      - url: " + replica + "\n");
-    cases.put("unknown-db-key", "dbs:\n  - path: " + db + "\n    replicaz:\n      - url: " + replica + "\n");
-    cases.put("unknown-replica-key", "dbs:\n  - path: " + db + "\n    replicas:\n      - urll: " + replica + "\n");
-    cases.put("db-without-path", "dbs:\n  - replicas:\n      - url: " + replica + "\n");
-    cases.put("unknown-scheme", "dbs:\n  - path: " + db + "\n    replicas:\n      - url: ftp://host/x\n");
-    cases.put("empty-url", "dbs:\n  - path: " + db + "\n    replicas:\n      - url: ''\n");
-    cases.put("bad-sync-interval", "dbs:\n  - path: " + db + "\n    replicas:\n      - url: " + replica
-        + "\n        sync-interval: soon\n");
-    cases.put("negative-sync-interval", "dbs:\n  - path: " + db + "\n    replicas:\n      - url: " + replica
-        + "\n        sync-interval: -5s\n");
-    cases.put("s3-without-bucket", "dbs:\n  - path: " + db + "\n    replicas:\n      - type: s3\n        path: x\n");
-    cases.put("tabs", "dbs:\n\t- path: " + db + "\n");
-    cases.put("missing-database", "dbs:\n  - path: " + dbDir.resolve("nope/app.db") + "\n    replicas:\n      - url: "
-        + replica + "\n");
-    cases.put("not-sqlite", "dbs:\n  - path: " + notSqlite + "\n    replicas:\n      - url: " + replica + "\n");
-    byte[] garbage = new byte[512];
-    rng.nextBytes(garbage);
-    Path configs = Files.createDirectories(dir.resolve("configs"));
-    int good = 0;
-    List<String> runsList = new ArrayList<>();
+    Map<String, java.util.function.Function<Path, String>> cases = new LinkedHashMap<>();
+    cases.put("empty", d -> "");
+    cases.put("yaml-syntax", d -> "dbs: [ {path: " + d.resolve("app.db") + "\n");
+    cases.put("dbs-not-a-list", d -> "dbs: 5\n");
+    cases.put("unknown-top-key", d -> "dbz:\n  - path: " + d.resolve("app.db") + replicas(d));
+    cases.put("unknown-db-key", d -> "dbs:\n  - path: " + d.resolve("app.db") + "\n    replicaz:\n      - url: file://"
+        + d.resolve("replica") + "\n");
+    cases.put("unknown-replica-key", d -> "dbs:\n  - path: " + d.resolve("app.db") + "\n    replicas:\n      - urll: "
+        + "file://" + d.resolve("replica") + "\n");
+    cases.put("db-without-path", d -> "dbs:\n  - replicas:\n      - url: file://" + d.resolve("replica") + "\n");
+    cases.put("unknown-scheme", d -> "dbs:\n  - path: " + d.resolve("app.db") + "\n    replicas:\n      - url: "
+        + "ftp://host/x\n");
+    cases.put("empty-url", d -> "dbs:\n  - path: " + d.resolve("app.db") + "\n    replicas:\n      - url: ''\n");
+    cases.put("bad-sync-interval", d -> "dbs:\n  - path: " + d.resolve("app.db") + replicas(d)
+        + "        sync-interval: soon\n");
+    cases.put("negative-sync-interval", d -> "dbs:\n  - path: " + d.resolve("app.db") + replicas(d)
+        + "        sync-interval: -5s\n");
+    cases.put("s3-without-bucket", d -> "dbs:\n  - path: " + d.resolve("app.db")
+        + "\n    replicas:\n      - type: s3\n        path: x\n");
+    cases.put("tabs", d -> "dbs:\n\t- path: " + d.resolve("app.db") + "\n");
+    cases.put("missing-database", d -> "dbs:\n  - path: " + d.resolve("nope/app.db") + replicas(d));
+    cases.put("not-sqlite", d -> "dbs:\n  - path: " + d.resolve("text.db") + replicas(d));
+    cases.put("binary", d -> null);
+    List<Refusal> refusals = new ArrayList<>();
     for (var e : cases.entrySet()) {
-      Path f = configs.resolve(e.getKey() + ".yml");
-      Files.writeString(f, e.getValue());
-      runsList.add(e.getKey());
-      if (refusedCleanly("config " + e.getKey(), List.of("replicate", "-config", f.toString()), dbDir, logs)) good++;
+      refusals.add(new Refusal("config " + e.getKey(), d -> {
+        Path f = d.resolve("strata.yml");
+        try {
+          String text = e.getValue().apply(d);
+          if (text != null) {
+            Files.writeString(f, text);
+          } else {
+            byte[] garbage = new byte[512];
+            new Random(e.getKey().hashCode()).nextBytes(garbage);
+            Files.write(f, garbage);
+          }
+        } catch (IOException x) {
+          throw new java.io.UncheckedIOException(x);
+        }
+        return List.of("replicate", "-config", f.toString());
+      }));
     }
-    Path g = configs.resolve("binary.yml");
-    Files.write(g, garbage);
-    if (refusedCleanly("config binary", List.of("replicate", "-config", g.toString()), dbDir, logs)) good++;
-    if (refusedCleanly("config is a directory", List.of("replicate", "-config", configs.toString()), dbDir, logs)) {
-      good++;
-    }
-    if (refusedCleanly("config missing", List.of("replicate", "-config", configs.resolve("nope.yml").toString()),
-        dbDir, logs)) {
-      good++;
-    }
-    int total = cases.size() + 3;
-    tally.notes.put("malformed configs", good + "/" + total + " refused cleanly (" + String.join(", ", runsList)
-        + ", binary, directory, missing)");
-    log.log("sweep: configs %d/%d refused cleanly", good, total);
+    refusals.add(new Refusal("config is a directory", d -> List.of("replicate", "-config", d.toString())));
+    refusals.add(new Refusal("config missing", d -> List.of("replicate", "-config", d.resolve("nope.yml").toString())));
+    int good = refuseAll(refusals, template, logs);
+    tally.notes.put("malformed configs", good + "/" + refusals.size() + " refused cleanly (" + String.join(", ",
+        cases.keySet()) + ", a directory, a missing file)");
+    log.log("sweep: configs %d/%d refused cleanly", good, refusals.size());
   }
 
-  private void urlSweep(Path logs, Planted planted) throws IOException {
-    Path dbDir = dir.resolve("config-db");
-    Path db = dbDir.resolve("app.db");
+  private static String replicas(Path d) {
+    return "\n    replicas:\n      - url: file://" + d.resolve("replica") + "\n";
+  }
+
+  private void urlSweep(Path logs) throws Exception {
+    Path template = dir.resolve("config-db");
     List<String> malformed = List.of("ftp://host/path", "s3://", "s3:///path", "s3://bucket/p?endpoint=%zz",
         "s3://bucket/p?force-path-style=maybe", "s3://bucket/p?no-such-option=1", "sftp://", "sftp:///path",
         "sftp://host:notaport/p", "sftp://user@host:99999/p", "://nothing", "file://", "http://example.com/x",
-        " ", "s3://bucket/p?endpoint=http://127.0.0.1:1&region=us-east-1");
-    int good = 0, total = 0;
+        " ");
+    List<Refusal> refusals = new ArrayList<>();
     for (String url : malformed) {
-      if (!url.contains("127.0.0.1")) { // an unreachable but valid URL is a replica that is down, not bad input
-        total++;
-        if (refusedCleanly("replicate URL '" + url + "'", List.of("replicate", db.toString(), url), dbDir, logs)) {
-          good++;
-        }
-      }
-      total++;
-      Path out = dir.resolve("out").resolve("url-" + total + ".db");
-      if (refusedCleanly("restore URL '" + url + "'", List.of("restore", "-o", out.toString(), url), dbDir, logs)
-          && !Files.exists(out)) {
-        good++;
-      }
+      refusals.add(new Refusal("replicate URL '" + url + "'", d -> List.of("replicate", d.resolve("app.db").toString(),
+          url)));
+      refusals.add(new Refusal("restore URL '" + url + "'", d -> List.of("restore", "-o", d.resolve("out.db")
+          .toString(), url)));
     }
-    total++;
-    Path out = dir.resolve("out").resolve("url-empty-replica.db");
-    if (refusedCleanly("restore from an empty replica", List.of("restore", "-o", out.toString(),
-        "file://" + dir.resolve("no-such-replica")), dbDir, logs)) {
-      good++;
+    // Valid URLs of replicas that are unreachable or empty: replicate would rightly wait for them; restore must fail.
+    for (String url : List.of("s3://bucket/p?endpoint=http://127.0.0.1:1&region=us-east-1&access-key-id=a"
+        + "&secret-access-key=b", "sftp://strata@127.0.0.1:1/p", "file:///nonexistent/replica")) {
+      refusals.add(new Refusal("restore from unreachable or empty '" + url + "'", d -> List.of("restore", "-o",
+          d.resolve("out.db").toString(), url)));
     }
-    tally.notes.put("malformed URLs", good + "/" + total + " refused cleanly by replicate and restore");
-    log.log("sweep: URLs %d/%d refused cleanly", good, total);
+    int good = refuseAll(refusals, template, logs);
+    tally.notes.put("malformed URLs", good + "/" + refusals.size() + " refused cleanly (" + malformed.size()
+        + " malformed URLs given to replicate and to restore; restore from an unreachable S3, SFTP and an empty "
+        + "replica)");
+    log.log("sweep: URLs %d/%d refused cleanly", good, refusals.size());
   }
+
+  /** Runs the refusals three at a time, each in its own copy of {@code template}; returns how many passed. */
+  private int refuseAll(List<Refusal> refusals, Path template, Path logs) throws Exception {
+    java.util.concurrent.atomic.AtomicInteger good = new java.util.concurrent.atomic.AtomicInteger();
+    List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+      for (Refusal r : refusals) {
+        int n = caseCounter.incrementAndGet();
+        futures.add(pool.submit(() -> {
+          Path d = dir.resolve("cases").resolve(Integer.toString(n));
+          Files.createDirectories(d);
+          Files.copy(template.resolve("app.db"), d.resolve("app.db"));
+          Files.writeString(d.resolve("text.db"), "this is not a database\n".repeat(200));
+          if (refusedCleanly(r.what(), r.args().apply(d), d, logs.resolve("refuse-" + n))) good.incrementAndGet();
+          return null;
+        }));
+      }
+      for (var f : futures) f.get();
+    }
+    return good.get();
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger caseCounter = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * Runs a strata command that must fail: within 2 minutes, non-zero, its first output line {@code strata: …}, at
-   * most one more line (a usage hint), no stack trace, and no meta directory written next to the database.
+   * most one more line (a usage hint), no stack trace, nothing written next to the database (no meta directory, no
+   * output file).
    */
-  private boolean refusedCleanly(String what, List<String> args, Path dbDir, Path logs) throws IOException {
-    Path meta = dbDir.resolve(".app.db-strata");
-    CommandRun r = CommandRun.run(strata.command(args), strata.env(), Duration.ofMinutes(2),
-        logs.resolve("refuse-" + (++runs)));
+  private boolean refusedCleanly(String what, List<String> args, Path caseDir, Path logPrefix) throws IOException {
+    CommandRun r = CommandRun.run(strata.command(args), strata.env(), Duration.ofMinutes(2), logPrefix, caseDir);
     List<String> lines = (r.stderr() + "\n" + r.stdout()).lines().filter(l -> !l.isBlank()).toList();
+    List<String> written;
+    try (var files = Files.list(caseDir)) {
+      written = files.map(f -> f.getFileName().toString())
+          .filter(n -> !n.equals("app.db") && !n.equals("text.db") && !n.equals("strata.yml")).toList();
+    }
     String problem = null;
     if (r.timedOut()) problem = "still running after 2 minutes (killed)";
     else if (r.exit() == 0) problem = "exit 0";
@@ -483,10 +512,10 @@ final class BadInputSweep {
     else if (lines.isEmpty() || !lines.getFirst().startsWith("strata: ")) {
       problem = "no one-line 'strata: ' error: " + (lines.isEmpty() ? "(silent)" : lines.getFirst());
     } else if (lines.size() > 2) problem = lines.size() + " lines of output: " + String.join(" | ", lines);
-    else if (Files.exists(meta)) problem = "wrote " + meta + " before refusing";
-    if (Files.exists(meta)) TortureRun.deleteTree(meta);
+    else if (!written.isEmpty()) problem = "wrote " + written + " before refusing";
     if (problem == null) return true;
-    tally.find(Problem.BAD_INPUT, 0, "-", what + ": " + problem);
+    tally.find(Problem.BAD_INPUT, 0, "-", what + ": " + problem + " (" + String.join(" ", args.subList(0, 1)) + " in "
+        + caseDir + ")");
     return false;
   }
 }
