@@ -493,12 +493,14 @@ final class BadInputSweep {
   private final java.util.concurrent.atomic.AtomicInteger caseCounter = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
-   * Runs a strata command that must fail: within 2 minutes, non-zero, its first output line {@code strata: …}, at
+   * Runs a strata command that must fail: promptly (30 s for replicate, 2 minutes for restore), non-zero, its first output line {@code strata: …}, at
    * most one more line (a usage hint), no stack trace, nothing written next to the database (no meta directory, no
    * output file).
    */
   private boolean refusedCleanly(String what, List<String> args, Path caseDir, Path logPrefix) throws IOException {
-    CommandRun r = CommandRun.run(strata.command(args), strata.env(), Duration.ofMinutes(2), logPrefix, caseDir);
+    // A refusal takes a JVM start and a parse; a restore of an unreachable replica also its retries.
+    Duration timeout = args.getFirst().equals("replicate") ? Duration.ofSeconds(30) : Duration.ofMinutes(2);
+    CommandRun r = CommandRun.run(strata.command(args), strata.env(), timeout, logPrefix, caseDir);
     List<String> lines = (r.stderr() + "\n" + r.stdout()).lines().filter(l -> !l.isBlank()).toList();
     List<String> written;
     try (var files = Files.list(caseDir)) {
@@ -506,7 +508,7 @@ final class BadInputSweep {
           .filter(n -> !n.equals("app.db") && !n.equals("text.db") && !n.equals("strata.yml")).toList();
     }
     String problem = null;
-    if (r.timedOut()) problem = "still running after 2 minutes (killed)";
+    if (r.timedOut()) problem = "still running after " + timeout.toSeconds() + " s (killed)";
     else if (r.exit() == 0) problem = "exit 0";
     else if (r.hasStackTrace()) problem = "stack trace: " + lines.getFirst();
     else if (lines.isEmpty() || !lines.getFirst().startsWith("strata: ")) {

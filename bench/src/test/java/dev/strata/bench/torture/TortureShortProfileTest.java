@@ -23,7 +23,7 @@ class TortureShortProfileTest {
   @Test
   void shortProfileFindsNothing() throws Exception {
     TortureOptions opt = TortureOptions.defaults(SEED).with(b -> {
-      b.duration = Duration.ofSeconds(75);
+      b.duration = Duration.ofSeconds(90);
       b.workDir = Path.of("target", "torture-short").toAbsolutePath();
       b.faults = EnumSet.of(FaultKind.KILL9, FaultKind.KILL9_CHECKPOINT, FaultKind.DB_REPLACED_LIVE,
           FaultKind.STORAGE_ERRORS, FaultKind.SFTP_DROP, FaultKind.META_DISK_FULL);
