@@ -27,7 +27,7 @@ public final class DatabaseMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DatabaseMonitor.class);
   private static final Duration ERROR_LOG_INTERVAL = Duration.ofSeconds(30);
   /** How often capture follows a database that is being written, between two sync passes. */
-  private static final Duration FOLLOW = Duration.ofMillis(5);
+  private static final Duration FOLLOW = Duration.ofMillis(2);
 
   private final DatabaseSpec spec;
   private final List<ReplicaClient> clients;

@@ -83,7 +83,7 @@ public final class ReplicateBench {
     try (Connection c = appConnection(db)) {
       exec(c, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
       write(c, Duration.ofSeconds(2)); // warm up SQLite and the JIT
-      List<Double> without = new ArrayList<>(), with = new ArrayList<>();
+      List<Double> without = new ArrayList<>(), with = new ArrayList<>(), ratios = new ArrayList<>();
       String maxLock = "";
       for (int r = 1; r <= rounds; r++) {
         double a = write(c, Duration.ofSeconds(seconds));
@@ -98,6 +98,7 @@ public final class ReplicateBench {
         double b = write(c, Duration.ofSeconds(seconds));
         double agentCores = agent.cpu().minus(cpu0).toNanos() / 1e9 / seconds;
         with.add(b);
+        ratios.add(b / a);
         maxLock = agent.metric("strata_db_write_lock_max_seconds");
         String checkpoints = agent.metric("strata_db_checkpoints_total");
         agent.stop();
@@ -105,9 +106,12 @@ public final class ReplicateBench {
             + "%.2f cores, %s checkpoints, longest write lock %s ms; load average %s)%n", r, a, b, b / a, agentCores,
             checkpoints, millis(maxLock), loadAverage());
       }
-      double ratio = median(with) / median(without);
-      System.out.printf("throughput: median without %,.0f commits/s, with strata %,.0f commits/s: ratio %.3f "
-          + "(target >= 0.95: %s)%n", median(without), median(with), ratio, ratio >= 0.95 ? "met" : "NOT met");
+      // other processes share the machine: the median of the rounds' paired ratios resists their bursts best
+      double ratio = median(ratios);
+      System.out.printf("throughput: median without %,.0f commits/s, with strata %,.0f commits/s; median of paired "
+          + "ratios %.3f (rounds %.2f..%.2f; target >= 0.95: %s)%n", median(without), median(with), ratio,
+          ratios.stream().mapToDouble(x -> x).min().orElse(0), ratios.stream().mapToDouble(x -> x).max().orElse(0),
+          ratio >= 0.95 ? "met" : "NOT met");
     }
   }
 

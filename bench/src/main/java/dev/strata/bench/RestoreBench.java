@@ -330,6 +330,14 @@ public final class RestoreBench {
       }
       System.out.printf(Locale.ROOT, "S3 (S3Proxy on loopback, objects on this disk): replica uploaded in %.1f s%n",
           secs(t));
+      LtxFileMeta snap = remote.listFiles(9).getFirst();
+      t = System.nanoTime();
+      try (InputStream in = remote.openFile(9, snap.range(), 0)) {
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+      double get = secs(t);
+      System.out.printf(Locale.ROOT, "  S3Proxy alone: one GET of the %s snapshot takes %.2f s (%.0f MiB/s)%n",
+          mib(snap.size()), get, snap.size() / 1048576.0 / get);
       List<Double> cp = new ArrayList<>(), s3t = new ArrayList<>();
       for (int r = 0; r < Math.max(1, rounds / 2); r++) {
         cp.add(copyAndSync(db));

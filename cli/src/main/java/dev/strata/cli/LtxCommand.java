@@ -11,7 +11,6 @@ import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -36,7 +35,8 @@ import picocli.CommandLine.Parameters;
 final class LtxCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(arity = "0..1", paramLabel = "REPLICA_URL", description = "Replica to list (same as ltx ls).")
+  @Parameters(arity = "0..1", paramLabel = "REPLICA_URL|DB_PATH",
+      description = "Replica to list (same as ltx ls), or a database whose replica the config names.")
   String url;
 
   @picocli.CommandLine.Mixin ListOptions list;
@@ -58,6 +58,8 @@ final class LtxCommand implements Callable<Integer> {
 
     @Option(names = {"--json", "-json"}, description = "Print JSON.") boolean json;
 
+    @picocli.CommandLine.Mixin ConfigOption config;
+
     int print(String url) throws IOException {
       List<Integer> levels = new ArrayList<>();
       if (level.equalsIgnoreCase("all")) {
@@ -70,7 +72,7 @@ final class LtxCommand implements Callable<Integer> {
         }
       }
       List<LtxFileMeta> files = new ArrayList<>();
-      try (ReplicaClient client = ReplicaUrl.open(url)) {
+      try (ReplicaClient client = ReplicaArgument.open(url, config)) {
         for (int l : levels) files.addAll(client.listFiles(l));
       }
       if (json) FileTable.writeJson(System.out, FileTable.json(files));
@@ -82,7 +84,7 @@ final class LtxCommand implements Callable<Integer> {
   /** {@code strata ltx ls URL}: the files of a replica, level by level. */
   @Command(name = "ls", description = "List a replica's LTX files, level by level.", mixinStandardHelpOptions = true)
   static final class Ls implements Callable<Integer> {
-    @Parameters(paramLabel = "REPLICA_URL", description = "Replica: a path, file://, s3:// or sftp:// URL.")
+    @Parameters(paramLabel = "REPLICA_URL|DB_PATH", description = "Replica: a path, file://, s3:// or sftp:// URL; or a database file, whose replica the config names.")
     String url;
 
     @picocli.CommandLine.Mixin ListOptions list;

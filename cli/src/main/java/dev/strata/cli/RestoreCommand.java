@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.IntegrityCheck;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
@@ -25,21 +24,26 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code strata restore -o OUT REPLICA_URL…}: rebuilds a database from a replica, to its latest state or to a
- * point in time; with several replicas, from the one that reaches furthest. Litestream's single-dash long options
- * are accepted.
+ * {@code strata restore -o OUT REPLICA_URL…} and {@code strata restore DB_PATH}: rebuilds a database from a
+ * replica, to its latest state or to a point in time; with several replicas, from the one that reaches furthest. A
+ * DB_PATH restores that database from the replicas its config file entry names. Litestream's single-dash long
+ * options are accepted.
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
     description = {"Restore a database from a replica, to its latest state, a TXID or a time.",
         "The file is rebuilt in <OUT>.tmp, its checksum and SQLite integrity are checked, then it is renamed into "
             + "place. An existing file is never replaced without --force."})
 final class RestoreCommand implements Callable<Integer> {
-  @Parameters(arity = "1..*", paramLabel = "REPLICA_URL",
-      description = "Replica(s): a path, file://, s3:// or sftp:// URL. With several, the one reaching furthest.")
+  @Parameters(arity = "1..*", paramLabel = "REPLICA_URL|DB_PATH",
+      description = {"Replica(s): a path, file://, s3:// or sftp:// URL. With several, the one reaching furthest.",
+          "Or a database in the config file: its replicas, restored to that path unless -o is given."})
   List<String> replicas;
 
-  @Option(names = {"-o", "--output", "-output"}, paramLabel = "OUT", description = "Database file to write.")
+  @Option(names = {"-o", "--output", "-output"}, paramLabel = "OUT",
+      description = "Database file to write (required with replica URLs).")
   Path output;
+
+  @picocli.CommandLine.Mixin ConfigOption config;
 
   @Option(names = {"-timestamp", "--timestamp"}, paramLabel = "TIME",
       description = "Restore the last state at or before this RFC 3339 time.")
@@ -79,29 +83,40 @@ final class RestoreCommand implements Callable<Integer> {
     IntegrityCheck check = IntegrityCheck.parse(integrityCheck);
     Long targetTxid = txid == null ? null : Txid.parse(txid);
     Instant targetTime = timestamp == null ? null : Timestamps.parse(timestamp);
+    List<String> urls = new ArrayList<>();
+    Path target = output;
     if (output == null) {
-      if (replicas.size() == 1 && !replicas.getFirst().contains("://")) {
-        throw new IllegalArgumentException("restoring DB_PATH with the replica from the config file is not "
-            + "supported yet; give the replica and the output: strata restore -o " + replicas.getFirst()
-            + " REPLICA_URL");
+      String arg = replicas.getFirst();
+      if (replicas.size() != 1 || arg.contains("://") || Files.isDirectory(Path.of(arg))) {
+        throw new IllegalArgumentException("-o OUT is required with a replica URL: the database file to write");
       }
-      throw new IllegalArgumentException("-o OUT is required: the database file to write");
+      target = Path.of(arg); // DB_PATH: restored in place, from its replicas in the config file
+      urls.addAll(config.replicasOf(target));
+    } else {
+      for (String arg : replicas) {
+        // A plain path is a replica directory, unless the config file lists it as a database.
+        List<String> configured = !arg.contains("://") && !Files.isDirectory(Path.of(arg)) && config.available()
+            ? config.find(Path.of(arg)) : null;
+        if (configured != null) urls.addAll(configured);
+        else urls.add(arg);
+      }
     }
-    Path out = output.toAbsolutePath().normalize();
+    Path out = target.toAbsolutePath().normalize();
     if (ifDbNotExists && Files.exists(out)) {
       System.err.println("strata: " + out + " exists, nothing restored (-if-db-not-exists)");
       return 0;
     }
     List<ReplicaClient> clients = new ArrayList<>();
     try {
-      for (String url : replicas) clients.add(ReplicaUrl.open(url));
+      for (String url : urls) clients.add(dev.strata.replica.ReplicaUrl.open(url));
       Chosen chosen = choose(clients, targetTxid, targetTime);
       if (chosen == null) {
         if (ifReplicaExists) {
           System.err.println("strata: no backup found, nothing restored (-if-replica-exists)");
           return 0;
         }
-        throw new IOException("no backup found in " + String.join(", ", replicas));
+        throw new IOException("no backup found in "
+            + String.join(", ", clients.stream().map(ReplicaClient::location).toList()));
       }
       if (dryRun) {
         printPlan(chosen);

@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.RestorePlanner;
 import dev.strata.replica.restore.RestorePoint;
 import java.io.IOException;
@@ -21,13 +20,16 @@ import picocli.CommandLine.Parameters;
 @Command(name = "restore-points", description = "List the TXIDs and times a replica can restore to.",
     mixinStandardHelpOptions = true)
 final class RestorePointsCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "REPLICA_URL", description = "Replica: a path, file://, s3:// or sftp:// URL.") String url;
+  @Parameters(paramLabel = "REPLICA_URL|DB_PATH", description = "Replica: a path, file://, s3:// or sftp:// URL; or a database file, whose replica the config names.")
+  String url;
+
+  @picocli.CommandLine.Mixin ConfigOption config;
 
   @Option(names = {"--json", "-json"}, description = "Print JSON.") boolean json;
 
   @Override
   public Integer call() throws IOException {
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    try (ReplicaClient client = ReplicaArgument.open(url, config)) {
       List<RestorePoint> points = new RestorePlanner(client).restorePoints();
       if (json) {
         List<Map<String, Object>> out = new ArrayList<>();

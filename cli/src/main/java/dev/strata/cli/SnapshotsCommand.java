@@ -2,7 +2,6 @@ package dev.strata.cli;
 
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.level.Level;
 import java.io.IOException;
 import java.util.List;
@@ -14,13 +13,16 @@ import picocli.CommandLine.Parameters;
 /** {@code strata snapshots URL}: the full-database snapshots (level 9) a replica holds. */
 @Command(name = "snapshots", description = "List the snapshots (level 9) of a replica.", mixinStandardHelpOptions = true)
 final class SnapshotsCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "REPLICA_URL", description = "Replica: a path, file://, s3:// or sftp:// URL.") String url;
+  @Parameters(paramLabel = "REPLICA_URL|DB_PATH", description = "Replica: a path, file://, s3:// or sftp:// URL; or a database file, whose replica the config names.")
+  String url;
+
+  @picocli.CommandLine.Mixin ConfigOption config;
 
   @Option(names = {"--json", "-json"}, description = "Print JSON.") boolean json;
 
   @Override
   public Integer call() throws IOException {
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    try (ReplicaClient client = ReplicaArgument.open(url, config)) {
       List<LtxFileMeta> files = client.listFiles(Level.SNAPSHOT);
       if (json) FileTable.writeJson(System.out, FileTable.json(files));
       else FileTable.print(System.out, files);

@@ -4,7 +4,6 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.restore.IntegrityCheck;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
@@ -31,10 +30,14 @@ import picocli.CommandLine.Parameters;
         "With --db, also compare the source database's checksum (exit 1 when it differs: the replica lags "
             + "behind or diverged)."})
 final class VerifyCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "REPLICA_URL", description = "Replica: a path, file://, s3:// or sftp:// URL.") String url;
+  @Parameters(paramLabel = "REPLICA_URL|DB_PATH", description = {"Replica: a path, file://, s3:// or sftp:// URL; or a database file, whose replica the config names.",
+      "With DB_PATH the restored state is compared with that database."})
+  String url;
 
   @Option(names = {"--db", "-db"}, paramLabel = "DB_PATH", description = "The source database, to compare.")
   Path db;
+
+  @picocli.CommandLine.Mixin ConfigOption config;
 
   @Option(names = {"--integrity-check", "-integrity-check"}, paramLabel = "none|quick|full", defaultValue = "full",
       description = "SQLite check of the restored file (default: full).")
@@ -52,7 +55,8 @@ final class VerifyCommand implements Callable<Integer> {
     IntegrityCheck check = IntegrityCheck.parse(integrityCheck);
     Path dir = tempDir == null ? Files.createTempDirectory("strata-verify-")
         : Files.createTempDirectory(Files.createDirectories(tempDir), "strata-verify-");
-    try (ReplicaClient client = ReplicaUrl.open(url)) {
+    if (db == null && ReplicaArgument.isDatabase(url)) db = Path.of(url);
+    try (ReplicaClient client = ReplicaArgument.open(url, config)) {
       RestorePlan plan = new RestorePlanner(client).latest();
       RestoreResult r = new RestoreExecutor(client, new RestoreExecutor.Options(parallelism, check, false,
           RestoreProgress.console())).restore(plan, dir.resolve("verify.db"));

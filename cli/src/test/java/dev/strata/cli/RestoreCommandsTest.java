@@ -127,9 +127,9 @@ class RestoreCommandsTest {
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("invalid timestamp");
 
-    r = strata("restore", db.toString());
+    r = strata("restore", "-config", dir.resolve("none.yml").toString(), db.toString());
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("config file is not supported yet");
+    assertThat(r.err()).contains("config file").contains("does not exist");
   }
 
   @Test
@@ -181,6 +181,9 @@ class RestoreCommandsTest {
     r = strata("ltx", "-level", "x", replica.toString());
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("invalid level");
+    r = strata("ltx", "-config", dir.resolve("none.yml").toString(), db.toString()); // a database: needs a config
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("none.yml does not exist");
     r = strata("snapshots", replica.toString());
     assertThat(r.out().lines().count()).isEqualTo(2);
     r = strata("restore-points", replica.toString());
@@ -199,6 +202,55 @@ class RestoreCommandsTest {
     r = strata("verify", replica.toString(), "--db", db.toString());
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.out()).contains("MISMATCH");
+  }
+
+  @Test
+  void replicateCompactsAndRestoreFindsTheReplicaInTheConfig() throws Exception {
+    Path app = dir.resolve("app-live.db");
+    Path live = dir.resolve("live-replica");
+    sqlite3(app, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    Path yml = dir.resolve("strata.yml");
+    Files.writeString(yml, "dbs:\n  - path: " + app + "\n    replicas:\n      - path: " + live + "\n");
+    Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.strata.cli.Main",
+        "replicate", "-config", yml.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("replicate.log").toFile()).start();
+    try {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      int i = 0;
+      while (!Files.isDirectory(live.resolve("1")) || i < 20) { // level 1 appears at a 10-second boundary
+        sqlite3(app, "INSERT INTO t(v) VALUES ('row " + i++ + "')");
+        Thread.sleep(500);
+        assertThat(System.nanoTime()).as(Files.readString(dir.resolve("replicate.log"))).isLessThan(deadline);
+      }
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(p.exitValue()).as(Files.readString(dir.resolve("replicate.log"))).isZero();
+    String dump = sqlite3(app, ".dump");
+
+    // strata ltx / restore-points by database path; then restore in place after losing the database.
+    Run r = strata("ltx", "-config", yml.toString(), app.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\n1      ").contains("\n9      ");
+    for (String suffix : new String[] {"", "-wal", "-shm"}) Files.deleteIfExists(Path.of(app + suffix));
+    r = strata("restore", "-config", yml.toString(), app.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(sqlite3(app, ".dump")).isEqualTo(dump);
+    r = strata("restore", "-if-db-not-exists", "-config", yml.toString(), app.toString());
+    assertThat(r.exit()).isZero();
+    r = strata("verify", "-config", yml.toString(), app.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("has the same checksum");
+  }
+
+  private static String sqlite3(Path db, String sql) throws Exception {
+    Process p = new ProcessBuilder("sqlite3", "-cmd", ".timeout 10000", db.toString(), sql).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    return out;
   }
 
   @Test

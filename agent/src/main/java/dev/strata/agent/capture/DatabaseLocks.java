@@ -132,13 +132,14 @@ public final class DatabaseLocks implements AutoCloseable {
   }
 
   /**
-   * Runs a PASSIVE checkpoint behind a write-lock barrier: first one without any lock (it copies what the read
-   * mark allows), then takes the write lock, runs {@code underLock} (capture the last frames), ends the read
-   * transaction, checkpoints again, begins the read transaction and releases the lock. When the write lock is
-   * busy for longer than the busy timeout nothing else happens and the result says so.
+   * Runs a PASSIVE checkpoint behind a write-lock barrier: optionally first one without any lock (for a large WAL:
+   * it copies what the read mark allows while writers go on), then takes the write lock, runs {@code underLock}
+   * (capture the last frames), ends the read transaction, checkpoints, begins the read transaction and releases
+   * the lock. When the write lock is busy for longer than the busy timeout nothing else happens and the result says
+   * so.
    */
-  public synchronized Checkpoint checkpoint(LockedAction underLock) throws IOException {
-    passive();
+  public synchronized Checkpoint checkpoint(boolean copyFirst, LockedAction underLock) throws IOException {
+    if (copyFirst) passive();
     try {
       if (writer == null) writer = open(false);
       try (Statement s = writer.createStatement()) {
@@ -158,8 +159,18 @@ public final class DatabaseLocks implements AutoCloseable {
         current = -1;
         end(old); // the gap until the next begin is covered by the write lock
       }
-      // busy: an application's own checkpoint is running; rather than wait for it with writers held off, give up
+      // busy: an application's checkpoint is running (it began before the lock and cannot go past our old read
+      // mark, so it ends soon); wait a few milliseconds for it, then give up rather than hold writers off longer
       Checkpoint result = passive();
+      for (int i = 0; i < 3 && result.busy(); i++) {
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        result = passive();
+      }
       begin(0);
       current = 0;
       return new Checkpoint(true, result.busy(), result.walFrames(), result.checkpointedFrames(),

@@ -58,10 +58,23 @@ import org.slf4j.LoggerFactory;
  * otherwise it writes a snapshot at the next TXID and logs why.
  *
  * <h2>Local state</h2>
- * {@code <meta>/state} (TXID, checksum, WAL position and the last pass's table entries) is replaced atomically
- * after each pass; {@code <meta>/checksums} is the table, updated in place afterwards (the journal in the state
- * repairs a torn update); {@code <meta>/ltx/} holds files until every replica has them. A file is offered to
- * uploaders only after the state recording it is durable, and files above the recorded TXID are deleted on open.
+ * {@code <meta>/state} (TXID, checksum, WAL position and the last file's table entries) is replaced atomically
+ * after each level-0 file; {@code <meta>/ltx/} holds files until every replica has them; {@code <meta>/staging}
+ * holds pages captured since the last file (never fsynced: after a crash capture resumes from the state). A file
+ * is offered to uploaders only after the state recording it is durable, and files above the recorded TXID are
+ * deleted on open.
+ *
+ * <p>The checksum table is persisted, not rebuilt each start: {@code <meta>/checksums} is updated in place after
+ * the state, and the state carries the entries its file changed, replayed on open (entries are absolute values,
+ * so a torn update is repaired). Before it is trusted, the table's XOR must equal the recorded checksum. When it
+ * is missing or does not match, the table is rebuilt by reading the database through the read transaction; if
+ * the database's checksum then equals the recorded one, capture continues without a snapshot.
+ *
+ * <h2>Checkpoints</h2>
+ * Only PASSIVE, behind a write-lock barrier held for the last frames ({@link DatabaseLocks#checkpoint}), when the
+ * WAL reaches the threshold or the checkpoint interval passed. The monitor runs {@link #capture()} every few
+ * milliseconds while commits arrive, so the WAL restarts about as often as the application's own autocheckpoint
+ * would restart it: see {@link CaptureOptions#minCheckpointPages()}.
  */
 public final class WalCapture implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WalCapture.class);
@@ -700,7 +713,6 @@ public final class WalCapture implements AutoCloseable {
     Instant now = options.clock().instant();
     if (checkpointRetryAfter != null && now.isBefore(checkpointRetryAfter)) return null;
     long frames = position.frame();
-    log.trace("{}: checkpoint due? frames {} captured {}", name, frames, capturedSinceCheckpoint);
     boolean due = frames >= options.minCheckpointPages()
         || (frames > 0 && Duration.between(lastCheckpoint, now).compareTo(options.checkpointInterval()) >= 0);
     return due ? checkpoint() : null;
@@ -716,7 +728,10 @@ public final class WalCapture implements AutoCloseable {
     inBarrier = true;
     try {
       // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
-      result = locks.checkpoint(this::capture);
+      // a large WAL is first copied without the lock, so that writers wait only for the last frames; a small one
+      // is not, as that would double the fsyncs every WAL cycle costs
+      boolean copyFirst = position != null && position.frame() > 4L * options.minCheckpointPages();
+      result = locks.checkpoint(copyFirst, this::capture);
     } catch (NeedsProof e) {
       return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {

@@ -86,7 +86,9 @@ public final class WalReader implements AutoCloseable {
    */
   public WalScan scan(WalHeader h, long after, long checksum) throws IOException {
     int frameSize = h.frameSize();
-    int perChunk = Math.max(1, CHUNK_BYTES / frameSize);
+    long available = Math.max(0, (size() - h.frameOffset(after + 1)) / frameSize);
+    if (available == 0) return new WalScan(after, after, checksum, new int[0], List.of());
+    int perChunk = (int) Math.min(available, Math.max(1, CHUNK_BYTES / frameSize)); // frequent small scans stay small
     byte[] buf = new byte[perChunk * frameSize];
     int[] pgnos = new int[64];
     List<WalScan.Commit> commits = new ArrayList<>();

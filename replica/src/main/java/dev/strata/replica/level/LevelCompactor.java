@@ -88,6 +88,22 @@ public final class LevelCompactor {
     for (int n = 1; n <= top; n++) next[n] = boundaryAfter(now, config.level(n).interval());
     next[Level.SNAPSHOT] = boundaryAfter(now, config.snapshotInterval());
     nextDue = computeNextDue();
+    deleteStaleTemporaries(tempDir);
+  }
+
+  /**
+   * Removes compaction outputs left in {@code dir} by a process killed mid-compaction. Only files a day old: other
+   * compactors may be writing theirs there now.
+   */
+  private static void deleteStaleTemporaries(Path dir) {
+    Instant old = Instant.now().minus(Duration.ofDays(1));
+    try (var entries = Files.newDirectoryStream(dir, "strata-compact-*.ltx")) {
+      for (Path p : entries) {
+        if (Files.getLastModifiedTime(p).toInstant().isBefore(old)) Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // a missing or unreadable directory: nothing to clean
+    }
   }
 
   /**

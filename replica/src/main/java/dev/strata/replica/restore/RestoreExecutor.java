@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -30,7 +29,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Carries out a {@link RestorePlan} (DESIGN.md "Restore", invariant 2): fetches the planned files (in parallel and
@@ -46,8 +44,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class RestoreExecutor {
   private static final int READ_BUFFER = 256 * 1024;
-  /** Files at least twice this large are downloaded in parallel parts. */
-  static final long MIN_PART = 16L << 20;
   /** Files merged at once at most; longer plans are merged in groups first. */
   static final int MAX_MERGED = 64;
   // Read buffers and decode-ahead batches: large for the snapshot, which holds most pages; small for the rest,
@@ -94,30 +90,35 @@ public final class RestoreExecutor {
     Path downloads = null;
     RestoreProgress progress = options.progress();
     boolean done = false;
+    Fetches fetches = null;
     try {
       List<Source> sources;
       if (client instanceof FileReplicaClient) {
-        sources = plan.files().stream().map(f -> new Source(f, null)).toList();
+        sources = plan.files().stream().map(f -> new Source(f, null, null)).toList();
       } else {
         downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
-        sources = download(plan, downloads);
+        fetches = new Fetches(plan, downloads);
+        sources = fetches.sources;
       }
       if (sources.size() > MAX_MERGED) {
         if (downloads == null) downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
         sources = premerge(sources, downloads);
       }
-      long checksum = merge(plan, sources, tmp);
+      long checksum = merge(plan, sources, tmp, fetches == null);
+      if (fetches != null) fetches.await();
       progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
           : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
               + " integrity check");
       syncAndCheck(tmp);
       long size = Files.size(tmp);
-      replace(tmp, out);
+      if (options.force()) replace(tmp, out);
+      else placeNew(tmp, out);
       progress.step("restored TXID " + Txid.format(plan.targetTxid()) + " to " + out + " ("
           + RestoreProgress.size(size) + ", checksum " + Checksum.format(checksum) + ")");
       done = true;
       return new RestoreResult(out, plan.targetTxid(), checksum, size);
     } finally {
+      if (fetches != null) fetches.close();
       if (!done) Files.deleteIfExists(tmp);
       if (downloads != null) deleteTree(downloads);
       progress.end();
@@ -166,6 +167,26 @@ public final class RestoreExecutor {
     return p.resolveSibling(p.getFileName() + suffix);
   }
 
+  /**
+   * Moves the file into place only if nothing took the name meanwhile: a hard link fails on an existing name, so
+   * a database created while the restore ran is never replaced. Filesystems without hard links fall back to a
+   * check and a rename.
+   */
+  private static void placeNew(Path tmp, Path out) throws IOException {
+    try {
+      Files.createLink(out, tmp);
+      Files.delete(tmp);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new IOException("output file already exists: " + out + " (it appeared during the restore)");
+    } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+      if (Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IOException("output file already exists: " + out + " (it appeared during the restore)");
+      }
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+    FileReplicaClient.fsyncDirectory(out.getParent());
+  }
+
   /** Deletes the old database's side files first: an old -wal replayed onto the new file would corrupt it. */
   private static void replace(Path tmp, Path out) throws IOException {
     for (String suffix : new String[] {"-wal", "-shm", "-journal"}) Files.deleteIfExists(sibling(out, suffix));
@@ -173,105 +194,97 @@ public final class RestoreExecutor {
     FileReplicaClient.fsyncDirectory(out.getParent());
   }
 
-  /** One planned file and where its bytes come from: a downloaded copy, or the replica itself. */
-  private record Source(LtxFileMeta file, Path local) {}
+  /**
+   * One planned file and where its bytes come from: a download in progress, a local temporary file, or (both null)
+   * the replica itself.
+   */
+  private record Source(LtxFileMeta file, Path local, Download download) {}
 
   /**
-   * Downloads the planned files into {@code dir}, {@code parallelism} requests at a time. A large file (the
-   * snapshot) is fetched in parts by ranged reads, so that one file uses every connection; each part resumes from
-   * where it broke.
+   * The downloads of a remote restore, {@code parallelism} at a time, largest first, each resuming from where its
+   * connection broke. The merge reads each file while it arrives. (A large file is fetched in one request:
+   * splitting it into ranged reads would need a read with an end offset, which {@link ReplicaClient} does not
+   * offer, and closing an S3 stream early drains the rest of the object.)
    */
-  private List<Source> download(RestorePlan plan, Path dir) throws IOException {
-    RestoreProgress progress = options.progress();
-    progress.phase("download", plan.files().size(), plan.totalBytes());
-    List<Source> sources = new ArrayList<>();
-    List<FileChannel> channels = new ArrayList<>();
-    List<Part> parts = new ArrayList<>();
-    try {
-      for (int i = 0; i < plan.files().size(); i++) {
-        LtxFileMeta f = plan.files().get(i);
-        Path local = dir.resolve(i + "-" + f.level() + "-" + f.fileName());
-        FileChannel ch = FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        channels.add(ch);
-        sources.add(new Source(f, local));
-        int n = (int) Math.max(1, Math.min(options.parallelism(), f.size() / MIN_PART));
-        long step = (f.size() + n - 1) / n;
-        AtomicInteger left = new AtomicInteger(n);
-        for (int k = 0; k < n; k++) {
-          long from = k * step;
-          long length = n == 1 ? -1 : Math.min(step, f.size() - from); // one part: read to the end
-          parts.add(new Part(f, ch, from, length, left));
+  private final class Fetches implements AutoCloseable {
+    final List<Source> sources = new ArrayList<>();
+    private final ExecutorService pool;
+    private final List<Future<?>> futures = new ArrayList<>();
+
+    Fetches(RestorePlan plan, Path dir) throws IOException {
+      options.progress().phase("download and merge", plan.files().size(), plan.totalBytes());
+      List<Integer> order = new ArrayList<>();
+      try {
+        for (int i = 0; i < plan.files().size(); i++) {
+          LtxFileMeta f = plan.files().get(i);
+          Download d = new Download(dir.resolve(i + "-" + f.level() + "-" + f.fileName()));
+          sources.add(new Source(f, null, d));
+          order.add(i);
         }
+      } catch (IOException e) {
+        for (Source s : sources) s.download().close();
+        throw e;
       }
-      runParts(parts);
-      for (int i = 0; i < sources.size(); i++) {
-        LtxFileMeta f = sources.get(i).file();
-        long got = channels.get(i).size();
-        if (f.size() > 0 && got != f.size()) {
-          throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
-              + f.size() + " bytes but " + got + " were read");
-        }
+      pool = Executors.newFixedThreadPool(Math.min(options.parallelism(), plan.files().size()),
+          Thread.ofVirtual().name("restore-get-", 0).factory());
+      order.sort((a, b) -> Long.compare(plan.files().get(b).size(), plan.files().get(a).size()));
+      for (int i : order) {
+        Source s = sources.get(i);
+        futures.add(pool.submit(() -> fetch(s.file(), s.download())));
       }
-      return sources;
-    } finally {
-      for (FileChannel ch : channels) ch.close();
     }
-  }
 
-  /** A byte range of one planned file; {@code length} -1 reads to the end. {@code left} counts unfinished parts. */
-  private record Part(LtxFileMeta file, FileChannel out, long offset, long length,
-      AtomicInteger left) {}
+    private Void fetch(LtxFileMeta f, Download d) throws IOException {
+      try (InputStream in = new ResumableInputStream(client, f.level(), f.range())) {
+        byte[] buf = new byte[READ_BUFFER];
+        for (int r; (r = in.read(buf)) > 0; ) {
+          d.append(buf, r);
+          options.progress().add(r);
+        }
+        if (f.size() > 0 && d.written() != f.size()) {
+          throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
+              + f.size() + " bytes but " + d.written() + " were read");
+        }
+        d.complete();
+        options.progress().fileDone();
+        return null;
+      } catch (IOException e) {
+        d.fail(e);
+        throw e;
+      }
+    }
 
-  private void runParts(List<Part> parts) throws IOException {
-    int threads = Math.min(options.parallelism(), parts.size());
-    List<Future<?>> futures = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofVirtual().name("restore-get-", 0)
-        .factory())) {
-      for (Part part : parts) futures.add(pool.submit(() -> fetch(part)));
+    /** Waits for every download; throws the first failure. */
+    void await() throws IOException {
       try {
         for (Future<?> fu : futures) fu.get();
       } catch (ExecutionException e) {
-        pool.shutdownNow();
         if (e.getCause() instanceof IOException io) throw io;
         throw new IOException("download failed: " + e.getCause(), e.getCause());
       } catch (InterruptedException e) {
-        pool.shutdownNow();
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("restore interrupted");
       }
     }
-  }
 
-  private Void fetch(Part part) throws IOException {
-    LtxFileMeta f = part.file();
-    RestoreProgress progress = options.progress();
-    long pos = part.offset(), end = part.length() < 0 ? Long.MAX_VALUE : part.offset() + part.length();
-    try (InputStream in = new ResumableInputStream(client, f.level(), f.range(), part.offset(), 5)) {
-      byte[] buf = new byte[READ_BUFFER];
-      while (pos < end) {
-        int r = in.read(buf, 0, (int) Math.min(buf.length, end - pos));
-        if (r < 0) break;
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, r);
-        while (b.hasRemaining()) pos += part.out().write(b, pos);
-        progress.add(r);
-      }
+    /** Stops what still runs (after a failure) and releases the files. */
+    @Override
+    public void close() throws IOException {
+      pool.shutdownNow();
+      for (Source s : sources) s.download().close();
+      pool.close();
     }
-    if (part.length() >= 0 && pos != end) {
-      throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + ") ended at byte "
-          + pos + ", before its listed size " + f.size());
-    }
-    if (part.left().decrementAndGet() == 0) progress.fileDone();
-    return null;
   }
 
   /** Merges the sources into {@code tmp}; returns the verified database checksum. */
-  private long merge(RestorePlan plan, List<Source> sources, Path tmp) throws IOException {
+  private long merge(RestorePlan plan, List<Source> sources, Path tmp, boolean countBytes) throws IOException {
     RestoreProgress progress = options.progress();
-    progress.phase("merge", sources.size(), plan.totalBytes());
+    if (countBytes) progress.phase("merge", sources.size(), plan.totalBytes());
     List<PlannedFile> inputs = new ArrayList<>();
     try {
       for (int i = 0; i < sources.size(); i++) {
-        inputs.add(open(sources.get(i), i == 0 ? BASE_BATCH : BATCH, i == 0 ? BASE_BUFFER : BUFFER, progress));
+        inputs.add(open(sources.get(i), i == 0 ? BASE_BATCH : BATCH, i == 0 ? BASE_BUFFER : BUFFER,
+            countBytes ? progress : RestoreProgress.silent()));
       }
       LtxHeader first = inputs.getFirst().header(), last = inputs.getLast().header();
       if (first.minTxid() != 1) {
@@ -326,7 +339,7 @@ public final class RestoreExecutor {
         List<LtxTrailer> trailers = new ArrayList<>();
         for (PlannedFile in : inputs) { // every file verified, the snapshot's database checksum included
           trailers.add(in.trailer());
-          progress.fileDone();
+          if (countBytes) progress.fileDone();
         }
         LtxTrailer trailer = trailers.getLast();
         long want = commit >= lockPgno ? commit - 1 : commit;
@@ -354,7 +367,8 @@ public final class RestoreExecutor {
   }
 
   private PlannedFile open(Source s, int batch, int buffer, RestoreProgress progress) throws IOException {
-    InputStream raw = s.local() != null ? Files.newInputStream(s.local())
+    InputStream raw = s.download() != null ? s.download().reader()
+        : s.local() != null ? Files.newInputStream(s.local())
         : new ResumableInputStream(client, s.file().level(), s.file().range());
     InputStream counted = new FilterInputStream(raw) {
       @Override
@@ -390,8 +404,10 @@ public final class RestoreExecutor {
     Path tmp = Files.createTempFile(dir, "premerge-", ".ltx");
     List<InputStream> streams = new ArrayList<>();
     for (Source s : group) {
-      streams.add(new BufferedInputStream(s.local() != null ? Files.newInputStream(s.local())
-          : new ResumableInputStream(client, s.file().level(), s.file().range()), BUFFER));
+      InputStream raw = s.download() != null ? s.download().reader()
+          : s.local() != null ? Files.newInputStream(s.local())
+          : new ResumableInputStream(client, s.file().level(), s.file().range());
+      streams.add(new BufferedInputStream(raw, BUFFER));
     }
     try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), BUFFER)) {
       new LtxCompactor(0, true).compact(streams, o); // plan files may overlap; temporary, so uncompressed
@@ -402,7 +418,7 @@ public final class RestoreExecutor {
     LtxFileMeta merged = new LtxFileMeta(a.level(), new dev.strata.ltx.TxidRange(a.minTxid(), b.maxTxid()),
         Files.size(tmp), a.createdAt(), a.pageSize(), b.commit(), b.timestamp(), a.preApplyChecksum(),
         b.postApplyChecksum());
-    return new Source(merged, tmp);
+    return new Source(merged, tmp, null);
   }
 
   /** Removes download directories left by a restore of the same file that was killed. */

@@ -124,30 +124,6 @@ class RemoteRestoreTest {
   }
 
   @Test
-  void aLargeFileIsFetchedInResumableParts() throws Exception {
-    try (S3ProxyServer s3 = S3ProxyServer.start(); FaultProxy proxy = FaultProxy.start(s3.port());
-        ReplicaClient replica = ReplicaUrl.open(s3.url("db", proxy.port()))) {
-      LtxChain chain = new LtxChain(replica, new FakeClock(Instant.parse("2026-06-01T10:00:03Z")), dir);
-      SyntheticDatabase db = new SyntheticDatabase(chain, 4096, 10_000, 13); // 40 MB of random pages
-      LtxFileMeta snapshot = db.snapshot(0);
-      db.change(0, 1, 20);
-      assertThat(snapshot.size()).isGreaterThan(2 * RestoreExecutor.MIN_PART);
-      RestorePlan plan = new RestorePlanner(replica).latest();
-      AtomicBoolean cut = new AtomicBoolean();
-      proxy.resetCounts();
-      proxy.schedule((method, target, n) -> method.equals("GET") && target.contains("/9/") && n > 1
-          && cut.compareAndSet(false, true) ? FaultProxy.Fault.RESET_MID_RESPONSE : FaultProxy.Fault.NONE);
-      Path out = dir.resolve("parts.db");
-      RestoreResult r = new RestoreExecutor(replica, NO_CHECK).restore(plan, out);
-      assertThat(proxy.faults()).isEqualTo(1);
-      // Two parts of the snapshot, one retry of the part that broke, one GET for the level-0 file.
-      assertThat(proxy.requests("GET")).isEqualTo(4);
-      assertThat(r.checksum()).isEqualTo(chain.checksum());
-      assertThat(Files.readAllBytes(out)).isEqualTo(db.image());
-    }
-  }
-
-  @Test
   void restoresFromSftp() throws Exception {
     try (SftpTestServer sftp = SftpTestServer.start(dir.resolve("sftp"));
         ReplicaClient replica = ReplicaUrl.open(sftp.url("backups/db"))) {

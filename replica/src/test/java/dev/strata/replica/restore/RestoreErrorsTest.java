@@ -101,6 +101,20 @@ class RestoreErrorsTest {
   }
 
   @Test
+  void aFileVanishingDuringTheDownloadFailsCleanly() throws IOException {
+    RestorePlan plan = new RestorePlanner(replica).latest();
+    LtxFileMeta victim = written.get(4);
+    Files.delete(levelFile(victim)); // retention removed it after the plan was made
+    Path out = dir.resolve("vanished.db");
+    assertThatThrownBy(() -> executor(new CountingReplicaClient(replica), false).restore(plan, out))
+        .hasMessageContaining("0/" + victim.fileName()).hasMessageContaining("TXIDs " + victim.range());
+    assertThat(out).doesNotExist();
+    try (var s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".restore-") || n.endsWith(".tmp"));
+    }
+  }
+
+  @Test
   void existingOutputIsRefusedUnlessForced() throws IOException {
     Path out = dir.resolve("taken.db");
     Files.writeString(out, "precious");
@@ -122,6 +136,22 @@ class RestoreErrorsTest {
     assertThat(wal).doesNotExist();
     assertThat(dir.resolve("taken.db-shm")).doesNotExist();
     assertThat(r.txid()).isEqualTo(chain.txid());
+  }
+
+  @Test
+  void aDatabaseCreatedDuringTheRestoreIsNotReplaced() throws IOException {
+    Path out = dir.resolve("racing.db");
+    ReplicaClient racing = new CountingReplicaClient(replica) {
+      @Override
+      public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+        if (!Files.exists(out)) Files.writeString(out, "the application was faster");
+        return super.openFile(level, range, offset);
+      }
+    };
+    assertThatThrownBy(() -> executor(racing, false).restore(new RestorePlanner(replica).latest(), out))
+        .hasMessageContaining("appeared during the restore");
+    assertThat(Files.readString(out)).isEqualTo("the application was faster");
+    assertThat(dir.resolve("racing.db.tmp")).doesNotExist();
   }
 
   @Test
