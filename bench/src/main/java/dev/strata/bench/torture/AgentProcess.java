@@ -34,7 +34,6 @@ final class AgentProcess {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    pb.environment().putAll(strata.env());
     pb.directory(strata.directory().toFile());
     long offset = Files.size(log);
     return new AgentProcess(pb.start(), log, offset);

@@ -304,7 +304,7 @@ final class BadInputSweep {
 
   private Outcome restoreAsProcess(Path replica) throws IOException {
     Path out = dir.resolve("out").resolve("restored-" + (++runs) + ".db");
-    CommandRun r = CommandRun.run(strata.command("restore", "-o", out.toString(), "file://" + replica), strata.env(),
+    CommandRun r = CommandRun.run(strata.command("restore", "-o", out.toString(), "file://" + replica),
         Duration.ofMinutes(2), dir.resolve("logs").resolve("restore-" + runs));
     return outcome(r.exit(), r.stdout(), r.stderr(), null, out);
   }
@@ -500,7 +500,7 @@ final class BadInputSweep {
   private boolean refusedCleanly(String what, List<String> args, Path caseDir, Path logPrefix) throws IOException {
     // A refusal takes a JVM start and a parse; a restore of an unreachable replica also its retries.
     Duration timeout = args.getFirst().equals("replicate") ? Duration.ofSeconds(30) : Duration.ofMinutes(2);
-    CommandRun r = CommandRun.run(strata.command(args), strata.env(), timeout, logPrefix, caseDir);
+    CommandRun r = CommandRun.run(strata.command(args), timeout, logPrefix, caseDir);
     List<String> lines = (r.stderr() + "\n" + r.stdout()).lines().filter(l -> !l.isBlank()).toList();
     List<String> written;
     try (var files = Files.list(caseDir)) {

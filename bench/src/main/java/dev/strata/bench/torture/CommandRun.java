@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,20 +15,18 @@ import java.util.concurrent.TimeUnit;
 record CommandRun(List<String> command, int exit, String stdout, String stderr, long millis, boolean timedOut) {
 
   /** Runs {@code command} to completion or until {@code timeout} (then kills it: exit -1, timedOut). */
-  static CommandRun run(List<String> command, Map<String, String> env, Duration timeout, Path logPrefix)
-      throws IOException {
-    return run(command, env, timeout, logPrefix, null);
+  static CommandRun run(List<String> command, Duration timeout, Path logPrefix) throws IOException {
+    return run(command, timeout, logPrefix, null);
   }
 
-  /** Like {@link #run(List, Map, Duration, Path)}, in working directory {@code dir} (null: this one's). */
-  static CommandRun run(List<String> command, Map<String, String> env, Duration timeout, Path logPrefix, Path dir)
+  /** Like {@link #run(List, Duration, Path)}, in working directory {@code dir} (null: this one's). */
+  static CommandRun run(List<String> command, Duration timeout, Path logPrefix, Path dir)
       throws IOException {
     Path out = logPrefix.resolveSibling(logPrefix.getFileName() + ".out");
     Path err = logPrefix.resolveSibling(logPrefix.getFileName() + ".err");
     Files.createDirectories(out.getParent());
     ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    pb.environment().putAll(env);
     if (dir != null) pb.directory(dir.toFile());
     long start = System.nanoTime();
     Process p = pb.start();

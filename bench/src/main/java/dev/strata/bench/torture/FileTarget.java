@@ -67,11 +67,6 @@ final class FileTarget implements ReplicaTarget {
     readOnly = false;
   }
 
-  @Override
-  public long requestCount() {
-    return -1;
-  }
-
   /** The directory. */
   Path dir() {
     return dir;

@@ -13,7 +13,7 @@ final class Mounts {
   /** Runs a system command; returns null on success, else its error line. */
   static String run(Path logDir, String name, String... cmd) {
     try {
-      CommandRun r = CommandRun.run(List.of(cmd), Map.of(), Duration.ofSeconds(30), logDir.resolve(name));
+      CommandRun r = CommandRun.run(List.of(cmd), Duration.ofSeconds(30), logDir.resolve(name));
       return r.exit() == 0 ? null : (cmd[0] + ": " + r.lastLine());
     } catch (IOException e) {
       return cmd[0] + ": " + e.getMessage();

@@ -33,9 +33,6 @@ interface ReplicaTarget extends AutoCloseable {
   /** Ends the running storage fault, if any. */
   void endFault() throws IOException;
 
-  /** Requests the storage has served so far, or -1 when this backend cannot count them (invariant 4). */
-  long requestCount();
-
   /** Every request so far as "METHOD target -> fault", or null when this backend cannot see them. */
   default List<String> requestLog() {
     return null;

@@ -82,11 +82,6 @@ final class S3Target implements ReplicaTarget {
   }
 
   @Override
-  public long requestCount() {
-    return proxy.requests();
-  }
-
-  @Override
   public List<String> requestLog() {
     return proxy.log();
   }

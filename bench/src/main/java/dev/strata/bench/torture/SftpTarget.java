@@ -88,11 +88,6 @@ final class SftpTarget implements ReplicaTarget {
   }
 
   @Override
-  public long requestCount() {
-    return -1;
-  }
-
-  @Override
   public void close() throws IOException {
     endFault();
     server.close();

@@ -4,9 +4,7 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * How the harness starts {@code strata}: always as a separate process, so that kill -9 is real. Either a launcher
@@ -14,7 +12,6 @@ import java.util.Map;
  */
 final class StrataLauncher {
   private final List<String> prefix;
-  private final Map<String, String> env = new HashMap<>();
   private Path directory = Path.of(".");
 
   private StrataLauncher(List<String> prefix) {
@@ -65,11 +62,6 @@ final class StrataLauncher {
     return cp;
   }
 
-  /** Adds an environment variable for every strata process (e.g. S3 credentials). */
-  void putEnv(String name, String value) {
-    env.put(name, value);
-  }
-
   /** Runs every strata process in {@code dir}, so that whatever a bad relative path creates lands there. */
   void directory(Path dir) {
     this.directory = dir;
@@ -78,11 +70,6 @@ final class StrataLauncher {
   /** The working directory of strata processes. */
   Path directory() {
     return directory;
-  }
-
-  /** The environment every strata process gets on top of this one's. */
-  Map<String, String> env() {
-    return Map.copyOf(env);
   }
 
   /** The full command line of {@code strata args…}. */

@@ -22,6 +22,7 @@ final class Tally {
     LAG("live restore lagged more than sync interval + fault duration + grace"),
     RESTORE_ERROR("strata restore failed on a healthy replica"),
     AGENT("strata replicate exited on its own, exited non-zero on SIGTERM, or did not stop"),
+    IDLE_TRAFFIC("replica requests while no database changed (invariant 4)"),
     WRITER("the writer failed (its database became unusable)"),
     BAD_INPUT("bad input not refused cleanly (bit flip or truncation undetected or unnamed, stack trace, config/URL)");
 

@@ -521,7 +521,7 @@ final class TortureRun {
         }
       }
       if (!changed.isEmpty()) {
-        tally.find(Problem.AGENT, cycle, "-", "invariant 4: replica traffic while idle for " + IDLE_WINDOW_MILLIS / 1000 + " s: "
+        tally.find(Problem.IDLE_TRAFFIC, cycle, "-", "invariant 4: replica traffic while idle for " + IDLE_WINDOW_MILLIS / 1000 + " s: "
             + String.join("; ", changed));
       }
       if (!allowed.isEmpty()) tally.notes.merge("idle", String.join("; ", allowed), (x, y) -> x + "; " + y);
@@ -593,7 +593,7 @@ final class TortureRun {
       Files.writeString(logs.resolve(String.format("restore-%05d.txt", restoreCount)), String.join(" ", args) + "\n"
           + "exit " + r.exit() + "\n" + r.stdout() + err);
     } else {
-      run = CommandRun.run(strata.command(args), strata.env(), RESTORE_TIMEOUT,
+      run = CommandRun.run(strata.command(args), RESTORE_TIMEOUT,
           logs.resolve(String.format("restore-%05d", restoreCount)));
     }
     if (run.exit() != 0 || !Files.exists(file)) return new Restored(run, null, 0, start, file);
@@ -798,11 +798,6 @@ final class TortureRun {
         // the console has it
       }
     }
-  }
-
-  /** The options of this run. */
-  TortureOptions options() {
-    return opt;
   }
 
   /** Wall-clock milliseconds since the run started. */

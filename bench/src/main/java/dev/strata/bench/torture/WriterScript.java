@@ -51,7 +51,7 @@ final class WriterScript {
 
   /** Integrity check ({@code quick} or {@code full}) and content digest of a file no process is writing. */
   DbDigest digest(Path db, String check) throws IOException {
-    CommandRun run = CommandRun.run(List.of("python3", script.toString(), "digest", db.toString(), check), Map.of(),
+    CommandRun run = CommandRun.run(List.of("python3", script.toString(), "digest", db.toString(), check),
         Duration.ofMinutes(5), logDir.resolve("digest-" + (++runs)));
     if (run.exit() != 0 || run.stdout().isBlank()) {
       throw new IOException("writer.py digest " + db + " failed (exit " + run.exit() + "): " + run.lastLine());

@@ -24,7 +24,7 @@ class DatabaseChecksumTest {
     Path db = dir.resolve("t.db");
     CommandRun r = CommandRun.run(List.of("/usr/bin/sqlite3", db.toString(), "PRAGMA page_size=1024;"
         + "CREATE TABLE t(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<3000) "
-        + "INSERT INTO t SELECT randomblob(100) FROM c;"), Map.of(), Duration.ofMinutes(1), dir.resolve("sqlite3"));
+        + "INSERT INTO t SELECT randomblob(100) FROM c;"), Duration.ofMinutes(1), dir.resolve("sqlite3"));
     assertThat(r.exit()).isZero();
     int pageSize = 1024;
     int pages = (int) (Files.size(db) / pageSize);

@@ -22,7 +22,7 @@ class WriterScriptTest {
   @TempDir Path dir;
 
   private static void sqlite3(Path db, String sql) throws IOException {
-    CommandRun r = CommandRun.run(List.of("/usr/bin/sqlite3", db.toString(), sql), Map.of(), Duration.ofMinutes(1),
+    CommandRun r = CommandRun.run(List.of("/usr/bin/sqlite3", db.toString(), sql), Duration.ofMinutes(1),
         db.resolveSibling("sqlite3-" + System.nanoTime()));
     assertThat(r.exit()).as("sqlite3 %s: %s", sql, r.stderr()).isZero();
   }
