@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /** mount(8) and friends, for the faults that need the kernel's help (the harness normally runs as root). */
 final class Mounts {

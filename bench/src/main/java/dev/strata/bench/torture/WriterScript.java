@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * writer.py, copied out of the jar into the work directory: the writer (see {@link WriterProcess}) and the digest
