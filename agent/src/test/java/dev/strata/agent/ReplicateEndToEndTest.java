@@ -237,6 +237,7 @@ class ReplicateEndToEndTest {
         replica.toString(), "50", "1000000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
     String line = out.readLine();
+    while (line != null && !line.startsWith("started")) line = out.readLine(); // skip logging's status lines
     assertThat(line).startsWith("started");
     return p;
   }

@@ -9,6 +9,8 @@ import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -23,15 +25,74 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code strata ltx}: inspect and verify LTX files. */
-@Command(name = "ltx", description = "Inspect LTX files.", mixinStandardHelpOptions = true,
-    subcommands = {LtxCommand.Dump.class, LtxCommand.Verify.class})
-final class LtxCommand implements Runnable {
+/**
+ * {@code strata ltx}: list a replica's LTX files ({@code strata ltx URL}, as Litestream's {@code ltx}, or
+ * {@code strata ltx ls URL}), and inspect or verify single LTX files.
+ */
+@Command(name = "ltx", description = "List a replica's LTX files, or inspect LTX files.",
+    mixinStandardHelpOptions = true, subcommands = {LtxCommand.Ls.class, LtxCommand.Dump.class,
+        LtxCommand.Verify.class})
+final class LtxCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  @Parameters(arity = "0..1", paramLabel = "REPLICA_URL|DB_PATH",
+      description = "Replica to list (same as ltx ls), or a database whose replica the config names.")
+  String url;
+
+  @picocli.CommandLine.Mixin ListOptions list;
+
   @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
+  public Integer call() throws IOException {
+    if (url == null) {
+      spec.commandLine().usage(System.out);
+      return 0;
+    }
+    return list.print(url);
+  }
+
+  /** {@code -level} and {@code --json}, shared by {@code ltx URL} and {@code ltx ls URL}. */
+  static final class ListOptions {
+    @Option(names = {"-level", "--level"}, paramLabel = "N|all", defaultValue = "all",
+        description = "Level to list, 0-9 or all (default: all).")
+    String level;
+
+    @Option(names = {"--json", "-json"}, description = "Print JSON.") boolean json;
+
+    @picocli.CommandLine.Mixin ConfigOption config;
+
+    int print(String url) throws IOException {
+      List<Integer> levels = new ArrayList<>();
+      if (level.equalsIgnoreCase("all")) {
+        for (int l = 0; l <= ReplicaClient.MAX_LEVEL; l++) levels.add(l);
+      } else {
+        try {
+          levels.add(ReplicaClient.checkLevel(Integer.parseInt(level)));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("invalid level \"" + level + "\" (want 0-9 or all)");
+        }
+      }
+      List<LtxFileMeta> files = new ArrayList<>();
+      try (ReplicaClient client = ReplicaArgument.open(url, config)) {
+        for (int l : levels) files.addAll(client.listFiles(l));
+      }
+      if (json) FileTable.writeJson(System.out, FileTable.json(files));
+      else FileTable.print(System.out, files);
+      return 0;
+    }
+  }
+
+  /** {@code strata ltx ls URL}: the files of a replica, level by level. */
+  @Command(name = "ls", description = "List a replica's LTX files, level by level.", mixinStandardHelpOptions = true)
+  static final class Ls implements Callable<Integer> {
+    @Parameters(paramLabel = "REPLICA_URL|DB_PATH", description = "Replica: a path, file://, s3:// or sftp:// URL; or a database file, whose replica the config names.")
+    String url;
+
+    @picocli.CommandLine.Mixin ListOptions list;
+
+    @Override
+    public Integer call() throws IOException {
+      return list.print(url);
+    }
   }
 
   /** {@code strata ltx dump FILE}: header, pages and trailer. */

@@ -13,6 +13,12 @@ import picocli.CommandLine.Command;
       VersionCommand.class,
       LtxCommand.class,
       ReplicateCommand.class,
+      RestoreCommand.class,
+      SnapshotsCommand.class,
+      RestorePointsCommand.class,
+      VerifyCommand.class,
+      ServeCommand.class,
+      ClusterCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -10,7 +10,6 @@ import dev.strata.agent.config.Durations;
 import dev.strata.agent.exec.ChildProcess;
 import dev.strata.agent.exec.Signals;
 import dev.strata.agent.metrics.AgentMetrics;
-import dev.strata.agent.upload.ReplicaUpkeep;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,7 +88,7 @@ final class ReplicateCommand implements Callable<Integer> {
       else done.countDown();
     });
 
-    try (Agent agent = new Agent(cfg.databases(), cfg.directories(), ReplicaUpkeep.Factory.NONE);
+    try (Agent agent = new Agent(cfg.databases(), cfg.directories(), new CompactionUpkeep());
         AgentMetrics metrics = new AgentMetrics(agent::monitors)) {
       if (metricsAddr != null && !metricsAddr.isBlank()) metrics.serve(metricsAddr);
       agent.start();

@@ -25,23 +25,38 @@ public interface ReplicaClient extends AutoCloseable {
   /** Where this root is, for logs and errors: a URL without secrets. */
   String location();
 
-  /** The files of one level in TXID order, with whatever header fields the backend stores. */
+  /**
+   * The files of one level in TXID order. File and SFTP listings carry the header fields (read from each file's
+   * header and trailer); an S3 listing is one LIST request per 1000 files and carries only name, size and time
+   * ({@link LtxFileMeta#hasHeader()} is false): use {@link #head} for the fields of the files that need them.
+   * A level that does not exist lists empty.
+   */
   List<LtxFileMeta> listFiles(int level) throws IOException;
 
   /**
-   * Opens a file for reading from {@code offset} (to resume a broken download). Throws
-   * {@link java.nio.file.NoSuchFileException} when it does not exist.
+   * The metadata of one file with its header fields, in one cheap request (S3 HEAD, a header and trailer read
+   * elsewhere). Throws {@link java.nio.file.NoSuchFileException} when it does not exist. A file whose metadata is
+   * missing or unreadable is returned bare.
+   */
+  LtxFileMeta head(int level, TxidRange range) throws IOException;
+
+  /**
+   * Opens a file for reading from {@code offset} (to resume a broken download); an offset at or past the end gives
+   * an empty stream. Throws {@link java.nio.file.NoSuchFileException} when the file does not exist. A connection
+   * lost mid-stream surfaces as an {@link IOException} from {@code read}: open again at the offset reached.
    */
   InputStream openFile(int level, TxidRange range, long offset) throws IOException;
 
   /**
    * Stores a complete LTX file atomically under {@code <level>/<range>.ltx}, replacing any file of that name.
    * {@code info} is the file's verified header and trailer (stored as metadata where the backend can);
-   * {@code size} is the exact number of bytes {@code data} yields.
+   * {@code size} is the exact number of bytes {@code data} yields: a stream that ends early or runs on is refused
+   * and nothing is stored. Memory use does not grow with the file (S3 holds one part, at most 16 MiB by default).
+   * Returns the file's metadata; its creation time is the local clock where reading it back would cost a request.
    */
   LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException;
 
-  /** Deletes files of one level; absent files are ignored. Batched where the backend allows. */
+  /** Deletes files of one level; absent files are ignored. Batched where the backend allows (S3: 1000 a request). */
   void deleteFiles(int level, Collection<TxidRange> ranges) throws IOException;
 
   /** Names of the directories directly under this root (clusters under a server root, databases under a cluster). */
@@ -59,11 +74,14 @@ public interface ReplicaClient extends AutoCloseable {
 
   /** Checks a child name: one safe path segment. */
   static String checkChildName(String name) {
-    if (name == null || name.isEmpty() || name.length() > 256 || name.startsWith(".")
-        || !name.matches("[0-9A-Za-z_.-]+")) {
-      throw new IllegalArgumentException("invalid name in replica path: \"" + name + "\"");
-    }
+    if (!isChildName(name)) throw new IllegalArgumentException("invalid name in replica path: \"" + name + "\"");
     return name;
+  }
+
+  /** True for a safe child name: one path segment of {@code [0-9A-Za-z_.-]}, not starting with a dot. */
+  static boolean isChildName(String name) {
+    return name != null && !name.isEmpty() && name.length() <= 256 && !name.startsWith(".")
+        && name.matches("[0-9A-Za-z_.-]+");
   }
 
   /** Checks a level number. */

@@ -1,23 +1,316 @@
 package dev.strata.replica;
 
 import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.replica.s3.S3Config;
+import dev.strata.replica.s3.S3ReplicaClient;
+import dev.strata.replica.sftp.SftpConfig;
+import dev.strata.replica.sftp.SftpReplicaClient;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Replica URLs as Litestream reads them: a plain path or {@code file:///path}; other schemes follow. */
+/**
+ * Replica URLs as Litestream reads them, and the client each one names:
+ *
+ * <ul>
+ *   <li>a plain path, or {@code file:///path};
+ *   <li>{@code s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1&force-path-style=true
+ *       &access-key-id=…&secret-access-key=…} (keys optional: else {@code AWS_ACCESS_KEY_ID}/{@code
+ *       AWS_SECRET_ACCESS_KEY} and the rest of the SDK's default chain), plus {@code part-size} (e.g. {@code 16MiB}),
+ *       {@code max-attempts} and {@code timeout} (e.g. {@code 30s});
+ *   <li>{@code sftp://user[:password]@host[:port]/path?key-path=/path/key&host-key=ssh-ed25519%20AAAA…
+ *       &known-hosts=/path&password=…&timeout=30s}; without {@code host-key} the host must be in {@code known-hosts}
+ *       (default {@code ~/.ssh/known_hosts}).
+ * </ul>
+ *
+ * Option names may also be written in camelCase ({@code forcePathStyle}). Values are percent-decoded; a {@code +}
+ * stays a plus, as base64 keys need.
+ */
 public final class ReplicaUrl {
+  private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://");
+  private static final Set<String> NOT_YET = Set.of("gs", "gcs", "abs", "webdav", "webdavs", "nats", "oss");
+
   private ReplicaUrl() {}
 
-  /** Opens the replica a URL names; a bad URL is an {@link IllegalArgumentException} with a one-line message. */
+  /**
+   * Opens the replica a URL names, without sending any request. Bad configuration (unknown scheme, missing bucket,
+   * unreadable key file, unknown option…) is an {@link IllegalArgumentException} with a one-line message.
+   */
   public static ReplicaClient open(String url) {
     if (url == null || url.isBlank()) throw new IllegalArgumentException("replica URL required");
-    int colon = url.indexOf("://");
-    if (colon < 0) return new FileReplicaClient(Path.of(url));
-    String scheme = url.substring(0, colon);
+    Matcher m = SCHEME.matcher(url);
+    if (!m.find()) return new FileReplicaClient(Path.of(url));
+    String scheme = m.group(1).toLowerCase(Locale.ROOT);
+    Parts u = Parts.parse(scheme, url.substring(m.end()));
     return switch (scheme) {
-      case "file" -> new FileReplicaClient(Path.of(URI.create(url).getPath()));
-      default -> throw new IllegalArgumentException("unknown replica URL scheme \"" + scheme + "\" in " + url
-          + " (want a path, file://, s3:// or sftp://)");
+      case "file" -> openFile(u, url);
+      case "s3" -> new S3ReplicaClient(s3Config(u));
+      case "sftp" -> new SftpReplicaClient(sftpConfig(u));
+      default -> {
+        if (NOT_YET.contains(scheme)) {
+          throw new IllegalArgumentException("replica URL scheme \"" + scheme + "\" is not supported yet "
+              + "(supported: a path, file://, s3://, sftp://)");
+        }
+        throw new IllegalArgumentException("unknown replica URL scheme \"" + scheme + "\" in " + redact(url)
+            + " (want a path, file://, s3:// or sftp://)");
+      }
     };
+  }
+
+  private static ReplicaClient openFile(Parts u, String url) {
+    if (!u.authority.isEmpty() && !u.authority.equals("localhost")) {
+      throw new IllegalArgumentException("file replica URL must be file:///absolute/path, not " + redact(url));
+    }
+    if (u.path.isEmpty()) throw new IllegalArgumentException("file replica URL has no path: " + redact(url));
+    u.options.done("file");
+    return new FileReplicaClient(Path.of(u.path));
+  }
+
+  /** The settings an {@code s3://} URL gives. */
+  static S3Config s3Config(Parts u) {
+    if (u.host.isEmpty()) throw new IllegalArgumentException("missing bucket in s3 URL (want s3://bucket/path)");
+    if (u.userInfo != null || u.port >= 0) {
+      throw new IllegalArgumentException("s3 URL: the host part is the bucket name, not \"" + u.authority + "\"");
+    }
+    Options o = u.options;
+    String endpointText = o.take("endpoint");
+    URI endpoint = endpointText == null ? null : endpoint(endpointText);
+    String region = o.take("region");
+    String pathStyle = o.take("force-path-style");
+    boolean forcePathStyle = pathStyle == null ? endpoint != null : bool("force-path-style", pathStyle);
+    String keyId = o.take("access-key-id");
+    String secret = o.take("secret-access-key");
+    String partSize = o.take("part-size");
+    String maxAttempts = o.take("max-attempts");
+    String timeout = o.take("timeout");
+    o.done("s3");
+    return new S3Config(u.host, u.path, endpoint, region, forcePathStyle, keyId, secret,
+        partSize == null ? S3Config.DEFAULT_PART_SIZE : size("part-size", partSize),
+        maxAttempts == null ? S3Config.DEFAULT_MAX_ATTEMPTS : integer("max-attempts", maxAttempts),
+        timeout == null ? S3Config.DEFAULT_TIMEOUT : duration("timeout", timeout));
+  }
+
+  /** The settings an {@code sftp://} URL gives. */
+  static SftpConfig sftpConfig(Parts u) {
+    if (u.host.isEmpty()) throw new IllegalArgumentException("missing host in sftp URL (want sftp://user@host/path)");
+    Options o = u.options;
+    String user = u.userInfo;
+    String password = null;
+    if (user != null && user.contains(":")) {
+      password = user.substring(user.indexOf(':') + 1);
+      user = user.substring(0, user.indexOf(':'));
+    }
+    if (user == null || user.isEmpty()) {
+      throw new IllegalArgumentException("missing user in sftp URL (want sftp://user@host/path)");
+    }
+    String passwordOption = o.take("password");
+    if (passwordOption != null) password = passwordOption;
+    String keyPath = o.take("key-path");
+    String hostKey = o.take("host-key");
+    String knownHosts = o.take("known-hosts");
+    String timeout = o.take("timeout");
+    o.done("sftp");
+    Path known = knownHosts != null ? home(knownHosts)
+        : hostKey == null ? Path.of(System.getProperty("user.home"), ".ssh", "known_hosts") : null;
+    return new SftpConfig(u.host, u.port < 0 ? 22 : u.port, user, password, keyPath == null ? null : home(keyPath),
+        hostKey, known, u.path.isEmpty() ? null : u.path,
+        timeout == null ? SftpConfig.DEFAULT_TIMEOUT : duration("timeout", timeout));
+  }
+
+  /** A scheme-less endpoint gets http:// when it looks local or private, https:// otherwise (as in Litestream). */
+  private static URI endpoint(String text) {
+    String t = text;
+    if (!t.contains("://")) {
+      String host = t.replaceAll("[:/].*$", "");
+      boolean local = host.equals("localhost") || host.endsWith(".localhost") || host.startsWith("127.")
+          || host.startsWith("10.") || host.startsWith("192.168.") || host.matches("172\\.(1[6-9]|2\\d|3[01])\\..*");
+      t = (local ? "http://" : "https://") + t;
+    }
+    try {
+      URI uri = new URI(t);
+      if (uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+        throw new IllegalArgumentException();
+      }
+      return uri;
+    } catch (Exception e) {
+      throw new IllegalArgumentException("s3 URL: invalid endpoint \"" + text + "\" (want http(s)://host:port)");
+    }
+  }
+
+  private static Path home(String p) {
+    if (p.equals("~") || p.startsWith("~/")) return Path.of(System.getProperty("user.home") + p.substring(1));
+    return Path.of(p);
+  }
+
+  private static boolean bool(String name, String v) {
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes" -> true;
+      case "false", "0", "no" -> false;
+      default -> throw new IllegalArgumentException("replica URL option " + name + ": want true or false, not \""
+          + v + "\"");
+    };
+  }
+
+  private static int integer(String name, String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("replica URL option " + name + ": want a number, not \"" + v + "\"");
+    }
+  }
+
+  /** {@code 16MiB}, {@code 5MB}, {@code 8388608}. */
+  static long size(String name, String v) {
+    Matcher m = Pattern.compile("(\\d+)\\s*([KMG]i?B?|B)?", Pattern.CASE_INSENSITIVE).matcher(v.strip());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("replica URL option " + name + ": want a size such as 16MiB, not \"" + v
+          + "\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(Locale.ROOT);
+    boolean binary = unit.contains("I") || unit.length() == 1 && !unit.equals("B");
+    long k = binary ? 1024 : 1000;
+    return switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+      case 'K' -> n * k;
+      case 'M' -> n * k * k;
+      case 'G' -> n * k * k * k;
+      default -> n;
+    };
+  }
+
+  /** {@code 30s}, {@code 500ms}, {@code 2m}, or plain seconds. */
+  static Duration duration(String name, String v) {
+    Matcher m = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?").matcher(v.strip());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("replica URL option " + name + ": want a duration such as 30s, not \"" + v
+          + "\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2) == null ? "s" : m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofSeconds(n);
+    };
+  }
+
+  /** The URL with passwords and secret keys replaced by {@code ***}, for error messages. */
+  static String redact(String url) {
+    return url.replaceAll("(://[^/@:?]*:)[^/@?]*@", "$1***@")
+        .replaceAll("(?i)((?:secret-access-key|secretAccessKey|password)=)[^&]*", "$1***");
+  }
+
+  /** A URL split into its parts, each percent-decoded. */
+  record Parts(String authority, String userInfo, String host, int port, String path, Options options) {
+    static Parts parse(String scheme, String rest) {
+      String query = "";
+      int q = rest.indexOf('?');
+      if (q >= 0) {
+        query = rest.substring(q + 1);
+        rest = rest.substring(0, q);
+      }
+      int slash = rest.indexOf('/');
+      String authority = slash < 0 ? rest : rest.substring(0, slash);
+      String path = slash < 0 ? "" : decode(rest.substring(slash));
+      String userInfo = null;
+      String hostPort = authority;
+      int at = authority.lastIndexOf('@');
+      if (at >= 0) {
+        userInfo = authority.substring(0, at);
+        hostPort = authority.substring(at + 1);
+      }
+      String host = hostPort;
+      int port = -1;
+      int colon = hostPort.startsWith("[") ? hostPort.indexOf("]:") + 1 : hostPort.lastIndexOf(':');
+      if (colon > 0) {
+        host = hostPort.substring(0, colon);
+        String p = hostPort.substring(colon + 1);
+        try {
+          port = Integer.parseInt(p);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(scheme + " URL: invalid port \"" + p + "\"");
+        }
+      }
+      if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+      if (userInfo != null) {
+        int c = userInfo.indexOf(':');
+        userInfo = c < 0 ? decode(userInfo) : decode(userInfo.substring(0, c)) + ":" + decode(userInfo.substring(c + 1));
+      }
+      return new Parts(authority, userInfo, decode(host), port, path, Options.parse(scheme, query));
+    }
+
+    /** Hides the password. */
+    @Override
+    public String toString() {
+      return "Parts[" + host + ":" + port + path + "]";
+    }
+  }
+
+  /** Query options; each is taken once, and any left over is an error naming it. */
+  static final class Options {
+    private final Map<String, String> values;
+
+    private Options(Map<String, String> values) {
+      this.values = values;
+    }
+
+    static Options parse(String scheme, String query) {
+      Map<String, String> values = new LinkedHashMap<>();
+      for (String pair : query.split("&")) {
+        if (pair.isEmpty()) continue;
+        int eq = pair.indexOf('=');
+        String key = kebab(decode(eq < 0 ? pair : pair.substring(0, eq)));
+        String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+        if (values.put(key, value) != null) {
+          throw new IllegalArgumentException(scheme + " URL: option " + key + " given twice");
+        }
+      }
+      return new Options(values);
+    }
+
+    /** The value of an option, or null; an empty value counts as absent. */
+    String take(String key) {
+      String v = values.remove(key);
+      return v == null || v.isEmpty() ? null : v;
+    }
+
+    /** Fails on options nobody took. */
+    void done(String scheme) {
+      if (!values.isEmpty()) {
+        throw new IllegalArgumentException(scheme + " URL: unknown option " + values.keySet().iterator().next());
+      }
+    }
+
+    /** {@code forcePathStyle} → {@code force-path-style}. */
+    private static String kebab(String key) {
+      return key.replaceAll("([a-z0-9])([A-Z])", "$1-$2").replace('_', '-').toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Percent-decoding only: unlike form decoding, {@code +} stays a plus (base64 host keys contain it). */
+  static String decode(String s) {
+    if (s.indexOf('%') < 0) return s;
+    byte[] in = s.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(in.length);
+    for (int i = 0; i < in.length; i++) {
+      if (in[i] == '%' && i + 2 < in.length) {
+        int hi = Character.digit(in[i + 1], 16), lo = Character.digit(in[i + 2], 16);
+        if (hi >= 0 && lo >= 0) {
+          out.write(hi << 4 | lo);
+          i += 2;
+          continue;
+        }
+      }
+      out.write(in[i]);
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 }

@@ -42,6 +42,12 @@ public final class CountingClient implements ReplicaClient {
   }
 
   @Override
+  public LtxFileMeta head(int level, TxidRange range) throws IOException {
+    request();
+    return inner.head(level, range);
+  }
+
+  @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
     request();
     return inner.openFile(level, range, offset);

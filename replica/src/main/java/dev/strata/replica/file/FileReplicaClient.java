@@ -8,6 +8,7 @@ import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,6 +22,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -50,7 +52,9 @@ public final class FileReplicaClient implements ReplicaClient {
 
   @Override
   public String location() {
-    return root.toUri().toString();
+    // Path.toUri() adds a slash when the directory exists: keep the location stable.
+    String uri = root.toUri().toString();
+    return uri.endsWith("/") && root.getParent() != null ? uri.substring(0, uri.length() - 1) : uri;
   }
 
   private Path levelDir(int level) {
@@ -69,7 +73,9 @@ public final class FileReplicaClient implements ReplicaClient {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
       for (Path p : entries) {
         TxidRange range = LtxFileName.parse(p.getFileName().toString());
-        if (range != null) files.add(describe(level, range, p));
+        if (range == null) continue;
+        LtxFileMeta meta = describe(level, range, p);
+        if (meta != null) files.add(meta);
       }
     } catch (NoSuchFileException e) {
       return files;
@@ -78,25 +84,44 @@ public final class FileReplicaClient implements ReplicaClient {
     return files;
   }
 
-  /** Reads the header and trailer of a stored file; a file too damaged to read is listed bare. */
+  @Override
+  public LtxFileMeta head(int level, TxidRange range) throws IOException {
+    Path p = path(level, range);
+    LtxFileMeta meta = describe(level, range, p);
+    if (meta == null) throw new NoSuchFileException(p.toString());
+    return meta;
+  }
+
+  /**
+   * Reads the header and trailer of a stored file; a file too damaged to read is described bare, a file that
+   * vanished (deleted while listing) is null.
+   */
   private static LtxFileMeta describe(int level, TxidRange range, Path p) throws IOException {
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       long size = ch.size();
-      var created = Files.getLastModifiedTime(p).toInstant();
+      Instant created = Files.getLastModifiedTime(p).toInstant();
       if (size < LtxHeader.SIZE + LtxTrailer.SIZE) return LtxFileMeta.bare(level, range, size, created);
-      ByteBuffer head = ByteBuffer.allocate(LtxHeader.SIZE), tail = ByteBuffer.allocate(LtxTrailer.SIZE);
-      ch.read(head, 0);
-      ch.read(tail, size - LtxTrailer.SIZE);
+      byte[] head = readFully(ch, 0, LtxHeader.SIZE);
+      byte[] tail = readFully(ch, size - LtxTrailer.SIZE, LtxTrailer.SIZE);
       try {
-        LtxHeader h = LtxHeader.decode(head.array());
-        LtxTrailer t = LtxTrailer.decode(tail.array(), 0);
+        LtxHeader h = LtxHeader.decode(head);
+        LtxTrailer t = LtxTrailer.decode(tail, 0);
         return LtxFileMeta.of(level, new LtxFileInfo(h, t, -1), size, created);
       } catch (LtxException e) {
         return LtxFileMeta.bare(level, range, size, created);
       }
     } catch (NoSuchFileException e) {
-      return LtxFileMeta.bare(level, range, 0, java.time.Instant.EPOCH);
+      return null;
     }
+  }
+
+  /** Reads {@code n} bytes at {@code position}; a positional read may return fewer bytes than asked. */
+  private static byte[] readFully(FileChannel ch, long position, int n) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(n);
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, position + buf.position()) < 0) throw new EOFException("file replica: short read");
+    }
+    return buf.array();
   }
 
   @Override
@@ -114,14 +139,9 @@ public final class FileReplicaClient implements ReplicaClient {
     Path target = dir.resolve(range.fileName());
     Path tmp = dir.resolve("." + range.fileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     try {
-      long written;
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          OutputStream out = Channels.newOutputStream(ch)) {
-        written = data.transferTo(out);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        copyExactly(data, Channels.newOutputStream(ch), size, target);
         ch.force(true);
-      }
-      if (written != size) {
-        throw new IOException("file replica " + target + ": expected " + size + " bytes, got " + written);
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -133,6 +153,22 @@ public final class FileReplicaClient implements ReplicaClient {
       Files.deleteIfExists(tmp);
     }
     return LtxFileMeta.of(level, info, size, Files.getLastModifiedTime(target).toInstant());
+  }
+
+  /** Copies exactly {@code size} bytes and checks that the source ends there. */
+  private static void copyExactly(InputStream in, OutputStream out, long size, Path target) throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    long left = size;
+    while (left > 0) {
+      int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+      if (n < 0) {
+        throw new IOException("file replica " + target + ": data ended after " + (size - left) + " of " + size
+            + " bytes");
+      }
+      out.write(buf, 0, n);
+      left -= n;
+    }
+    if (in.read() >= 0) throw new IOException("file replica " + target + ": data longer than " + size + " bytes");
   }
 
   @Override

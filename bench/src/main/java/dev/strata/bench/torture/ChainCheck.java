@@ -1,0 +1,154 @@
+package dev.strata.bench.torture;
+
+import dev.strata.ltx.Checksum;
+import dev.strata.ltx.LtxDecoder;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.Pos;
+import dev.strata.ltx.Txid;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Reads every LTX file of a replica (while no agent writes it), verifies each one's checksums with
+ * {@link LtxDecoder}, and checks invariant 1: the files chain.
+ *
+ * <p>A file applies at position (MinTXID−1, PreApplyChecksum) and leads to (MaxTXID, PostApplyChecksum); a snapshot
+ * (MinTXID 1) applies to nothing. Walking the files in MinTXID order from every snapshot gives the positions a
+ * restore can reach. Required: every file that starts after the oldest snapshot is reachable (its predecessor
+ * ends exactly at MinTXID−1 with PostApplyChecksum = its PreApplyChecksum); no two files that end at the same
+ * TXID disagree on the checksum there (one TXID, one database state); each file's header matches its name. Files
+ * older than every snapshot may have lost their predecessors to retention and are only counted.
+ */
+final class ChainCheck {
+  /** One verified file. */
+  record FileView(int level, LtxFileInfo info, long size) {
+    long min() {
+      return info.header().minTxid();
+    }
+
+    long max() {
+      return info.header().maxTxid();
+    }
+
+    Pos start() {
+      return info.header().preApplyPos();
+    }
+
+    Pos end() {
+      return new Pos(max(), info.trailer().postApplyChecksum());
+    }
+
+    String name() {
+      return level + "/" + Txid.format(min()) + "-" + Txid.format(max());
+    }
+  }
+
+  /** A TXID one can restore to: its position, the newest header timestamp among files ending there, levels. */
+  record RestorePoint(long txid, long postApplyChecksum, long timestamp, Set<Integer> levels) {}
+
+  /** What a check found. */
+  record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
+      int unreachableBeforeSnapshot) {
+    boolean ok() {
+      return problems.isEmpty();
+    }
+
+    /** The highest restorable TXID, or 0. */
+    long maxTxid() {
+      return restorePoints.isEmpty() ? 0 : restorePoints.lastKey();
+    }
+
+    /** Files per level, e.g. "L0=12 L1=3 L9=1". */
+    String levelCounts() {
+      Map<Integer, Integer> n = new TreeMap<>();
+      for (FileView f : files) n.merge(f.level(), 1, Integer::sum);
+      StringBuilder sb = new StringBuilder();
+      n.forEach((l, c) -> sb.append(sb.isEmpty() ? "" : " ").append("L").append(l).append('=').append(c));
+      return sb.toString();
+    }
+  }
+
+  private ChainCheck() {}
+
+  /** Reads and checks every file of every level. */
+  static Report check(ReplicaClient replica) throws IOException {
+    List<FileView> files = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) {
+      for (LtxFileMeta meta : replica.listFiles(level)) {
+        String name = level + "/" + meta.fileName();
+        try (InputStream in = replica.openFile(level, meta.range(), 0)) {
+          LtxFileInfo info = LtxDecoder.verify(in);
+          var h = info.header();
+          if (h.minTxid() != meta.minTxid() || h.maxTxid() != meta.maxTxid()) {
+            problems.add(name + ": header says " + Txid.format(h.minTxid()) + "-" + Txid.format(h.maxTxid()));
+          }
+          if (level == ReplicaClient.MAX_LEVEL && !h.isSnapshot()) {
+            problems.add(name + ": level 9 holds a file that is not a snapshot");
+          }
+          files.add(new FileView(level, info, meta.size()));
+        } catch (IOException e) {
+          problems.add(name + ": " + e.getMessage());
+        }
+      }
+    }
+    files.sort(Comparator.comparingLong(FileView::min).thenComparingInt(FileView::level));
+
+    // One TXID, one state.
+    Map<Long, FileView> endAt = new HashMap<>();
+    for (FileView f : files) {
+      FileView other = endAt.putIfAbsent(f.max(), f);
+      if (other != null && other.end().postApplyChecksum() != f.end().postApplyChecksum()) {
+        problems.add("conflicting states at TXID " + Txid.format(f.max()) + ": " + other.name() + " ends at "
+            + Checksum.format(other.end().postApplyChecksum()) + ", " + f.name() + " at "
+            + Checksum.format(f.end().postApplyChecksum()));
+      }
+    }
+
+    long oldestSnapshotEnd = files.stream().filter(f -> f.min() == 1).mapToLong(FileView::max).min()
+        .orElse(Long.MAX_VALUE);
+    Set<Pos> reachable = new HashSet<>();
+    TreeMap<Long, RestorePoint> points = new TreeMap<>();
+    int unreachableOld = 0;
+    for (FileView f : files) { // MinTXID order: every predecessor of f was visited before f
+      boolean reached = f.min() == 1 || reachable.contains(f.start());
+      if (reached) {
+        reachable.add(f.end());
+        points.merge(f.max(), new RestorePoint(f.max(), f.end().postApplyChecksum(), f.info().header().timestamp(),
+            Set.of(f.level())), (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
+            Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
+      } else if (f.min() <= oldestSnapshotEnd) {
+        unreachableOld++;
+      } else {
+        problems.add("chain break: " + f.name() + " applies at " + f.start() + " but no file reaches that position"
+            + nearest(files, f));
+      }
+    }
+    return new Report(files, problems, points, unreachableOld);
+  }
+
+  private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {
+    Set<Integer> u = new HashSet<>(a);
+    u.addAll(b);
+    return Set.copyOf(u);
+  }
+
+  /** Names the file that ends just before {@code f}, to say how the chain breaks. */
+  private static String nearest(List<FileView> files, FileView f) {
+    FileView best = null;
+    for (FileView g : files) {
+      if (g.max() < f.min() && (best == null || g.max() > best.max())) best = g;
+    }
+    return best == null ? " (no earlier file)" : " (nearest earlier: " + best.name() + " ends at " + best.end() + ")";
+  }
+}

@@ -1,0 +1,127 @@
+package dev.strata.bench.torture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.strata.ltx.Checksum;
+import dev.strata.ltx.LtxEncoder;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
+import dev.strata.replica.file.FileReplicaClient;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The chain check accepts chains across levels and snapshots, and names every break, conflict and bad file. */
+class ChainCheckTest {
+  private static final int PAGE = 512;
+  @TempDir Path dir;
+  private FileReplicaClient replica;
+
+  @BeforeEach
+  void open() {
+    replica = new FileReplicaClient(dir);
+  }
+
+  /** A snapshot of {@code pages} pages filled with {@code fill}; returns its post-apply checksum. */
+  private long snapshot(int level, long max, int pages, int fill) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LtxEncoder enc = new LtxEncoder(out, LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, PAGE, pages, 1, max, 1000, 0));
+    for (int p = 1; p <= pages; p++) enc.encodePage(p, page(fill + p));
+    LtxTrailer t = enc.finish(enc.pagesChecksum());
+    store(level, enc.header(), t, out.toByteArray());
+    return t.postApplyChecksum();
+  }
+
+  /** An incremental file changing page 1; the post-apply checksum is whatever the test says. */
+  private void delta(int level, long min, long max, long pre, long post) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LtxEncoder enc = new LtxEncoder(out, LtxHeader.of(0, PAGE, 4, min, max, 2000 + max, pre));
+    enc.encodePage(1, page((int) max));
+    LtxTrailer t = enc.finish(post);
+    store(level, enc.header(), t, out.toByteArray());
+  }
+
+  private void store(int level, LtxHeader h, LtxTrailer t, byte[] bytes) throws IOException {
+    replica.writeFile(level, new LtxFileInfo(h, t, -1), new ByteArrayInputStream(bytes), bytes.length);
+  }
+
+  private static byte[] page(int fill) {
+    byte[] b = new byte[PAGE];
+    java.util.Arrays.fill(b, (byte) fill);
+    return b;
+  }
+
+  private static long sum(int n) {
+    return Checksum.FLAG | (0x1234L * n);
+  }
+
+  @Test
+  void aChainAcrossLevelsIsWhole() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(0, 4, 5, a, sum(5));
+    delta(0, 6, 8, sum(5), sum(8));
+    delta(1, 4, 8, a, sum(8));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.restorePoints().keySet()).containsExactly(3L, 5L, 8L);
+    assertThat(r.restorePoints().get(8L).levels()).containsExactlyInAnyOrder(0, 1);
+    assertThat(r.maxTxid()).isEqualTo(8);
+    assertThat(r.levelCounts()).isEqualTo("L0=3 L1=1");
+  }
+
+  @Test
+  void aWrongPreApplyChecksumBreaksTheChain() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(0, 4, 5, a, sum(5));
+    delta(0, 6, 8, sum(99), sum(8));
+    assertThat(ChainCheck.check(replica).problems()).singleElement().asString()
+        .startsWith("chain break: 0/0000000000000006-0000000000000008").contains("nearest earlier: 0/");
+  }
+
+  @Test
+  void aMissingRangeBreaksTheChain() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(0, 4, 5, a, sum(5));
+    delta(0, 7, 8, sum(5), sum(8));
+    assertThat(ChainCheck.check(replica).problems()).singleElement().asString().startsWith("chain break");
+  }
+
+  @Test
+  void twoStatesForOneTxidConflict() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(0, 4, 8, a, sum(8));
+    delta(1, 4, 8, a, sum(9));
+    assertThat(ChainCheck.check(replica).problems()).singleElement().asString()
+        .startsWith("conflicting states at TXID 0000000000000008");
+  }
+
+  @Test
+  void aSnapshotRestartsTheChainAndOlderOrphansAreOnlyCounted() throws IOException {
+    delta(0, 4, 5, sum(3), sum(5)); // its predecessor is gone (retention)
+    long s = snapshot(9, 10, 4, 7);
+    delta(0, 11, 12, s, sum(12));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.unreachableBeforeSnapshot()).isEqualTo(1);
+    assertThat(r.restorePoints().keySet()).containsExactly(10L, 12L);
+  }
+
+  @Test
+  void aDamagedFileIsNamed() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(0, 4, 5, a, sum(5));
+    try (RandomAccessFile f = new RandomAccessFile(
+        dir.resolve("0").resolve("0000000000000004-0000000000000005.ltx").toFile(), "rw")) {
+      f.seek(150);
+      f.write(f.read() ^ 0x10);
+    }
+    assertThat(ChainCheck.check(replica).problems()).singleElement().asString()
+        .startsWith("0/0000000000000004-0000000000000005.ltx: file checksum mismatch");
+  }
+}

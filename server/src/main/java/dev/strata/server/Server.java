@@ -1,0 +1,190 @@
+package dev.strata.server;
+
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.server.compaction.CompactionScheduler;
+import dev.strata.server.compaction.Compactor;
+import dev.strata.server.compaction.DbLocks;
+import dev.strata.server.http.HttpApi;
+import dev.strata.server.store.MetadataStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code strata serve}: a LiteFS-compatible backup server with the litefs-backup control plane. Owns the
+ * metadata store, the storage client, the compaction loops and the HTTP listener; {@link #close} stops them in
+ * reverse order.
+ */
+public final class Server implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  static {
+    // Small responses (headers only, for /db/tx) must not wait for Nagle's algorithm and the client's delayed ACK;
+    // the JDK server reads this once, when its first instance starts.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
+  private final ServerConfig config;
+  private final MetadataStore store;
+  private final ReplicaClient storage;
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final Compactor compactor;
+  private final BackupService service;
+  private final CompactionScheduler scheduler;
+  private final HttpApi api;
+  private final HttpServer http;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+  private Server(ServerConfig config, ReplicaClient given) throws IOException {
+    this.config = config;
+    Path data = config.dataDir().toAbsolutePath();
+    Path tmp = data.resolve("tmp");
+    wipe(tmp);
+    Files.createDirectories(tmp);
+    this.store = MetadataStore.open(data.resolve("server.db"));
+    ReplicaClient s = null;
+    try {
+      s = given != null ? given : config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
+          : openReplica(config.replicaUrl());
+      this.storage = s;
+      DbLocks locks = new DbLocks();
+      this.compactor = new Compactor(store, storage, config.levels(), tmp, config.clock(), metrics, locks);
+      this.service = new BackupService(store, compactor, config.levels(), tmp, config.clock(), metrics, locks);
+      metrics.lagSource(service::lags);
+      service.finishDeletions();
+      this.scheduler = new CompactionScheduler(store, compactor, config.levels(), config.clock(),
+          config.compactionThreads());
+      this.api = new HttpApi(service, config.tokens(), metrics, config.stallTimeout());
+      this.http = bind(config);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      if (s != null) s.close();
+      throw e;
+    }
+  }
+
+  /** Opens the store and storage, binds the listener and starts serving and compacting. */
+  public static Server start(ServerConfig config) throws IOException {
+    return start(config, null);
+  }
+
+  /** Starts with a storage client made by the caller (it is closed with the server); null to use the config's. */
+  public static Server start(ServerConfig config, ReplicaClient storage) throws IOException {
+    Server s = new Server(config, storage);
+    s.http.setExecutor(s.api.executor(s.executor));
+    s.http.createContext("/", s.api.handler());
+    s.http.start();
+    if (config.schedule()) s.scheduler.start();
+    s.logStart();
+    return s;
+  }
+
+  /** Opens the storage URL; an error message never repeats the URL's secret key. */
+  private static ReplicaClient openReplica(String url) {
+    try {
+      return ReplicaUrl.open(url);
+    } catch (IllegalArgumentException e) {
+      String msg = String.valueOf(e.getMessage()).replaceAll("(secret-access-key=)[^&\\s\"]*", "$1REDACTED");
+      throw new IllegalArgumentException(msg, e);
+    }
+  }
+
+  private static HttpServer bind(ServerConfig config) throws IOException {
+    InetSocketAddress addr = config.bind();
+    if (config.tls() == null) return HttpServer.create(addr, 1024);
+    HttpsServer https = HttpsServer.create(addr, 1024);
+    https.setHttpsConfigurator(new HttpsConfigurator(TlsContext.load(config.tls())));
+    return https;
+  }
+
+  private void logStart() {
+    Levels l = config.levels();
+    for (CompactionLevel c : l.list()) {
+      log.info("compaction level {}: interval={} retention={}", c.level(), GoDuration.format(c.interval()),
+          GoDuration.format(c.retention()));
+    }
+    log.info("snapshot level {}: interval={} retention={}", Levels.SNAPSHOT, GoDuration.format(l.snapshotInterval()),
+        GoDuration.format(l.snapshotRetention()));
+    log.info("storage: {}", storage.location());
+    log.info("metadata: {}", config.dataDir().toAbsolutePath().resolve("server.db"));
+    if (config.tokens().enabled()) log.info("authentication: tokens for {} clusters", config.tokens().size());
+    log.info("listening on {}://{}", config.tls() == null ? "http" : "https", addressText());
+  }
+
+  private String addressText() {
+    InetSocketAddress a = http.getAddress();
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  /** The bound address (useful with port 0). */
+  public InetSocketAddress address() {
+    return http.getAddress();
+  }
+
+  /** {@code http://127.0.0.1:PORT} (or https) for clients on this machine. */
+  public String localUrl() {
+    return (config.tls() == null ? "http" : "https") + "://127.0.0.1:" + http.getAddress().getPort();
+  }
+
+  /** The operations behind the API. */
+  public BackupService service() {
+    return service;
+  }
+
+  /** The compaction loops; tests call {@link CompactionScheduler#runLevel} directly. */
+  public CompactionScheduler scheduler() {
+    return scheduler;
+  }
+
+  /** The compactor. */
+  public Compactor compactor() {
+    return compactor;
+  }
+
+  /** The metadata store. */
+  public MetadataStore store() {
+    return store;
+  }
+
+  /** The storage root. */
+  public ReplicaClient storage() {
+    return storage;
+  }
+
+  /** The metrics. */
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /** Stops accepting requests (waiting briefly for those in flight), the loops, then the store. */
+  @Override
+  public void close() throws IOException {
+    http.stop(1);
+    scheduler.close();
+    api.close();
+    executor.shutdownNow();
+    store.close();
+    storage.close();
+  }
+
+  private static void wipe(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}

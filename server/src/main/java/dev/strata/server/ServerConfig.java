@@ -1,0 +1,104 @@
+package dev.strata.server;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+
+/**
+ * Everything {@link Server} needs. Start from {@link #defaults(Path)} and change what differs.
+ *
+ * @param dataDir holds {@code server.db} (metadata and level-0 staging), {@code tmp/} and, when no replica URL is
+ *     given, {@code objects/} (the embedded storage)
+ * @param bind address to listen on; port 0 picks a free one
+ * @param replicaUrl storage for levels 1–9 ({@code s3://…}, a path or {@code file://…}); null for
+ *     {@code <dataDir>/objects}
+ * @param tls certificate to serve HTTPS with, or null for plain HTTP
+ * @param clock source of "now" for timestamps, retention and schedules (tests pass a controllable one)
+ * @param schedule run the compaction loops; tests turn this off and call the compactions directly
+ * @param stallTimeout a request whose client sends or receives nothing for this long is cut off
+ * @param compactionThreads databases compacted at the same time
+ */
+public record ServerConfig(
+    Path dataDir,
+    InetSocketAddress bind,
+    String replicaUrl,
+    Tokens tokens,
+    TlsConfig tls,
+    Levels levels,
+    InstantSource clock,
+    boolean schedule,
+    Duration stallTimeout,
+    int compactionThreads) {
+
+  /** litefs-backup's default listen address. */
+  public static final String DEFAULT_BIND = ":2200";
+
+  /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, lfsb levels. */
+  public static ServerConfig defaults(Path dataDir) {
+    return new ServerConfig(dataDir, parseBind(DEFAULT_BIND), null, Tokens.none(), null, Levels.defaults(),
+        InstantSource.system(), true, Duration.ofSeconds(60), 8);
+  }
+
+  /** TLS material: a PKCS#12 keystore, or a PEM certificate chain and PKCS#8 PEM private key. */
+  public record TlsConfig(Path certificate, Path privateKey, String password) {}
+
+  public ServerConfig withBind(InetSocketAddress a) {
+    return new ServerConfig(dataDir, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withReplicaUrl(String url) {
+    return new ServerConfig(dataDir, bind, url, tokens, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withTokens(Tokens t) {
+    return new ServerConfig(dataDir, bind, replicaUrl, t, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withTls(TlsConfig t) {
+    return new ServerConfig(dataDir, bind, replicaUrl, tokens, t, levels, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withLevels(Levels l) {
+    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withClock(InstantSource c) {
+    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, c, schedule, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withSchedule(boolean s) {
+    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, clock, s, stallTimeout,
+        compactionThreads);
+  }
+
+  public ServerConfig withStallTimeout(Duration d) {
+    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, clock, schedule, d,
+        compactionThreads);
+  }
+
+  /**
+   * Parses a Go-style listen address: {@code :2200} (all interfaces), {@code host:port}, {@code [::1]:2200}.
+   */
+  public static InetSocketAddress parseBind(String bind) {
+    if (bind == null || bind.isBlank()) throw new IllegalArgumentException("listen address required");
+    int colon = bind.lastIndexOf(':');
+    if (colon < 0) throw new IllegalArgumentException("invalid listen address (want HOST:PORT or :PORT): " + bind);
+    String host = bind.substring(0, colon), port = bind.substring(colon + 1);
+    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+    int p;
+    try {
+      p = Integer.parseInt(port);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("invalid port in listen address: " + bind);
+    }
+    if (p < 0 || p > 65535) throw new IllegalArgumentException("invalid port in listen address: " + bind);
+    return host.isEmpty() ? new InetSocketAddress(p) : new InetSocketAddress(host, p);
+  }
+}

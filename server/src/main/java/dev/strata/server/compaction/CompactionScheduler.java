@@ -1,0 +1,137 @@
+package dev.strata.server.compaction;
+
+import dev.strata.server.Levels;
+import dev.strata.server.store.MetadataStore;
+import dev.strata.server.store.Rows;
+import dev.strata.server.store.Rows.CompactionRequest;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the compactions that uploads and lower levels requested (spec §4.1): one loop per level, waking at
+ * wall-clock multiples of the level's interval (snapshots at UTC midnight), working through that level's pending
+ * requests, several databases at a time. A request is removed only when its work succeeded and nobody renewed it
+ * meanwhile; failures are logged and retried on the next tick.
+ */
+public final class CompactionScheduler implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CompactionScheduler.class);
+
+  private final MetadataStore store;
+  private final Compactor compactor;
+  private final Levels levels;
+  private final InstantSource clock;
+  private final Semaphore slots;
+  private final List<Thread> loops = new ArrayList<>();
+  private volatile boolean closed;
+
+  public CompactionScheduler(MetadataStore store, Compactor compactor, Levels levels, InstantSource clock,
+      int concurrency) {
+    this.store = store;
+    this.compactor = compactor;
+    this.levels = levels;
+    this.clock = clock;
+    this.slots = new Semaphore(concurrency);
+  }
+
+  /** Starts one loop per level with an interval, and the snapshot loop. */
+  public void start() {
+    for (int level = 1; level <= levels.maxLevel(); level++) startLoop(level);
+    startLoop(Levels.SNAPSHOT);
+  }
+
+  private void startLoop(int level) {
+    Duration interval = levels.interval(level);
+    loops.add(Thread.ofVirtual().name("strata-compaction-L" + level).start(() -> {
+      while (!closed) {
+        long now = clock.millis(), step = interval.toMillis();
+        long next = Math.floorDiv(now, step) * step + step;
+        try {
+          Thread.sleep(Math.max(1, next - now));
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (closed) return;
+        runLevel(level);
+      }
+    }));
+  }
+
+  /** Processes every pending request of {@code level} once; returns how many succeeded. */
+  public int runLevel(int level) {
+    List<CompactionRequest> requests;
+    try {
+      requests = store.read(c -> Rows.compactionRequests(c, level));
+    } catch (IOException e) {
+      log.error("compaction L{}: reading requests: {}", level, e.getMessage());
+      return 0;
+    }
+    List<Thread> workers = new ArrayList<>();
+    int[] ok = new int[1];
+    for (CompactionRequest r : requests) {
+      if (closed) break;
+      slots.acquireUninterruptibly();
+      workers.add(Thread.ofVirtual().start(() -> {
+        try {
+          if (runOne(r)) {
+            synchronized (ok) {
+              ok[0]++;
+            }
+          }
+        } finally {
+          slots.release();
+        }
+      }));
+    }
+    // Work in flight finishes even during shutdown: its upload is then recorded before the store closes.
+    boolean interrupted = false;
+    for (Thread t : workers) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    return ok[0];
+  }
+
+  private boolean runOne(CompactionRequest r) {
+    String name = r.db().cluster() + "/" + r.db().name();
+    try {
+      Outcome o = compactor.run(r.db(), r.level());
+      if (o == Outcome.PARTIAL) return false;
+      store.write(c -> {
+        Rows.completeCompaction(c, r);
+        return null;
+      });
+      if (o == Outcome.DONE) log.debug("compaction L{} {}: done", r.level(), name);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      log.error("compaction L{} {}: {}", r.level(), name, e.getMessage());
+      return false;
+    }
+  }
+
+  /** Stops the loops; compactions in flight finish first (up to a minute). */
+  @Override
+  public void close() {
+    closed = true;
+    for (Thread t : loops) t.interrupt();
+    for (Thread t : loops) {
+      try {
+        t.join(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,273 @@
+package dev.strata.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** The metadata queries, each a static method over a connection the caller's transaction owns. */
+public final class Rows {
+  private static final String TXN_COLUMNS = "min_txid, max_txid, page_size, \"commit\", timestamp, received_at,"
+      + " pre_apply_checksum, post_apply_checksum";
+
+  private Rows() {}
+
+  /** The database {@code cluster/name}, or null. */
+  public static DbRow findDb(Connection c, String cluster, String name) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT id, cluster, name, hwm FROM databases WHERE cluster = ? AND name = ?");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? dbRow(rs) : null;
+    }
+  }
+
+  /** The database with this id, or null. */
+  public static DbRow findDb(Connection c, long id) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT id, cluster, name, hwm FROM databases WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? dbRow(rs) : null;
+    }
+  }
+
+  /** A database and its newest transaction, or null. */
+  public static DbState findState(Connection c, String cluster, String name) throws SQLException {
+    DbRow db = findDb(c, cluster, name);
+    return db == null ? null : new DbState(db, latestTxn(c, db.id()));
+  }
+
+  /** The databases of a cluster with their newest transactions, by name. */
+  public static List<DbState> listStates(Connection c, String cluster) throws SQLException {
+    List<DbState> out = new ArrayList<>();
+    for (DbRow db : listDbs(c, cluster)) out.add(new DbState(db, latestTxn(c, db.id())));
+    return out;
+  }
+
+  /** The databases of a cluster (every cluster when null), by cluster and name. */
+  public static List<DbRow> listDbs(Connection c, String cluster) throws SQLException {
+    String sql = "SELECT id, cluster, name, hwm FROM databases"
+        + (cluster == null ? "" : " WHERE cluster = ?") + " ORDER BY cluster, name";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (cluster != null) ps.setString(1, cluster);
+      List<DbRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(dbRow(rs));
+      }
+      return out;
+    }
+  }
+
+  /** Names of the clusters that have databases, sorted. */
+  public static List<String> listClusters(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT cluster FROM databases ORDER BY cluster");
+        ResultSet rs = ps.executeQuery()) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) out.add(rs.getString(1));
+      return out;
+    }
+  }
+
+  /** Creates a database row. */
+  public static DbRow insertDb(Connection c, String cluster, String name) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c,
+        "INSERT INTO databases (cluster, name) VALUES (?, ?) RETURNING id");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return new DbRow(rs.getLong(1), cluster, name, 0);
+    }
+  }
+
+  /** The newest transaction of a database, or null. */
+  public static TxnRow latestTxn(Connection c, long dbId) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1");
+    ps.setLong(1, dbId);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? txnRow(rs) : null;
+    }
+  }
+
+  /** The transaction ending at {@code maxTxid}, or null. */
+  public static TxnRow txnByMax(Connection c, long dbId, long maxTxid) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? AND max_txid = ?");
+    ps.setLong(1, dbId);
+    ps.setLong(2, maxTxid);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? txnRow(rs) : null;
+    }
+  }
+
+  /** Transactions with MaxTXID ≥ {@code fromTxid}, oldest first. */
+  public static List<TxnRow> txnsFrom(Connection c, long dbId, long fromTxid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT " + TXN_COLUMNS + " FROM txns WHERE db_id = ? AND max_txid >= ? ORDER BY max_txid")) {
+      ps.setLong(1, dbId);
+      ps.setLong(2, fromTxid);
+      List<TxnRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(txnRow(rs));
+      }
+      return out;
+    }
+  }
+
+  /** MaxTXIDs of all local transactions of a database, ascending: the level-0 restore points. */
+  public static List<Long> txnMaxTxids(Connection c, long dbId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT max_txid FROM txns WHERE db_id = ? ORDER BY max_txid")) {
+      ps.setLong(1, dbId);
+      List<Long> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getLong(1));
+      }
+      return out;
+    }
+  }
+
+  /** Inserts a transaction row. */
+  public static void insertTxn(Connection c, long dbId, TxnRow t) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO txns (db_id, " + TXN_COLUMNS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ps.setLong(1, dbId);
+    ps.setLong(2, t.minTxid());
+    ps.setLong(3, t.maxTxid());
+    ps.setInt(4, t.pageSize());
+    ps.setLong(5, Integer.toUnsignedLong(t.commit()));
+    ps.setLong(6, t.timestamp());
+    ps.setLong(7, t.receivedAt());
+    ps.setLong(8, t.preApplyChecksum());
+    ps.setLong(9, t.postApplyChecksum());
+    ps.executeUpdate();
+  }
+
+  /** Raises the high-water mark (never lowers it). */
+  public static void raiseHwm(Connection c, long dbId, long txid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE databases SET hwm = max(hwm, ?) WHERE id = ?")) {
+      ps.setLong(1, txid);
+      ps.setLong(2, dbId);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Asks for a compaction of {@code level}; a request already pending gets a new key, so that a compaction
+   * running now does not remove it (it must run again for what arrived meanwhile).
+   */
+  public static void requestCompaction(Connection c, long dbId, int level) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key");
+    ps.setLong(1, dbId);
+    ps.setInt(2, level);
+    ps.setLong(3, ThreadLocalRandom.current().nextLong());
+    ps.executeUpdate();
+  }
+
+  /** A pending compaction request. */
+  public record CompactionRequest(DbRow db, int level, long key) {}
+
+  /** Pending requests for a level, by cluster and name. */
+  public static List<CompactionRequest> compactionRequests(Connection c, int level) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT d.id, d.cluster, d.name, d.hwm, r.idempotency_key"
+        + " FROM compaction_requests r JOIN databases d ON d.id = r.db_id WHERE r.level = ?"
+        + " ORDER BY d.cluster, d.name")) {
+      ps.setInt(1, level);
+      List<CompactionRequest> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(new CompactionRequest(dbRow(rs), level, rs.getLong(5)));
+      }
+      return out;
+    }
+  }
+
+  /** Removes a request if nobody renewed it since it was read. */
+  public static void completeCompaction(Connection c, CompactionRequest r) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM compaction_requests WHERE db_id = ? AND level = ? AND idempotency_key = ?")) {
+      ps.setLong(1, r.db().id());
+      ps.setInt(2, r.level());
+      ps.setLong(3, r.key());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Databases deleted whose storage objects may still exist. */
+  public static List<String[]> pendingDeletions(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT cluster, name FROM deletions ORDER BY cluster, name");
+        ResultSet rs = ps.executeQuery()) {
+      List<String[]> out = new ArrayList<>();
+      while (rs.next()) out.add(new String[] {rs.getString(1), rs.getString(2)});
+      return out;
+    }
+  }
+
+  /** True when {@code cluster/name} has a deletion in progress. */
+  public static boolean deletionPending(Connection c, String cluster, String name) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT 1 FROM deletions WHERE cluster = ? AND name = ?");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /** Removes a database's rows (transactions, pages, requests cascade) and records the pending storage deletion. */
+  public static void deleteDb(Connection c, DbRow db) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM databases WHERE id = ?")) {
+      ps.setLong(1, db.id());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO deletions (cluster, name) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+      ps.setString(1, db.cluster());
+      ps.setString(2, db.name());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Marks a storage deletion finished. */
+  public static void finishDeletion(Connection c, String cluster, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM deletions WHERE cluster = ? AND name = ?")) {
+      ps.setString(1, cluster);
+      ps.setString(2, name);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Level-0 retention after a flush up to {@code flushedMax}: finds the newest flushed transaction received before
+   * {@code cutoffMillis} and forgets the history before it (older transactions, superseded page versions). States
+   * from that transaction on stay restorable locally; older ones are in storage.
+   */
+  public static void enforceLevel0Retention(Connection c, long dbId, long flushedMax, long cutoffMillis)
+      throws SQLException {
+    long txid = 0, commit = 0;
+    try (PreparedStatement ps = c.prepareStatement("SELECT max_txid, \"commit\" FROM txns WHERE db_id = ?"
+        + " AND max_txid <= ? AND received_at < ? ORDER BY max_txid DESC LIMIT 1")) {
+      ps.setLong(1, dbId);
+      ps.setLong(2, flushedMax);
+      ps.setLong(3, cutoffMillis);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) return;
+        txid = rs.getLong(1);
+        commit = rs.getLong(2);
+      }
+    }
+    Pages.collapse(c, dbId, txid, commit);
+  }
+
+  private static DbRow dbRow(ResultSet rs) throws SQLException {
+    return new DbRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4));
+  }
+
+  private static TxnRow txnRow(ResultSet rs) throws SQLException {
+    return new TxnRow(rs.getLong(1), rs.getLong(2), rs.getInt(3), (int) rs.getLong(4), rs.getLong(5),
+        rs.getLong(6), rs.getLong(7), rs.getLong(8));
+  }
+}

@@ -1,0 +1,90 @@
+package dev.strata.server.store;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The metadata database's tables (litefs-backup's schema, spec §4.2, as a guide). Checksums are stored as signed
+ * 64-bit integers, timestamps as epoch milliseconds. Versioned with {@code PRAGMA user_version}.
+ */
+final class Schema {
+  static final int VERSION = 1;
+
+  private static final String[] V1 = {
+    """
+    CREATE TABLE databases (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      cluster TEXT NOT NULL,
+      name TEXT NOT NULL,
+      hwm INTEGER NOT NULL DEFAULT 0,
+      UNIQUE (cluster, name)
+    ) STRICT""",
+    """
+    CREATE TABLE txns (
+      db_id INTEGER NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+      min_txid INTEGER NOT NULL,
+      max_txid INTEGER NOT NULL,
+      page_size INTEGER NOT NULL,
+      "commit" INTEGER NOT NULL,
+      timestamp INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      pre_apply_checksum INTEGER NOT NULL,
+      post_apply_checksum INTEGER NOT NULL,
+      PRIMARY KEY (db_id, max_txid)
+    ) STRICT, WITHOUT ROWID""",
+    // Every version of every page received within level-0 retention, plus the newest version of each page.
+    """
+    CREATE TABLE pages (
+      db_id INTEGER NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+      pgno INTEGER NOT NULL,
+      min_txid INTEGER NOT NULL,
+      max_txid INTEGER NOT NULL,
+      chksum INTEGER NOT NULL,
+      data BLOB NOT NULL
+    ) STRICT""",
+    "CREATE UNIQUE INDEX pages_by_version ON pages (db_id, pgno, max_txid)",
+    """
+    CREATE TABLE compaction_requests (
+      db_id INTEGER NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+      level INTEGER NOT NULL,
+      idempotency_key INTEGER NOT NULL,
+      PRIMARY KEY (db_id, level)
+    ) STRICT""",
+    // Databases whose rows are gone but whose storage objects may remain (a crash during DELETE).
+    """
+    CREATE TABLE deletions (
+      cluster TEXT NOT NULL,
+      name TEXT NOT NULL,
+      PRIMARY KEY (cluster, name)
+    ) STRICT""",
+  };
+
+  private Schema() {}
+
+  /** Creates or upgrades the schema inside one transaction. */
+  static void migrate(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      try {
+        int version;
+        try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+          version = rs.next() ? rs.getInt(1) : 0;
+        }
+        if (version > VERSION) {
+          throw new SQLException("metadata database has schema version " + version + ", newer than this server ("
+              + VERSION + ")");
+        }
+        if (version < 1) {
+          for (String ddl : V1) s.execute(ddl);
+        }
+        s.execute("PRAGMA user_version = " + VERSION);
+        s.execute("COMMIT");
+      } catch (SQLException e) {
+        s.execute("ROLLBACK");
+        throw e;
+      }
+    }
+  }
+}
