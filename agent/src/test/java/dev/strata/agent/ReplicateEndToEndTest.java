@@ -14,6 +14,8 @@ import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Checksum;
 import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.replica.testing.S3ProxyServer;
+import dev.strata.replica.testing.SftpTestServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -68,6 +70,41 @@ class ReplicateEndToEndTest {
     assertThat(chain.maxTxid()).isEqualTo(1 + 400 + 20);
     assertThat(Chain.files(dir.resolve("file"), 9)).hasSize(1);
     assertReplicaEqualsDatabase(dir.resolve("file"));
+  }
+
+  @Test
+  void oneDatabaseToAFileReplicaS3ProxyAndSftpAtOnce() throws Exception {
+    Sqlite.create(db());
+    try (S3ProxyServer s3 = S3ProxyServer.start(dir.resolve("s3"));
+        SftpTestServer sftp = SftpTestServer.start(dir.resolve("sftp"))) {
+      List<ReplicaSpec> replicas = List.of(new ReplicaSpec("file", dir.resolve("file").toString()),
+          new ReplicaSpec("s3", s3.url("app")), new ReplicaSpec("sftp", sftp.url("backups/app")));
+      DatabaseSpec spec = DatabaseSpec.of(db(), replicas).withSyncInterval(Duration.ofMillis(100));
+      try (DatabaseMonitor m = DatabaseMonitor.open(spec, ReplicaUpkeep.Factory.NONE)) {
+        m.start();
+        try (Writer w = Writer.start(db(), 300, 0.002)) {
+          w.await();
+        }
+        assertThat(m.stop()).isTrue();
+      }
+      for (ReplicaSpec r : replicas) {
+        Path copy = dir.resolve("copy-" + r.name());
+        try (var client = dev.strata.replica.ReplicaUrl.open(r.url())) {
+          for (int level : new int[] {0, 9}) {
+            Files.createDirectories(copy.resolve(Integer.toString(level)));
+            for (var f : client.listFiles(level)) {
+              try (var in = client.openFile(level, f.range(), 0)) {
+                Files.copy(in, copy.resolve(level + "/" + f.fileName()));
+              }
+            }
+          }
+        }
+        assertThat(Chain.of(copy).maxTxid()).as(r.name()).isEqualTo(1 + 300);
+      }
+      assertReplicaEqualsDatabase(dir.resolve("copy-s3"));
+      assertThat(Chain.of(dir.resolve("copy-sftp")).postApplyChecksum())
+          .isEqualTo(Chain.of(dir.resolve("copy-file")).postApplyChecksum());
+    }
   }
 
   @Test

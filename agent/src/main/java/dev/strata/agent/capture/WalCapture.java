@@ -79,6 +79,7 @@ import org.slf4j.LoggerFactory;
 public final class WalCapture implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WalCapture.class);
   private static final Duration CHECKPOINT_RETRY = Duration.ofSeconds(1);
+  private static final Duration LOCK_MISSED_WARNING = Duration.ofSeconds(60);
 
   private final String name;
   private final Path db;
@@ -110,6 +111,7 @@ public final class WalCapture implements AutoCloseable {
   private boolean capturedSinceCheckpoint;
   private Instant lastCheckpoint;
   private Instant checkpointRetryAfter;
+  private Instant lockMissedSince;
   private boolean missingLogged;
 
   private WalCapture(String name, Path db, FileChannel dbFile, Path meta, CaptureOptions options, LocalStore store,
@@ -742,8 +744,19 @@ public final class WalCapture implements AutoCloseable {
       capturedSinceCheckpoint = false;
       stats.recordCheckpoint(result.lockNanos());
     }
-    // busy (another checkpoint ran): try again at the next capture; held back by readers: not before a while
+    // busy (another checkpoint ran, or writers never let go of the write lock): try again at the next capture;
+    // held back by readers: not before a while
     checkpointRetryAfter = result.complete() || result.busy() ? null : now.plus(CHECKPOINT_RETRY);
+    if (result.writeLocked()) {
+      lockMissedSince = null;
+    } else if (lockMissedSince == null) {
+      lockMissedSince = now;
+    } else if (Duration.between(lockMissedSince, now).compareTo(LOCK_MISSED_WARNING) >= 0) {
+      log.warn("{}: for {}s writers have not let go of SQLite's write lock long enough to checkpoint; the WAL keeps"
+          + " growing ({} frames)", name, Duration.between(lockMissedSince, now).toSeconds(), position == null ? 0
+          : position.frame());
+      lockMissedSince = now;
+    }
     if (result.complete()) {
       log.debug("{}: checkpointed {} WAL frames", name, result.walFrames());
     } else {
