@@ -49,12 +49,9 @@ import java.util.stream.Stream;
  */
 final class TortureRun {
   private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration AGENT_READY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(10);
   private static final long IDLE_WINDOW_MILLIS = 11_000;
-  private static final Duration AGENT_READY_TIMEOUT = Duration.ofSeconds(120);
-  private long slowestStartMillis;
-  /** Replica names the agent said, at its last stop, it could not bring up to date (it keeps their files). */
-  private Set<String> leftBehindAtStop = Set.of();
 
   private final TortureOptions opt;
   private final PrintStream out;
@@ -80,6 +77,9 @@ final class TortureRun {
   private final Map<String, TreeMap<Long, Long>> seqByTxid = new HashMap<>();
   private int cycle;
   private int restoreCount;
+  private long slowestStartMillis;
+  /** Replica names the agent said, at its last stop, it could not bring up to date (it keeps their files). */
+  private Set<String> leftBehindAtStop = Set.of();
   private Backends backends;
   private final CliRunner inProcess = CliRunner.inProcess();
 
