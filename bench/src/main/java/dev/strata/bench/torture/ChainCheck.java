@@ -58,7 +58,7 @@ final class ChainCheck {
 
   /** What a check found. */
   record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
-      int unreachableBeforeSnapshot) {
+      int unreachableBeforeSnapshot, List<FileView> broken) {
     boolean ok() {
       return problems.isEmpty();
     }
@@ -120,6 +120,7 @@ final class ChainCheck {
     Set<Pos> reachable = new HashSet<>();
     TreeMap<Long, RestorePoint> points = new TreeMap<>();
     int unreachableOld = 0;
+    List<FileView> broken = new ArrayList<>();
     for (FileView f : files) { // MinTXID order: every predecessor of f was visited before f
       boolean reached = f.min() == 1 || reachable.contains(f.start());
       if (reached) {
@@ -130,11 +131,12 @@ final class ChainCheck {
       } else if (f.min() <= oldestSnapshotEnd) {
         unreachableOld++;
       } else {
+        broken.add(f);
         problems.add("chain break: " + f.name() + " applies at " + f.start() + " but no file reaches that position"
             + nearest(files, f));
       }
     }
-    return new Report(files, problems, points, unreachableOld);
+    return new Report(files, problems, points, unreachableOld, broken);
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {

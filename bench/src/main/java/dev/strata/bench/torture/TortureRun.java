@@ -49,12 +49,9 @@ import java.util.stream.Stream;
  */
 final class TortureRun {
   private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration AGENT_READY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(10);
   private static final long IDLE_WINDOW_MILLIS = 11_000;
-  private static final Duration AGENT_READY_TIMEOUT = Duration.ofSeconds(120);
-  private long slowestStartMillis;
-  /** Replica names the agent said, at its last stop, it could not bring up to date (it keeps their files). */
-  private Set<String> leftBehindAtStop = Set.of();
 
   private final TortureOptions opt;
   private final PrintStream out;
@@ -80,6 +77,9 @@ final class TortureRun {
   private final Map<String, TreeMap<Long, Long>> seqByTxid = new HashMap<>();
   private int cycle;
   private int restoreCount;
+  private long slowestStartMillis;
+  /** Replica names the agent said, at its last stop, it could not bring up to date (it keeps their files). */
+  private Set<String> leftBehindAtStop = Set.of();
   private Backends backends;
   private final CliRunner inProcess = CliRunner.inProcess();
 
@@ -665,7 +665,19 @@ final class TortureRun {
       chains.put(t, chain);
       tally.chainChecks++;
       tally.filesVerified += chain.files().size();
-      for (String p : chain.problems()) tally.find(Problem.CHAIN, cycle, t.name(), p);
+      for (String p : chain.problems()) {
+        // A break means the restore point at the end of the stranded file cannot be reached: ask strata.
+        String confirm = "";
+        for (ChainCheck.FileView f : chain.broken()) {
+          if (p.startsWith("chain break: " + f.name())) {
+            Restored r = restore(t, "broken-" + Txid.format(f.max()), List.of("-txid", Txid.format(f.max())));
+            confirm = "; strata restore -txid " + Txid.format(f.max()) + ": " + (r.run().exit() == 0
+                ? "succeeded (commit " + (r.digest() == null ? "?" : r.digest().seq()) + ")"
+                : "exit " + r.run().exit() + ": " + r.run().lastLine());
+          }
+        }
+        tally.find(Problem.CHAIN, cycle, t.name(), p + confirm);
+      }
 
       Restored r = restore(t, "latest", List.of());
       Oracle.Commit c = judge(t, "latest after stop", r);
@@ -687,6 +699,7 @@ final class TortureRun {
       }
     }
     ReplicaTarget t = targets.get(choiceRng.nextInt(targets.size()));
+    compareRestorePoints(t, chains.get(t));
     List<ChainCheck.RestorePoint> points = new ArrayList<>(chains.get(t).restorePoints().values());
     if (!points.isEmpty()) points.removeLast();
     Collections.shuffle(points, choiceRng);
@@ -700,6 +713,45 @@ final class TortureRun {
     }
     log("cycle %d %s: %s; restores %d; problems %d", cycle, thorough ? "final check" : "stopped and checked",
         describeChains(chains), tally.restoresChecked(), tally.findings.size());
+  }
+
+  /**
+   * {@code strata restore-points} must list only positions the chain reaches, with the same checksums. A listed
+   * point the chain cannot reach is restored to see what a user would get.
+   */
+  private void compareRestorePoints(ReplicaTarget t, ChainCheck.Report chain) throws IOException {
+    List<String> args = List.of("restore-points", "-json", t.restoreUrl());
+    CommandRun run;
+    if (opt.restoresInProcess()) {
+      CliRunner.Result r = inProcess.run(args);
+      run = new CommandRun(args, r.exit(), r.stdout(), r.stderr(), 0, false);
+    } else {
+      run = CommandRun.run(strata.command(args), RESTORE_TIMEOUT, logs.resolve("restore-points-" + cycle));
+    }
+    if (run.exit() != 0) {
+      tally.find(Problem.RESTORE_ERROR, cycle, t.name(), "strata restore-points failed (exit " + run.exit() + "): "
+          + run.lastLine());
+      return;
+    }
+    Set<Long> listed = new java.util.HashSet<>();
+    for (JsonNode n : new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.stdout())) {
+      long txid = Txid.parse(n.path("txid").asText());
+      listed.add(txid);
+      long checksum = Checksum.parse(n.path("checksum").asText());
+      ChainCheck.RestorePoint mine = chain.restorePoints().get(txid);
+      if (mine == null) {
+        Restored r = restore(t, "listed-" + Txid.format(txid), List.of("-txid", Txid.format(txid)));
+        tally.find(Problem.CHAIN, cycle, t.name(), "strata restore-points lists TXID " + Txid.format(txid)
+            + ", which no chain from a snapshot reaches; restore -txid: " + (r.run().exit() == 0 ? "succeeded"
+            : "exit " + r.run().exit() + ": " + r.run().lastLine()));
+      } else if (mine.postApplyChecksum() != checksum) {
+        tally.find(Problem.CHECKSUM, cycle, t.name(), "strata restore-points says TXID " + Txid.format(txid)
+            + " has checksum " + Checksum.format(checksum) + ", the files say " + Checksum.format(mine.postApplyChecksum()));
+      }
+    }
+    long unlisted = chain.restorePoints().keySet().stream().filter(x -> !listed.contains(x)).count();
+    if (unlisted > 0) tally.notes.merge("restore-points", "cycle " + cycle + " " + t.name() + ": " + unlisted
+        + " reachable TXIDs not listed", (a, b) -> a.length() > 300 ? a : a + "; " + b);
   }
 
   private static String describeChains(Map<ReplicaTarget, ChainCheck.Report> chains) {

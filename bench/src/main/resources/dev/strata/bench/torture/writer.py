@@ -289,8 +289,10 @@ class Writer:
         return [t for t in table_names(self.conn) if t.startswith("t_")]
 
     def db_bytes(self):
+        """Bytes in use (free pages left by deletes do not count: only VACUUM returns them)."""
         c = self.conn
-        return c.execute("PRAGMA page_count").fetchone()[0] * c.execute("PRAGMA page_size").fetchone()[0]
+        used = c.execute("PRAGMA page_count").fetchone()[0] - c.execute("PRAGMA freelist_count").fetchone()[0]
+        return used * c.execute("PRAGMA page_size").fetchone()[0]
 
     def row_ids(self, table, limit):
         n = self.conn.execute("SELECT count(*) FROM %s" % quote_ident(table)).fetchone()[0]
