@@ -669,6 +669,7 @@ final class TortureRun {
       chains.put(t, chain);
       tally.chainChecks++;
       tally.filesVerified += chain.files().size();
+      if (!chain.broken().isEmpty()) saveListing(t, chain);
       for (String p : chain.problems()) {
         // A break means the restore point at the end of the stranded file cannot be reached: ask strata.
         String confirm = "";
@@ -757,6 +758,19 @@ final class TortureRun {
     long unlisted = chain.restorePoints().keySet().stream().filter(x -> !listed.contains(x)).count();
     if (unlisted > 0) tally.notes.merge("restore-points", "cycle " + cycle + " " + t.name() + ": " + unlisted
         + " reachable TXIDs not listed", (a, b) -> a.length() > 300 ? a : a + "; " + b);
+  }
+
+  /** For a post-mortem of a chain break: every file with its header fields, and the agent's log so far. */
+  private void saveListing(ReplicaTarget t, ChainCheck.Report chain) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (ChainCheck.FileView f : chain.files()) {
+      var h = f.info().header();
+      sb.append(String.format("%s pre=%s post=%s ts=%s size=%d%n", f.name(), Checksum.format(h.preApplyChecksum()),
+          Checksum.format(f.info().trailer().postApplyChecksum()), Timestamps.format(h.timestamp()), f.size()));
+    }
+    Path file = logs.resolve("chain-" + cycle + "-" + t.name() + ".txt");
+    Files.writeString(file, sb.toString());
+    log("chain break on %s: listing saved in %s", t.name(), file);
   }
 
   private static String describeChains(Map<ReplicaTarget, ChainCheck.Report> chains) {
