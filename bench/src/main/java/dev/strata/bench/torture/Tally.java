@@ -24,6 +24,7 @@ final class Tally {
     AGENT("strata replicate exited on its own, exited non-zero on SIGTERM, or did not stop"),
     IDLE_TRAFFIC("replica requests while no database changed (invariant 4)"),
     WRITER("the writer failed (its database became unusable)"),
+    HARNESS("the harness stopped on something it did not expect (see logs/harness-error.txt)"),
     BAD_INPUT("bad input not refused cleanly (bit flip or truncation undetected or unnamed, stack trace, config/URL)");
 
     final String meaning;
