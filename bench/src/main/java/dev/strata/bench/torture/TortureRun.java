@@ -669,6 +669,7 @@ final class TortureRun {
       chains.put(t, chain);
       tally.chainChecks++;
       tally.filesVerified += chain.files().size();
+      tally.overlapJoins += chain.overlapJoins();
       if (!chain.broken().isEmpty()) saveListing(t, chain);
       for (String p : chain.problems()) {
         // A break means the restore point at the end of the stranded file cannot be reached: ask strata.
