@@ -1,7 +1,7 @@
 package dev.strata.agent;
 
 import dev.strata.agent.capture.CaptureOptions;
-import dev.strata.agent.upload.LevelSettings;
+import dev.strata.replica.level.LevelConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,7 @@ public record DatabaseSpec(
     List<ReplicaSpec> replicas,
     Duration syncInterval,
     CaptureOptions capture,
-    LevelSettings levels,
+    LevelConfig levels,
     Duration retryMax,
     Duration shutdownTimeout) {
 
@@ -34,7 +34,7 @@ public record DatabaseSpec(
   /** A database with defaults: 1 s sync, Litestream's checkpoint thresholds, 30 s retry cap and stop timeout. */
   public static DatabaseSpec of(Path db, List<ReplicaSpec> replicas) {
     return new DatabaseSpec(db.getFileName().toString(), db, defaultMeta(db), replicas, Duration.ofSeconds(1),
-        CaptureOptions.defaults(), LevelSettings.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        CaptureOptions.defaults(), LevelConfig.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(30));
   }
 
   /** The same database with another sync interval. */

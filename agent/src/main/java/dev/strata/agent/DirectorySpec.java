@@ -1,7 +1,7 @@
 package dev.strata.agent;
 
 import dev.strata.agent.capture.CaptureOptions;
-import dev.strata.agent.upload.LevelSettings;
+import dev.strata.replica.level.LevelConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +22,7 @@ public record DirectorySpec(
     List<ReplicaSpec> replicas,
     Duration syncInterval,
     CaptureOptions capture,
-    LevelSettings levels,
+    LevelConfig levels,
     Duration retryMax,
     Duration shutdownTimeout) {
 

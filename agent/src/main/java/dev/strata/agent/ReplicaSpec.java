@@ -1,13 +1,13 @@
 package dev.strata.agent;
 
-import dev.strata.agent.upload.LevelSettings;
+import dev.strata.replica.level.LevelConfig;
 
 /**
  * One replica of a database: a name for logs and metrics, the URL {@link dev.strata.replica.ReplicaUrl#open}
  * understands (a path, {@code file://}, {@code s3://…}, {@code sftp://…}), and its own compaction and retention
  * settings when they differ from the database's (null otherwise).
  */
-public record ReplicaSpec(String name, String url, LevelSettings levels) {
+public record ReplicaSpec(String name, String url, LevelConfig levels) {
   /** A replica with the database's level settings. */
   public ReplicaSpec(String name, String url) {
     this(name, url, null);

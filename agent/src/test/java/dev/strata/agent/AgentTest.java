@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.strata.agent.capture.CaptureOptions;
 import dev.strata.agent.testing.Chain;
 import dev.strata.agent.testing.Sqlite;
-import dev.strata.agent.upload.LevelSettings;
+import dev.strata.replica.level.LevelConfig;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ class AgentTest {
     Files.writeString(data.resolve("notes.db"), "not a database, skipped".repeat(10));
     Sqlite.create(data.resolve("ignored.sqlite"));
     var spec = new DirectorySpec(data, "*.db", true, null, List.of(new ReplicaSpec("r", dir.resolve("r").toString())),
-        Duration.ofMillis(100), CaptureOptions.defaults(), LevelSettings.defaults(), Duration.ofSeconds(1),
+        Duration.ofMillis(100), CaptureOptions.defaults(), LevelConfig.defaults(), Duration.ofSeconds(1),
         Duration.ofSeconds(10));
     Agent.validate(List.of(), List.of(spec));
     try (Agent agent = new Agent(List.of(), List.of(spec), ReplicaUpkeep.Factory.NONE)) {

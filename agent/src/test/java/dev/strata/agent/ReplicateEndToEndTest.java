@@ -14,6 +14,8 @@ import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Checksum;
 import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.replica.testing.S3ProxyServer;
+import dev.strata.replica.testing.SftpTestServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -71,6 +73,41 @@ class ReplicateEndToEndTest {
   }
 
   @Test
+  void oneDatabaseToAFileReplicaS3ProxyAndSftpAtOnce() throws Exception {
+    Sqlite.create(db());
+    try (S3ProxyServer s3 = S3ProxyServer.start(dir.resolve("s3"));
+        SftpTestServer sftp = SftpTestServer.start(dir.resolve("sftp"))) {
+      List<ReplicaSpec> replicas = List.of(new ReplicaSpec("file", dir.resolve("file").toString()),
+          new ReplicaSpec("s3", s3.url("app")), new ReplicaSpec("sftp", sftp.url("backups/app")));
+      DatabaseSpec spec = DatabaseSpec.of(db(), replicas).withSyncInterval(Duration.ofMillis(100));
+      try (DatabaseMonitor m = DatabaseMonitor.open(spec, ReplicaUpkeep.Factory.NONE)) {
+        m.start();
+        try (Writer w = Writer.start(db(), 300, 0.002)) {
+          w.await();
+        }
+        assertThat(m.stop()).isTrue();
+      }
+      for (ReplicaSpec r : replicas) {
+        Path copy = dir.resolve("copy-" + r.name());
+        try (var client = dev.strata.replica.ReplicaUrl.open(r.url())) {
+          for (int level : new int[] {0, 9}) {
+            Files.createDirectories(copy.resolve(Integer.toString(level)));
+            for (var f : client.listFiles(level)) {
+              try (var in = client.openFile(level, f.range(), 0)) {
+                Files.copy(in, copy.resolve(level + "/" + f.fileName()));
+              }
+            }
+          }
+        }
+        assertThat(Chain.of(copy).maxTxid()).as(r.name()).isEqualTo(1 + 300);
+      }
+      assertReplicaEqualsDatabase(dir.resolve("copy-s3"));
+      assertThat(Chain.of(dir.resolve("copy-sftp")).postApplyChecksum())
+          .isEqualTo(Chain.of(dir.resolve("copy-file")).postApplyChecksum());
+    }
+  }
+
+  @Test
   void aReplicaDownForAWhileCatchesUpAndStopsNothingElse() throws Exception {
     Sqlite.create(db());
     DatabaseSpec spec = spec("a", "b");
@@ -83,19 +120,19 @@ class ReplicateEndToEndTest {
       try (Writer w = Writer.start(db(), 100, 0)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid() && ua.txid() == c.txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> ub.txid() == c.txid() && ua.txid() == c.txid());
       b.down = true;
       try (Writer w = Writer.start(db(), 600, 0.001)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 700);
+      await().atMost(Duration.ofSeconds(90)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 700);
       long behind = ub.txid();
       assertThat(behind).isLessThan(c.txid());
       assertThat(ub.stats().errors()).isPositive();
       assertThat(c.stats().checkpoints()).as("the WAL is checkpointed while b is down").isPositive();
       assertThat(Files.list(c.store().dir().resolve("0")).count()).as("files kept for b").isPositive();
       b.down = false;
-      await().atMost(Duration.ofSeconds(30)).until(() -> ub.txid() == c.txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> ub.txid() == c.txid());
       assertThat(m.stop()).isTrue();
       assertThat(Files.list(c.store().dir().resolve("0")).count()).as("uploaded files are dropped").isZero();
     }
@@ -191,7 +228,7 @@ class ReplicateEndToEndTest {
       try (Writer w = Writer.start(db(), 20, 0)) {
         w.await();
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
+      await().atMost(Duration.ofSeconds(90)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
       assertThat(m.stop()).isTrue();
     }
     assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
@@ -215,7 +252,7 @@ class ReplicateEndToEndTest {
       for (int round = 0; round < 3; round++) {
         agent = startAgent(replica);
         long files = Chain.files(replica, 0).size();
-        await().atMost(Duration.ofSeconds(30)).until(() -> Chain.files(replica, 0).size() >= files + 3);
+        await().atMost(Duration.ofSeconds(90)).until(() -> Chain.files(replica, 0).size() >= files + 3);
         agent.destroyForcibly().waitFor(); // SIGKILL, most likely in the middle of a pass
       }
       agent = startAgent(replica); // while the writer still writes: the WAL stays (no last-connection checkpoint)
@@ -237,6 +274,7 @@ class ReplicateEndToEndTest {
         replica.toString(), "50", "1000000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
     String line = out.readLine();
+    while (line != null && !line.startsWith("started")) line = out.readLine(); // skip logging's status lines
     assertThat(line).startsWith("started");
     return p;
   }

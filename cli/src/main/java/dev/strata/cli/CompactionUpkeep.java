@@ -1,15 +1,10 @@
 package dev.strata.cli;
 
-import dev.strata.agent.upload.LevelSettings;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.level.Level;
 import dev.strata.replica.level.LevelCompactor;
 import dev.strata.replica.level.LevelConfig;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,12 +17,9 @@ import org.slf4j.LoggerFactory;
  */
 final class CompactionUpkeep implements ReplicaUpkeep.Factory {
   private static final Logger log = LoggerFactory.getLogger(CompactionUpkeep.class);
-  /** How long level-0 files stay after compaction into level 1 (DESIGN.md). */
-  static final Duration LEVEL0_RETENTION = Duration.ofMinutes(5);
-
   @Override
-  public ReplicaUpkeep create(ReplicaClient client, LevelSettings levels, Clock clock) {
-    LevelCompactor compactor = new LevelCompactor(client, config(levels), clock);
+  public ReplicaUpkeep create(ReplicaClient client, LevelConfig levels, Clock clock) {
+    LevelCompactor compactor = new LevelCompactor(client, levels, clock);
     AtomicBoolean running = new AtomicBoolean();
     return ReplicaUpkeep.of(compactor::noteWritten, () -> {
       if (clock.instant().isBefore(compactor.nextDue()) || !running.compareAndSet(false, true)) return;
@@ -41,16 +33,5 @@ final class CompactionUpkeep implements ReplicaUpkeep.Factory {
         }
       });
     });
-  }
-
-  /** The agent's level settings (levels 1..n) as the compactor's configuration (with level 0). */
-  static LevelConfig config(LevelSettings s) {
-    List<Level> levels = new ArrayList<>();
-    levels.add(new Level(0, Duration.ZERO, LEVEL0_RETENTION));
-    for (int i = 0; i < s.levels().size(); i++) {
-      LevelSettings.Level l = s.levels().get(i);
-      levels.add(new Level(i + 1, l.interval(), l.retention()));
-    }
-    return new LevelConfig(levels, s.snapshotInterval(), s.snapshotRetention());
   }
 }

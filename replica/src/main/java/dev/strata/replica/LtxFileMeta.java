@@ -1,6 +1,8 @@
 package dev.strata.replica;
 
 import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.TxidRange;
 import java.time.Instant;
 
@@ -32,6 +34,19 @@ public record LtxFileMeta(
     var h = info.header();
     return new LtxFileMeta(level, new TxidRange(h.minTxid(), h.maxTxid()), size, createdAt, h.pageSize(),
         h.commit(), h.timestamp(), h.preApplyChecksum(), info.trailer().postApplyChecksum());
+  }
+
+  /**
+   * Metadata of a stored file from the header and trailer read back from it. A file whose header names other
+   * TXIDs than its file name (a file copied over another) is listed by name only, so that a restore reading it
+   * fails on the mismatch instead of trusting either.
+   */
+  public static LtxFileMeta stored(int level, TxidRange named, LtxHeader header, LtxTrailer trailer, long size,
+      Instant createdAt) {
+    if (header.minTxid() != named.min() || header.maxTxid() != named.max()) {
+      return bare(level, named, size, createdAt);
+    }
+    return of(level, new LtxFileInfo(header, trailer, -1), size, createdAt);
   }
 
   /** True when the header fields (page size, commit, timestamp, pre-apply checksum) are known. */

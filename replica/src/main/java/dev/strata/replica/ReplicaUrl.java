@@ -47,7 +47,10 @@ public final class ReplicaUrl {
   public static ReplicaClient open(String url) {
     if (url == null || url.isBlank()) throw new IllegalArgumentException("replica URL required");
     Matcher m = SCHEME.matcher(url);
-    if (!m.find()) return new FileReplicaClient(Path.of(url));
+    if (!m.find()) {
+      if (url.contains("://")) throw new IllegalArgumentException("invalid replica URL (no scheme): " + redact(url));
+      return new FileReplicaClient(Path.of(url));
+    }
     String scheme = m.group(1).toLowerCase(Locale.ROOT);
     Parts u = Parts.parse(scheme, url.substring(m.end()));
     return switch (scheme) {

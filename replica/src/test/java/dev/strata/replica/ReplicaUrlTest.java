@@ -48,6 +48,11 @@ class ReplicaUrlTest {
   }
 
   @Test
+  void aUrlWithoutSchemeIsRefusedNotTakenForAPath() { // found by the torture harness: "://x" replicated to ./:/x
+    assertThatThrownBy(() -> ReplicaUrl.open("://nothing")).hasMessage("invalid replica URL (no scheme): ://nothing");
+  }
+
+  @Test
   void s3UrlsWithEveryOption() {
     S3Config c = s3("s3://my-bucket/some/prefix/?endpoint=http://127.0.0.1:9000&region=eu-west-1"
         + "&force-path-style=false&access-key-id=AKID&secret-access-key=se%2Fcr%2Bet&part-size=32MiB"

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.sqlite.BusyHandler;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -132,16 +133,21 @@ public final class DatabaseLocks implements AutoCloseable {
   }
 
   /**
-   * Runs a PASSIVE checkpoint behind a write-lock barrier: optionally first one without any lock (for a large WAL:
-   * it copies what the read mark allows while writers go on), then takes the write lock, runs {@code underLock}
-   * (capture the last frames), ends the read transaction, checkpoints, begins the read transaction and releases
-   * the lock. When the write lock is busy for longer than the busy timeout nothing else happens and the result says
-   * so.
+   * Runs a PASSIVE checkpoint behind a write-lock barrier. First, without any lock, the read transaction moves to
+   * the end of the WAL (the caller has just captured it) and a checkpoint copies everything up to there, fsyncs
+   * included, while writers go on. Then it takes the write lock, runs {@code underLock} (capture the last frames),
+   * ends the read transaction, checkpoints the few frames left, begins the read transaction and releases the lock:
+   * writers wait only for the last frames. When the write lock stays busy, nothing else happens and the result
+   * says so.
    */
-  public synchronized Checkpoint checkpoint(boolean copyFirst, LockedAction underLock) throws IOException {
-    if (copyFirst) passive();
+  public synchronized Checkpoint checkpoint(LockedAction underLock) throws IOException {
+    refreshRead();
+    passive();
     try {
-      if (writer == null) writer = open(false);
+      if (writer == null) {
+        writer = open(false);
+        BusyHandler.setHandler(writer, new Spin(WRITE_LOCK_SPIN_NANOS));
+      }
       try (Statement s = writer.createStatement()) {
         s.execute("BEGIN IMMEDIATE");
       }
@@ -193,6 +199,31 @@ public final class DatabaseLocks implements AutoCloseable {
           writer = null;
         }
       }
+    }
+  }
+
+  /** How long the barrier tries for the write lock before giving up until the next capture. */
+  private static final long WRITE_LOCK_SPIN_NANOS = 100_000_000;
+
+  /**
+   * Retries a busy lock at once instead of sleeping. SQLite's write lock is not fair: an application committing
+   * in a tight loop takes it again microseconds after releasing it, and the default busy handler, which sleeps
+   * between attempts, would starve the barrier; retrying without a pause catches the gap between two of its
+   * transactions.
+   */
+  private static final class Spin extends BusyHandler {
+    private final long limitNanos;
+    private long deadline;
+
+    Spin(long limitNanos) {
+      this.limitNanos = limitNanos;
+    }
+
+    @Override
+    protected int callback(int previous) {
+      long now = System.nanoTime();
+      if (previous == 0) deadline = now + limitNanos;
+      return now - deadline >= 0 ? 0 : 1; // retry at once: the gap between two commits lasts microseconds
     }
   }
 

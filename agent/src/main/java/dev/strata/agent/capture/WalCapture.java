@@ -79,6 +79,7 @@ import org.slf4j.LoggerFactory;
 public final class WalCapture implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WalCapture.class);
   private static final Duration CHECKPOINT_RETRY = Duration.ofSeconds(1);
+  private static final Duration LOCK_MISSED_WARNING = Duration.ofSeconds(60);
 
   private final String name;
   private final Path db;
@@ -110,6 +111,7 @@ public final class WalCapture implements AutoCloseable {
   private boolean capturedSinceCheckpoint;
   private Instant lastCheckpoint;
   private Instant checkpointRetryAfter;
+  private Instant lockMissedSince;
   private boolean missingLogged;
 
   private WalCapture(String name, Path db, FileChannel dbFile, Path meta, CaptureOptions options, LocalStore store,
@@ -424,7 +426,9 @@ public final class WalCapture implements AutoCloseable {
         return false;
       }
       if (!stage(r, h, pos, scan)) return false;
-      locks.refreshRead();
+      // The read transaction is not moved forward here (only by the checkpoint barrier). Moving it would let the
+      // application's autocheckpoint copy a little more after every capture, with two fsyncs in its own commit
+      // path each time; held still, that autocheckpoint finds nothing to do and returns at once.
       markProven(breaks);
       return true;
     }
@@ -728,10 +732,7 @@ public final class WalCapture implements AutoCloseable {
     inBarrier = true;
     try {
       // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
-      // a large WAL is first copied without the lock, so that writers wait only for the last frames; a small one
-      // is not, as that would double the fsyncs every WAL cycle costs
-      boolean copyFirst = position != null && position.frame() > 4L * options.minCheckpointPages();
-      result = locks.checkpoint(copyFirst, this::capture);
+      result = locks.checkpoint(this::capture);
     } catch (NeedsProof e) {
       return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {
@@ -743,8 +744,19 @@ public final class WalCapture implements AutoCloseable {
       capturedSinceCheckpoint = false;
       stats.recordCheckpoint(result.lockNanos());
     }
-    // busy (another checkpoint ran): try again at the next capture; held back by readers: not before a while
+    // busy (another checkpoint ran, or writers never let go of the write lock): try again at the next capture;
+    // held back by readers: not before a while
     checkpointRetryAfter = result.complete() || result.busy() ? null : now.plus(CHECKPOINT_RETRY);
+    if (result.writeLocked()) {
+      lockMissedSince = null;
+    } else if (lockMissedSince == null) {
+      lockMissedSince = now;
+    } else if (Duration.between(lockMissedSince, now).compareTo(LOCK_MISSED_WARNING) >= 0) {
+      log.warn("{}: for {}s writers have not let go of SQLite's write lock long enough to checkpoint; the WAL keeps"
+          + " growing ({} frames)", name, Duration.between(lockMissedSince, now).toSeconds(), position == null ? 0
+          : position.frame());
+      lockMissedSince = now;
+    }
     if (result.complete()) {
       log.debug("{}: checkpointed {} WAL frames", name, result.walFrames());
     } else {

@@ -8,7 +8,8 @@ import dev.strata.agent.DatabaseSpec;
 import dev.strata.agent.DirectorySpec;
 import dev.strata.agent.ReplicaSpec;
 import dev.strata.agent.capture.CaptureOptions;
-import dev.strata.agent.upload.LevelSettings;
+import dev.strata.replica.level.Level;
+import dev.strata.replica.level.LevelConfig;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ public final class ConfigFile {
 
   private AgentConfig top(Node n) {
     n.allow(TOP_KEYS);
-    LevelSettings levels = levels(n, LevelSettings.defaults());
+    LevelConfig levels = levels(n, LevelConfig.defaults());
     Duration shutdown = n.duration("shutdown-sync-timeout", Duration.ofSeconds(30));
     String logLevel = null;
     Node logging = n.object("logging");
@@ -123,7 +124,7 @@ public final class ConfigFile {
     return new AgentConfig(dbs, dirs, n.string("addr", null), n.string("exec", null), logLevel);
   }
 
-  private Object database(Node db, Node top, LevelSettings topLevels, Duration shutdown) {
+  private Object database(Node db, Node top, LevelConfig topLevels, Duration shutdown) {
     db.allow(DB_KEYS);
     String path = db.string("path", null);
     String dir = db.string("dir", null);
@@ -135,7 +136,7 @@ public final class ConfigFile {
     } else if (db.has("meta-path")) {
       throw db.error("meta-path", "not valid with dir (use meta-dir)");
     }
-    LevelSettings levels = levels(db, topLevels);
+    LevelConfig levels = levels(db, topLevels);
     List<ReplicaSpec> replicas = replicas(db, top, levels);
     Duration sync = replicaSyncInterval(db, top);
     Duration monitor = db.duration("monitor-interval", null);
@@ -174,7 +175,7 @@ public final class ConfigFile {
     return db.list("replicas");
   }
 
-  private List<ReplicaSpec> replicas(Node db, Node top, LevelSettings levels) {
+  private List<ReplicaSpec> replicas(Node db, Node top, LevelConfig levels) {
     List<Node> nodes = replicaNodes(db);
     if (nodes.isEmpty()) throw db.error("replicas", "no replica configured");
     List<ReplicaSpec> out = new ArrayList<>();
@@ -185,11 +186,10 @@ public final class ConfigFile {
       String type = url.contains("://") ? url.substring(0, url.indexOf("://")) : "file";
       String name = r.string("name", type);
       for (int i = 2; !names.add(name); i++) name = r.string("name", type) + "-" + i;
-      LevelSettings own = levels;
+      LevelConfig own = levels;
       if (r.has("retention") || r.has("snapshot-interval") || top.has("retention") || top.has("snapshot-interval")) {
-        own = new LevelSettings(levels.levels(),
-            r.duration("snapshot-interval", top.duration("snapshot-interval", levels.snapshotInterval())),
-            r.duration("retention", top.duration("retention", levels.snapshotRetention())));
+        own = levels.withLitestream(r.duration("retention", top.duration("retention", null)),
+            r.duration("snapshot-interval", top.duration("snapshot-interval", null)));
       }
       out.add(new ReplicaSpec(name, url, own == levels ? null : own));
     }
@@ -250,27 +250,26 @@ public final class ConfigFile {
     return sb.toString();
   }
 
-  private LevelSettings levels(Node n, LevelSettings defaults) {
-    LevelSettings out = defaults;
+  /** The {@code levels:} (levels 1..n; level 0 is implicit) and {@code snapshot:} keys over {@code defaults}. */
+  private LevelConfig levels(Node n, LevelConfig defaults) {
+    LevelConfig out = defaults;
     if (n.has("levels")) {
-      List<LevelSettings.Level> levels = new ArrayList<>();
-      int i = 0;
+      List<Level> levels = new ArrayList<>(List.of(defaults.level(0)));
       for (Node l : n.list("levels")) {
         l.allow(Set.of("interval", "retention"));
-        LevelSettings.Level def = i < defaults.levels().size() ? defaults.levels().get(i)
-            : new LevelSettings.Level(Duration.ofHours(1), Duration.ofDays(30));
+        int number = levels.size();
+        Duration retention = number <= defaults.topLevel() ? defaults.level(number).retention() : Duration.ofDays(30);
         Duration interval = l.duration("interval", null);
         if (interval == null) throw l.error("interval", "each level needs an interval");
-        levels.add(new LevelSettings.Level(interval, l.duration("retention", def.retention())));
-        i++;
+        levels.add(new Level(number, interval, l.duration("retention", retention)));
       }
-      if (levels.size() > 8) throw n.error("levels", "at most 8 compaction levels (level 9 holds snapshots)");
-      out = new LevelSettings(levels, out.snapshotInterval(), out.snapshotRetention());
+      if (levels.size() > Level.SNAPSHOT) throw n.error("levels", "at most 8 compaction levels (level 9 holds snapshots)");
+      out = new LevelConfig(levels, out.snapshotInterval(), out.snapshotRetention());
     }
     Node snap = n.object("snapshot");
     if (snap != null) {
       snap.allow(Set.of("interval", "retention"));
-      out = new LevelSettings(out.levels(), snap.duration("interval", out.snapshotInterval()),
+      out = new LevelConfig(out.levels(), snap.duration("interval", out.snapshotInterval()),
           snap.duration("retention", out.snapshotRetention()));
     }
     return out;

@@ -2,6 +2,7 @@ package dev.strata.agent.upload;
 
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.level.LevelConfig;
 import java.io.IOException;
 import java.time.Clock;
 
@@ -47,7 +48,7 @@ public interface ReplicaUpkeep {
   /** Builds the upkeep of one replica from the database's level settings. */
   @FunctionalInterface
   interface Factory {
-    ReplicaUpkeep create(ReplicaClient client, LevelSettings levels, Clock clock);
+    ReplicaUpkeep create(ReplicaClient client, LevelConfig levels, Clock clock);
 
     /** Every replica gets {@link #NONE}. */
     Factory NONE = (client, levels, clock) -> ReplicaUpkeep.NONE;

@@ -103,8 +103,9 @@ class ConfigFileTest {
     var d = c.directories().getFirst();
     assertThat(d.pattern()).isEqualTo("*.db");
     assertThat(d.recursive()).isTrue();
-    assertThat(d.levels().levels()).hasSize(2);
-    assertThat(d.levels().levels().get(1).retention()).isEqualTo(Duration.ofDays(30));
+    assertThat(d.levels().levels()).hasSize(3); // level 0 and the two configured
+    assertThat(d.levels().level(1).interval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.levels().level(2).retention()).isEqualTo(Duration.ofDays(30));
     assertThat(d.levels().snapshotInterval()).isEqualTo(Duration.ofHours(12));
     DatabaseSpec one = d.specFor(Path.of("/data/tenants/acme/app.db"));
     assertThat(one.replicas().getFirst().url()).isEqualTo("s3://bucket/tenants/acme/app.db?region=eu-west-1");

@@ -106,7 +106,7 @@ public final class FileReplicaClient implements ReplicaClient {
       try {
         LtxHeader h = LtxHeader.decode(head);
         LtxTrailer t = LtxTrailer.decode(tail, 0);
-        return LtxFileMeta.of(level, new LtxFileInfo(h, t, -1), size, created);
+        return LtxFileMeta.stored(level, range, h, t, size, created);
       } catch (LtxException e) {
         return LtxFileMeta.bare(level, range, size, created);
       }

@@ -53,12 +53,16 @@ public record LevelConfig(List<Level> levels, Duration snapshotInterval, Duratio
    * the snapshot interval. Either may be null to keep the default.
    */
   public static LevelConfig litestream(Duration retention, Duration snapshotInterval) {
-    LevelConfig d = defaults();
-    List<Level> levels = d.levels().stream()
+    return defaults().withLitestream(retention, snapshotInterval);
+  }
+
+  /** This configuration with Litestream's {@code retention} and {@code snapshot-interval} applied (null keeps). */
+  public LevelConfig withLitestream(Duration retention, Duration snapshotInterval) {
+    List<Level> adjusted = levels.stream()
         .map(l -> retention == null || l.number() < 2 ? l : new Level(l.number(), l.interval(), retention))
         .toList();
-    return new LevelConfig(levels, snapshotInterval != null ? snapshotInterval : d.snapshotInterval(),
-        retention != null ? retention : d.snapshotRetention());
+    return new LevelConfig(adjusted, snapshotInterval != null ? snapshotInterval : this.snapshotInterval,
+        retention != null ? retention : snapshotRetention);
   }
 
   /** The highest compaction level (3 by default); snapshots are built from it. */

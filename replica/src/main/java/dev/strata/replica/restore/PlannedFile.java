@@ -4,6 +4,7 @@ import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxException;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
+import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,6 +55,12 @@ final class PlannedFile implements AutoCloseable {
     } catch (IOException e) {
       in.close();
       throw wrap(file, e);
+    }
+    LtxHeader h = decoder.header();
+    if (h.minTxid() != file.minTxid() || h.maxTxid() != file.maxTxid()) { // e.g. a file copied over another
+      in.close();
+      throw corrupt(file, "its header holds TXIDs " + new TxidRange(h.minTxid(), h.maxTxid())
+          + ", not those of its name");
     }
     int pageSize = decoder.header().pageSize();
     int n = Math.max(1, batchBytes / pageSize);

@@ -148,7 +148,7 @@ public final class SftpReplicaClient implements ReplicaClient {
       byte[] head = readAt(sftp, h, 0, LtxHeader.SIZE);
       byte[] tail = readAt(sftp, h, size - LtxTrailer.SIZE, LtxTrailer.SIZE);
       try {
-        return LtxFileMeta.of(level, new LtxFileInfo(LtxHeader.decode(head), LtxTrailer.decode(tail, 0), -1), size,
+        return LtxFileMeta.stored(level, range, LtxHeader.decode(head), LtxTrailer.decode(tail, 0), size,
             created);
       } catch (LtxException e) {
         return LtxFileMeta.bare(level, range, size, created);

@@ -86,6 +86,17 @@ class RestoreErrorsTest {
   }
 
   @Test
+  void aFileCopiedOverAnotherIsRefusedNotRestored() throws IOException { // found by the torture harness
+    LtxFileMeta victim = written.get(4), source = written.get(3);
+    Files.copy(levelFile(source), levelFile(victim), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Path out = dir.resolve("copied.db");
+    assertThatThrownBy(() -> executor(replica, false).restore(new RestorePlanner(replica).latest(), out))
+        .hasMessageContaining("0/" + victim.fileName())
+        .hasMessageContaining("header holds TXIDs " + source.range());
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
   void missingFileIsAGapNamingTheMissingTxids() throws IOException {
     LtxFileMeta victim = written.get(2);
     Files.delete(levelFile(victim));
