@@ -55,6 +55,7 @@ final class BadInputSweep {
     if (planted != null) {
       corruptionSweep(planted);
       plantedCases(planted);
+      reportProblems();
     }
     configSweep(logs);
     urlSweep(logs);
@@ -283,8 +284,22 @@ final class BadInputSweep {
     } else {
       return true;
     }
-    tally.find(Problem.BAD_INPUT, 0, "file", what + ": " + problem);
+    // One finding per file and kind of problem (bits of one header field fail alike), with a count.
+    String kind = file.getFileName() + ": " + problem.replaceAll("[0-9a-f]{16}", "…").replaceAll("\\d+", "N");
+    List<String> seen = problems.computeIfAbsent(kind, k -> new ArrayList<>());
+    seen.add(what + ": " + problem);
     return false;
+  }
+
+  private final Map<String, List<String>> problems = new LinkedHashMap<>();
+
+  /** Turns the problems collected by {@link #checkRefusal} into findings. */
+  private void reportProblems() {
+    for (List<String> same : problems.values()) {
+      tally.find(Problem.BAD_INPUT, 0, "file", same.getFirst() + (same.size() == 1 ? ""
+          : " (and " + (same.size() - 1) + " more corruptions of this file failing the same way)"));
+    }
+    problems.clear();
   }
 
   /** What one restore did. */

@@ -23,11 +23,12 @@ import java.util.TreeMap;
  * {@link LtxDecoder}, and checks invariant 1: the files chain.
  *
  * <p>A file applies at position (MinTXID−1, PreApplyChecksum) and leads to (MaxTXID, PostApplyChecksum); a snapshot
- * (MinTXID 1) applies to nothing. Walking the files in MinTXID order from every snapshot gives the positions a
- * restore can reach. Required: every file that starts after the oldest snapshot is reachable (its predecessor
- * ends exactly at MinTXID−1 with PostApplyChecksum = its PreApplyChecksum); no two files that end at the same
- * TXID disagree on the checksum there (one TXID, one database state); each file's header matches its name. Files
- * older than every snapshot may have lost their predecessors to retention and are only counted.
+ * (MinTXID 1) applies to nothing. Starting from the snapshots, a file is reachable when a reachable file ends
+ * exactly at its MinTXID−1 with PostApplyChecksum = its PreApplyChecksum, or (compacted levels overlap) when a
+ * reachable file ends inside its range: it holds every page changed from there on, as {@code RestorePlanner}
+ * also assumes. Required: every file that starts after the oldest snapshot is reachable; no two files that end at
+ * the same TXID disagree on the checksum there (one TXID, one database state); each file's header matches its
+ * name. Files older than every snapshot may have lost their predecessors to retention and are only counted.
  */
 final class ChainCheck {
   /** One verified file. */
@@ -58,7 +59,7 @@ final class ChainCheck {
 
   /** What a check found. */
   record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
-      int unreachableBeforeSnapshot, List<FileView> broken) {
+      int unreachableBeforeSnapshot, List<FileView> broken, int overlapJoins) {
     boolean ok() {
       return problems.isEmpty();
     }
@@ -117,14 +118,31 @@ final class ChainCheck {
 
     long oldestSnapshotEnd = files.stream().filter(f -> f.min() == 1).mapToLong(FileView::max).min()
         .orElse(Long.MAX_VALUE);
-    Set<Pos> reachable = new HashSet<>();
+    // Reachable positions, to a fixpoint. A file joins exactly (its pre-apply position is reachable: proven by the
+    // checksums) or by overlap (a reachable TXID inside its range: its pages hold every change from there to its
+    // end, so the merge is right, which restore's final checksum then proves, as RestorePlanner does).
+    Map<Long, Set<Long>> reachable = new HashMap<>(); // txid -> checksums reached there
+    Set<FileView> reached = new HashSet<>();
+    int overlapJoins = 0;
+    for (boolean grew = true; grew; ) {
+      grew = false;
+      for (FileView f : files) {
+        if (reached.contains(f)) continue;
+        boolean exact = f.min() == 1 || reachable.getOrDefault(f.min() - 1, Set.of()).contains(f.start().postApplyChecksum());
+        boolean overlap = !exact && reachable.keySet().stream().anyMatch(t -> t >= f.min() && t < f.max());
+        if (exact || overlap) {
+          reached.add(f);
+          reachable.computeIfAbsent(f.max(), k -> new HashSet<>()).add(f.end().postApplyChecksum());
+          if (overlap) overlapJoins++;
+          grew = true;
+        }
+      }
+    }
     TreeMap<Long, RestorePoint> points = new TreeMap<>();
-    int unreachableOld = 0;
     List<FileView> broken = new ArrayList<>();
-    for (FileView f : files) { // MinTXID order: every predecessor of f was visited before f
-      boolean reached = f.min() == 1 || reachable.contains(f.start());
-      if (reached) {
-        reachable.add(f.end());
+    int unreachableOld = 0;
+    for (FileView f : files) {
+      if (reached.contains(f)) {
         points.merge(f.max(), new RestorePoint(f.max(), f.end().postApplyChecksum(), f.info().header().timestamp(),
             Set.of(f.level())), (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
             Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
@@ -133,10 +151,10 @@ final class ChainCheck {
       } else {
         broken.add(f);
         problems.add("chain break: " + f.name() + " applies at " + f.start() + " but no file reaches that position"
-            + nearest(files, f));
+            + " or a TXID inside its range" + nearest(files, f));
       }
     }
-    return new Report(files, problems, points, unreachableOld, broken);
+    return new Report(files, problems, points, unreachableOld, broken, overlapJoins);
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {

@@ -49,6 +49,7 @@ final class Tally {
   final Map<String, Integer> agentEvents = new TreeMap<>();
   int chainChecks;
   long filesVerified;
+  long overlapJoins;
   long worstLagMillis = -1;
   String worstLagWhere = "";
   long worstLagBudget;

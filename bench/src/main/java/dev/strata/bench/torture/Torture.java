@@ -72,7 +72,8 @@ public final class Torture {
     t.restores.forEach((k, n) -> restores.add(k + " " + n));
     row(sb, "restores checked", t.restoresChecked() + (restores.isEmpty() ? "" : " (" + String.join(", ", restores)
         + ")"));
-    row(sb, "chain checks", t.chainChecks + " (" + t.filesVerified + " LTX files read and verified)");
+    row(sb, "chain checks", t.chainChecks + " (" + t.filesVerified + " LTX files read and verified; " + t.overlapJoins
+        + " joined a chain by overlapping a compacted file rather than by checksum)");
     row(sb, "worst lag", t.worstLagMillis < 0 ? "not measured" : String.format("%d ms (budget %d ms; %s)",
         t.worstLagMillis, t.worstLagBudget, t.worstLagWhere));
     for (Map.Entry<String, String> e : t.notes.entrySet()) row(sb, e.getKey(), e.getValue());

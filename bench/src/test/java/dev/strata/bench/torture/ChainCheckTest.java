@@ -93,6 +93,18 @@ class ChainCheckTest {
   }
 
   @Test
+  void aFileOverlappingAReachablePointJoinsAsTheRestorePlannerAllows() throws IOException {
+    long a = snapshot(0, 3, 4, 1);
+    delta(1, 4, 8, a, sum(8)); // compacted: levels overlap
+    delta(0, 7, 9, sum(6), sum(9)); // its exact predecessor (ending at 6) is gone, but it holds 8..9
+    delta(0, 11, 12, sum(10), sum(12)); // nothing reaches 10 or anything inside 11..12
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.restorePoints().keySet()).containsExactly(3L, 8L, 9L);
+    assertThat(r.overlapJoins()).isEqualTo(1);
+    assertThat(r.problems()).singleElement().asString().startsWith("chain break: 0/000000000000000b");
+  }
+
+  @Test
   void twoStatesForOneTxidConflict() throws IOException {
     long a = snapshot(0, 3, 4, 1);
     delta(0, 4, 8, a, sum(8));
