@@ -102,10 +102,12 @@ public final class ReplicateBench {
         maxLock = agent.metric("strata_db_write_lock_max_seconds");
         String checkpoints = agent.metric("strata_db_checkpoints_total");
         String lockTotal = agent.metric("strata_db_write_lock_seconds_total");
+        String walMax = agent.metric("strata_db_wal_frames_max");
         agent.stop();
         System.out.printf("  round %d: without %,.0f commits/s, with strata %,.0f commits/s (ratio %.3f; agent used "
-            + "%.2f cores, %s checkpoints, write lock held %s ms in all, longest %s ms; load average %s)%n", r, a, b,
-            b / a, agentCores, checkpoints, millis(lockTotal), millis(maxLock), loadAverage());
+            + "%.2f cores, %s checkpoints, write lock held %s ms in all, longest %s ms, WAL at most %s frames; load "
+            + "average %s)%n", r, a, b, b / a, agentCores, checkpoints, millis(lockTotal), millis(maxLock), walMax,
+            loadAverage());
       }
       // other processes share the machine: the median of the rounds' paired ratios resists their bursts best
       double ratio = median(ratios);

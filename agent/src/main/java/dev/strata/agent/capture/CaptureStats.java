@@ -13,6 +13,7 @@ public final class CaptureStats {
   volatile long lastCaptureMillis;
   volatile long writeLockNanos;
   volatile long writeLockMaxNanos;
+  volatile long walFramesMax;
 
   void recordPass(long newTxid, int commitCount, long fileBytes) {
     txid = newTxid;
@@ -26,6 +27,18 @@ public final class CaptureStats {
     checkpoints++;
     writeLockNanos += lockNanos;
     if (lockNanos > writeLockMaxNanos) writeLockMaxNanos = lockNanos;
+  }
+
+  void recordWalFrames(long frames) {
+    if (frames > walFramesMax) walFramesMax = frames;
+  }
+
+  /**
+   * The most frames the WAL held before a restart, since start: above the application's autocheckpoint size
+   * (1000 by default) the application attempts a checkpoint after every commit.
+   */
+  public long walFramesMax() {
+    return walFramesMax;
   }
 
   /** Total time checkpoints held SQLite's write lock, in seconds. */

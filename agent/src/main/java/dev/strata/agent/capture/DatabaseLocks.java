@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.locks.LockSupport;
 import org.sqlite.BusyHandler;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
@@ -135,14 +136,22 @@ public final class DatabaseLocks implements AutoCloseable {
   /**
    * Runs a PASSIVE checkpoint behind a write-lock barrier. First, without any lock, the read transaction moves to
    * the end of the WAL (the caller has just captured it) and a checkpoint copies everything up to there, fsyncs
-   * included, while writers go on. Then it takes the write lock, runs {@code underLock} (capture the last frames),
-   * ends the read transaction, checkpoints the few frames left, begins the read transaction and releases the lock:
+   * included, while writers go on; while writers appended many frames meanwhile, {@code capture} runs and this
+   * repeats, so that little is left. Then it takes the write lock, runs {@code capture} for the last frames, ends
+   * the read transaction, checkpoints the few frames left, begins the read transaction and releases the lock:
    * writers wait only for the last frames. When the write lock stays busy, nothing else happens and the result
    * says so.
    */
-  public synchronized Checkpoint checkpoint(LockedAction underLock) throws IOException {
-    refreshRead();
-    passive();
+  public synchronized Checkpoint checkpoint(LockedAction capture) throws IOException {
+    // Each round begins the new read transaction after a capture and before the old one ends, as refreshRead
+    // always does: the proof of continuity holds without the write lock.
+    for (int round = 1; ; round++) {
+      refreshRead();
+      Checkpoint unlocked = passive();
+      int tail = unlocked.walFrames() - unlocked.checkpointedFrames();
+      if (unlocked.busy() || tail <= BARRIER_TAIL_FRAMES || round == CATCH_UP_ROUNDS) break;
+      capture.run();
+    }
     try {
       if (writer == null) {
         writer = open(false);
@@ -159,22 +168,20 @@ public final class DatabaseLocks implements AutoCloseable {
     }
     long locked = System.nanoTime();
     try {
-      underLock.run();
+      capture.run();
       if (current >= 0) {
         int old = current;
         current = -1;
         end(old); // the gap until the next begin is covered by the write lock
       }
-      // busy: an application's checkpoint is running (it began before the lock and cannot go past our old read
-      // mark, so it ends soon); wait a few milliseconds for it, then give up rather than hold writers off longer
+      // busy: an application's checkpoint is running. It began before the lock, cannot go past our old read mark
+      // and no other can start while we hold the write lock, so it ends soon: wait for it. Giving up instead lets
+      // the WAL grow past the application's autocheckpoint size, after which the application checkpoints after
+      // every commit and keeps ours busy for good.
       Checkpoint result = passive();
-      for (int i = 0; i < 3 && result.busy(); i++) {
-        try {
-          Thread.sleep(1);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      long waitUntil = System.nanoTime() + BUSY_WAIT_NANOS;
+      while (result.busy() && System.nanoTime() - waitUntil < 0 && !Thread.currentThread().isInterrupted()) {
+        LockSupport.parkNanos(200_000);
         result = passive();
       }
       begin(0);
@@ -201,6 +208,15 @@ public final class DatabaseLocks implements AutoCloseable {
       }
     }
   }
+
+  /**
+   * The barrier is taken once at most this many frames are left past the unlocked checkpoint (or after
+   * {@link #CATCH_UP_ROUNDS} rounds): writers wait while those are captured and copied.
+   */
+  private static final int BARRIER_TAIL_FRAMES = 32, CATCH_UP_ROUNDS = 3;
+
+  /** How long the barrier waits, write lock held, for an application's checkpoint to end. */
+  private static final long BUSY_WAIT_NANOS = 50_000_000;
 
   /** How long the barrier tries for the write lock before giving up until the next capture. */
   private static final long WRITE_LOCK_SPIN_NANOS = 100_000_000;

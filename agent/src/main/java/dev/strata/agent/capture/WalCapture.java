@@ -496,6 +496,7 @@ public final class WalCapture implements AutoCloseable {
     for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) walIndex.put(scan.pgno(n), n);
     walIndex.advance(scan.endFrame());
     position = pos.at(scan.endFrame(), scan.checksum());
+    stats.recordWalFrames(scan.endFrame());
     capturedSinceCheckpoint = true;
     return true;
   }
