@@ -26,9 +26,12 @@ import java.util.TreeMap;
  * (MinTXID 1) applies to nothing. Starting from the snapshots, a file is reachable when a reachable file ends
  * exactly at its MinTXID−1 with PostApplyChecksum = its PreApplyChecksum, or (compacted levels overlap) when a
  * reachable file ends inside its range: it holds every page changed from there on, as {@code RestorePlanner}
- * also assumes. Required: every file that starts after the oldest snapshot is reachable; no two files that end at
- * the same TXID disagree on the checksum there (one TXID, one database state); each file's header matches its
- * name. Files older than every snapshot may have lost their predecessors to retention and are only counted.
+ * also assumes. Required: every restore point (file end) after the oldest snapshot is reachable; no two files
+ * that end at the same TXID disagree on the checksum there (one TXID, one database state); each file's header
+ * matches its name. A file that is not reachable itself but whose end position is (with its checksum) is
+ * superseded, not a break: retention removed the level-0 files before it once a level-1 file ending at the same
+ * TXID held them (their own restore points expired), and removes it on its next pass. Files older than every
+ * snapshot may have lost their predecessors to retention and are only counted.
  */
 final class ChainCheck {
   /** One verified file. */
@@ -59,7 +62,7 @@ final class ChainCheck {
 
   /** What a check found. */
   record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
-      int unreachableBeforeSnapshot, List<FileView> broken, int overlapJoins) {
+      int unreachableBeforeSnapshot, int superseded, List<FileView> broken, int overlapJoins) {
     boolean ok() {
       return problems.isEmpty();
     }
@@ -140,7 +143,7 @@ final class ChainCheck {
     }
     TreeMap<Long, RestorePoint> points = new TreeMap<>();
     List<FileView> broken = new ArrayList<>();
-    int unreachableOld = 0;
+    int unreachableOld = 0, superseded = 0;
     for (FileView f : files) {
       if (reached.contains(f)) {
         points.merge(f.max(), new RestorePoint(f.max(), f.end().postApplyChecksum(), f.info().header().timestamp(),
@@ -148,13 +151,18 @@ final class ChainCheck {
             Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
       } else if (f.min() <= oldestSnapshotEnd) {
         unreachableOld++;
+      } else if (reachable.getOrDefault(f.max(), Set.of()).contains(f.end().postApplyChecksum())
+          && !reachable.containsKey(f.min() - 1)) {
+        // Its restore point is reached through other files; its start is no reachable position (a reachable
+        // position there with another checksum would be a break: the files disagree).
+        superseded++;
       } else {
         broken.add(f);
         problems.add("chain break: " + f.name() + " applies at " + f.start() + " but no file reaches that position"
             + " or a TXID inside its range" + nearest(files, f));
       }
     }
-    return new Report(files, problems, points, unreachableOld, broken, overlapJoins);
+    return new Report(files, problems, points, unreachableOld, superseded, broken, overlapJoins);
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {

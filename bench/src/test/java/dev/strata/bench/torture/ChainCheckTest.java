@@ -105,6 +105,42 @@ class ChainCheckTest {
   }
 
   @Test
+  void aLevelZeroTailWhoseRestorePointALevelOneFileHoldsIsSuperseded() throws IOException {
+    // Seen in the torture run (seed 7): level 1 holds 4..8; retention removed level 0's 4..5 and 6..7 (their
+    // restore points expired) and keeps 8..8 until its next pass. Restore point 8 is reached through level 1.
+    long a = snapshot(9, 3, 4, 1);
+    delta(1, 4, 8, a, sum(8));
+    delta(0, 8, 8, sum(7), sum(8));
+    delta(0, 9, 10, sum(8), sum(10));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.superseded()).isEqualTo(1);
+    assertThat(r.restorePoints().keySet()).containsExactly(3L, 8L, 10L);
+  }
+
+  @Test
+  void aTailEndingWhereNothingElseEndsIsStillABreak() throws IOException {
+    long a = snapshot(9, 3, 4, 1);
+    delta(1, 4, 9, a, sum(9));
+    delta(0, 8, 8, sum(7), sum(8)); // restore point 8: nothing else ends there
+    delta(0, 10, 10, sum(9), sum(10));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.superseded()).isZero();
+    assertThat(r.problems()).singleElement().asString().startsWith("chain break: 0/0000000000000008");
+  }
+
+  @Test
+  void aTailWhoseStartContradictsAReachablePositionIsABreak() throws IOException {
+    long a = snapshot(9, 3, 4, 1);
+    delta(0, 4, 7, a, sum(7));
+    delta(1, 4, 8, a, sum(8));
+    delta(0, 8, 8, sum(99), sum(8)); // ends where level 1 ends, but applies to a state TXID 7 never had
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.superseded()).isZero();
+    assertThat(r.problems()).singleElement().asString().startsWith("chain break: 0/0000000000000008");
+  }
+
+  @Test
   void twoStatesForOneTxidConflict() throws IOException {
     long a = snapshot(0, 3, 4, 1);
     delta(0, 4, 8, a, sum(8));
