@@ -4,9 +4,11 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.Pos;
+import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.level.LevelConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -163,6 +165,48 @@ final class ChainCheck {
       }
     }
     return new Report(files, problems, points, unreachableOld, superseded, broken, overlapJoins);
+  }
+
+  /**
+   * The other half of invariant 1, which one listing cannot show: every restore point an earlier check reached
+   * must still be reachable while it is inside the retention of a level it was seen at (its timestamp plus that
+   * level's retention, the longest of them). Returns one problem per point lost too early.
+   *
+   * @param seen the points earlier checks reached, levels merged ({@link #remember})
+   */
+  static List<String> lostInsideRetention(Map<Long, RestorePoint> seen, Report now, LevelConfig levels,
+      long nowMillis) {
+    List<String> problems = new ArrayList<>();
+    for (RestorePoint p : seen.values()) {
+      if (now.restorePoints().containsKey(p.txid())) continue;
+      long keptFor = 0;
+      int keptBy = -1;
+      for (int level : p.levels()) {
+        long r = levels.level(level).retention().toMillis();
+        if (r > keptFor) {
+          keptFor = r;
+          keptBy = level;
+        }
+      }
+      long until = p.timestamp() + keptFor;
+      if (nowMillis < until - RETENTION_SLACK_MILLIS) {
+        problems.add("restore point " + Txid.format(p.txid()) + " (" + Timestamps.format(p.timestamp()) + ", levels "
+            + new java.util.TreeSet<>(p.levels()) + ") is gone " + (until - nowMillis) / 1000 + " s before level "
+            + keptBy + "'s retention of " + levels.level(keptBy).retention() + " ends");
+      }
+    }
+    return problems;
+  }
+
+  /** Retention runs at compaction boundaries, a little after a point expires, never before; this is clock noise. */
+  private static final long RETENTION_SLACK_MILLIS = 1000;
+
+  /** Adds the points {@code report} reached to {@code seen}, merging levels and keeping the newest timestamp. */
+  static void remember(Map<Long, RestorePoint> seen, Report report) {
+    for (RestorePoint p : report.restorePoints().values()) {
+      seen.merge(p.txid(), p, (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
+          Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
+    }
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
+import dev.strata.replica.level.LevelConfig;
 import dev.strata.bench.torture.Tally.Problem;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -77,6 +78,8 @@ final class TortureRun {
   private MetaDisk metaDisk;
   private AgentProcess agent;
   private final Map<String, TreeMap<Long, Long>> seqByTxid = new HashMap<>();
+  /** Every restore point a chain check reached, by replica: each must stay reachable while inside retention. */
+  private final Map<String, Map<Long, ChainCheck.RestorePoint>> seenPoints = new HashMap<>();
   private int cycle;
   private int restoreCount;
   private long slowestStartMillis;
@@ -728,6 +731,12 @@ final class TortureRun {
       tally.overlapJoins += chain.overlapJoins();
       tally.superseded += chain.superseded();
       if (!chain.broken().isEmpty()) saveListing(t, chain);
+      Map<Long, ChainCheck.RestorePoint> seen = seenPoints.computeIfAbsent(t.name(), k -> new HashMap<>());
+      // The agent runs with the default levels (DESIGN.md "Levels").
+      for (String p : ChainCheck.lostInsideRetention(seen, chain, LevelConfig.defaults(), System.currentTimeMillis())) {
+        tally.find(Problem.CHAIN, cycle, t.name(), p);
+      }
+      ChainCheck.remember(seen, chain);
       for (String p : chain.problems()) {
         // A break means the restore point at the end of the stranded file cannot be reached: ask strata.
         String confirm = "";
