@@ -4,9 +4,11 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.Pos;
+import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.level.LevelConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -26,9 +28,12 @@ import java.util.TreeMap;
  * (MinTXID 1) applies to nothing. Starting from the snapshots, a file is reachable when a reachable file ends
  * exactly at its MinTXID−1 with PostApplyChecksum = its PreApplyChecksum, or (compacted levels overlap) when a
  * reachable file ends inside its range: it holds every page changed from there on, as {@code RestorePlanner}
- * also assumes. Required: every file that starts after the oldest snapshot is reachable; no two files that end at
- * the same TXID disagree on the checksum there (one TXID, one database state); each file's header matches its
- * name. Files older than every snapshot may have lost their predecessors to retention and are only counted.
+ * also assumes. Required: every restore point (file end) after the oldest snapshot is reachable; no two files
+ * that end at the same TXID disagree on the checksum there (one TXID, one database state); each file's header
+ * matches its name. A file that is not reachable itself but whose end position is (with its checksum) is
+ * superseded, not a break: retention removed the level-0 files before it once a level-1 file ending at the same
+ * TXID held them (their own restore points expired), and removes it on its next pass. Files older than every
+ * snapshot may have lost their predecessors to retention and are only counted.
  */
 final class ChainCheck {
   /** One verified file. */
@@ -59,7 +64,7 @@ final class ChainCheck {
 
   /** What a check found. */
   record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
-      int unreachableBeforeSnapshot, List<FileView> broken, int overlapJoins) {
+      int unreachableBeforeSnapshot, int superseded, List<FileView> broken, int overlapJoins) {
     boolean ok() {
       return problems.isEmpty();
     }
@@ -140,7 +145,7 @@ final class ChainCheck {
     }
     TreeMap<Long, RestorePoint> points = new TreeMap<>();
     List<FileView> broken = new ArrayList<>();
-    int unreachableOld = 0;
+    int unreachableOld = 0, superseded = 0;
     for (FileView f : files) {
       if (reached.contains(f)) {
         points.merge(f.max(), new RestorePoint(f.max(), f.end().postApplyChecksum(), f.info().header().timestamp(),
@@ -148,13 +153,60 @@ final class ChainCheck {
             Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
       } else if (f.min() <= oldestSnapshotEnd) {
         unreachableOld++;
+      } else if (reachable.getOrDefault(f.max(), Set.of()).contains(f.end().postApplyChecksum())
+          && !reachable.containsKey(f.min() - 1)) {
+        // Its restore point is reached through other files; its start is no reachable position (a reachable
+        // position there with another checksum would be a break: the files disagree).
+        superseded++;
       } else {
         broken.add(f);
         problems.add("chain break: " + f.name() + " applies at " + f.start() + " but no file reaches that position"
             + " or a TXID inside its range" + nearest(files, f));
       }
     }
-    return new Report(files, problems, points, unreachableOld, broken, overlapJoins);
+    return new Report(files, problems, points, unreachableOld, superseded, broken, overlapJoins);
+  }
+
+  /**
+   * The other half of invariant 1, which one listing cannot show: every restore point an earlier check reached
+   * must still be reachable while it is inside the retention of a level it was seen at (its timestamp plus that
+   * level's retention, the longest of them). Returns one problem per point lost too early.
+   *
+   * @param seen the points earlier checks reached, levels merged ({@link #remember})
+   */
+  static List<String> lostInsideRetention(Map<Long, RestorePoint> seen, Report now, LevelConfig levels,
+      long nowMillis) {
+    List<String> problems = new ArrayList<>();
+    for (RestorePoint p : seen.values()) {
+      if (now.restorePoints().containsKey(p.txid())) continue;
+      long keptFor = 0;
+      int keptBy = -1;
+      for (int level : p.levels()) {
+        long r = levels.level(level).retention().toMillis();
+        if (r > keptFor) {
+          keptFor = r;
+          keptBy = level;
+        }
+      }
+      long until = p.timestamp() + keptFor;
+      if (nowMillis < until - RETENTION_SLACK_MILLIS) {
+        problems.add("restore point " + Txid.format(p.txid()) + " (" + Timestamps.format(p.timestamp()) + ", levels "
+            + new java.util.TreeSet<>(p.levels()) + ") is gone " + (until - nowMillis) / 1000 + " s before level "
+            + keptBy + "'s retention of " + levels.level(keptBy).retention() + " ends");
+      }
+    }
+    return problems;
+  }
+
+  /** Retention runs at compaction boundaries, a little after a point expires, never before; this is clock noise. */
+  private static final long RETENTION_SLACK_MILLIS = 1000;
+
+  /** Adds the points {@code report} reached to {@code seen}, merging levels and keeping the newest timestamp. */
+  static void remember(Map<Long, RestorePoint> seen, Report report) {
+    for (RestorePoint p : report.restorePoints().values()) {
+      seen.merge(p.txid(), p, (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
+          Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
+    }
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {

@@ -50,6 +50,7 @@ final class Tally {
   int chainChecks;
   long filesVerified;
   long overlapJoins;
+  long superseded;
   long worstLagMillis = -1;
   String worstLagWhere = "";
   long worstLagBudget;

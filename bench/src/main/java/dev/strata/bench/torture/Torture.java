@@ -73,7 +73,8 @@ public final class Torture {
     row(sb, "restores checked", t.restoresChecked() + (restores.isEmpty() ? "" : " (" + String.join(", ", restores)
         + ")"));
     row(sb, "chain checks", t.chainChecks + " (" + t.filesVerified + " LTX files read and verified; " + t.overlapJoins
-        + " joined a chain by overlapping a compacted file rather than by checksum)");
+        + " joined a chain by overlapping a compacted file rather than by checksum; " + t.superseded
+        + " superseded: their predecessors gone, their restore point reached through a compacted file)");
     row(sb, "worst lag", t.worstLagMillis < 0 ? "not measured" : String.format("%d ms (budget %d ms; %s)",
         t.worstLagMillis, t.worstLagBudget, t.worstLagWhere));
     for (Map.Entry<String, String> e : t.notes.entrySet()) row(sb, e.getKey(), e.getValue());

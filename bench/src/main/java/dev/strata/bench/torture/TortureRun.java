@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
+import dev.strata.replica.level.LevelConfig;
 import dev.strata.bench.torture.Tally.Problem;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,6 +23,7 @@ import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -76,6 +78,8 @@ final class TortureRun {
   private MetaDisk metaDisk;
   private AgentProcess agent;
   private final Map<String, TreeMap<Long, Long>> seqByTxid = new HashMap<>();
+  /** Every restore point a chain check reached, by replica: each must stay reachable while inside retention. */
+  private final Map<String, Map<Long, ChainCheck.RestorePoint>> seenPoints = new HashMap<>();
   private int cycle;
   private int restoreCount;
   private long slowestStartMillis;
@@ -516,13 +520,11 @@ final class TortureRun {
             allowed.add(name + ": compaction " + (added.size() - bad.size()) + ", retention " + removed.size());
           }
         } else if (b instanceof IdleRequests br && a instanceof IdleRequests ar) {
-          // DELETEs are retention; any other request (PUT, GET, HEAD, LIST, POST) is traffic while idle.
           List<String> fresh = ar.log().subList(br.count(), ar.log().size());
-          List<String> bad = fresh.stream().filter(r -> !r.startsWith("DELETE ") && !r.startsWith("POST /")
-              || r.startsWith("POST /") && !r.contains("?delete")).toList();
+          List<String> bad = br.traffic(fresh);
           if (!bad.isEmpty()) changed.add(name + ": " + bad.size() + " requests " + bad.subList(0, Math.min(5,
               bad.size())));
-          if (fresh.size() > bad.size()) allowed.add(name + ": retention " + (fresh.size() - bad.size()));
+          if (fresh.size() > bad.size()) allowed.add(name + ": compaction or retention " + (fresh.size() - bad.size()));
         }
       }
       if (!changed.isEmpty()) {
@@ -537,11 +539,65 @@ final class TortureRun {
     }
   }
 
-  /** A replica's request log at one moment. */
-  record IdleRequests(int count, List<String> log) {}
+  /**
+   * A replica's request log at one moment, and its files then (listed directly, not through the logged proxy).
+   */
+  record IdleRequests(int count, List<String> log, IdleFiles files) {
+    /**
+     * The requests among {@code fresh} (made after this moment) that are traffic while idle. Allowed: DELETEs
+     * (retention); writing a new file to level 1 or above that holds no TXID beyond the replica's top then, and
+     * reading files whose range such a write covers (compaction of changes made before the pause: the agent
+     * compacts at the first boundary after them, up to its 5-s upkeep tick plus the compaction's own time late).
+     * Anything else — a level-0 upload, a file reaching past the top, rewriting a file that existed, a LIST, HEAD
+     * or GET no compaction explains — is traffic.
+     */
+    List<String> traffic(List<String> fresh) {
+      List<LevelRange> outputs = new ArrayList<>();
+      for (String r : fresh) {
+        LevelRange f = LevelRange.ofRequest(r);
+        boolean write = r.startsWith("PUT ") || r.startsWith("POST ") && !r.contains("?delete");
+        if (write && f != null && f.level() >= 1 && f.max() <= files.maxTxid() && !files.holds(f)) outputs.add(f);
+      }
+      List<String> bad = new ArrayList<>();
+      for (String r : fresh) {
+        LevelRange f = LevelRange.ofRequest(r);
+        if (r.startsWith("DELETE ") || r.startsWith("POST ") && r.contains("?delete")) continue;
+        if (f != null && outputs.contains(f) && !r.startsWith("GET ") && !r.startsWith("HEAD ")) continue;
+        if (f != null && r.startsWith("GET ") && outputs.stream().anyMatch(o -> o.covers(f))) continue;
+        bad.add(r);
+      }
+      return bad;
+    }
+  }
+
+  /** A file named in a request or a listing: its level and TXID range. */
+  record LevelRange(int level, long min, long max) {
+    private static final Pattern IN_PATH =
+        Pattern.compile("/(\\d)/([0-9a-f]{16}-[0-9a-f]{16}\\.ltx)(?:[?# ]|$)");
+
+    /** The file a logged request ({@code METHOD /bucket/prefix/<level>/<name>?query -> FAULT}) names, or null. */
+    static LevelRange ofRequest(String request) {
+      var m = IN_PATH.matcher(request);
+      if (!m.find()) return null;
+      var r = dev.strata.ltx.LtxFileName.parse(m.group(2));
+      return new LevelRange(Integer.parseInt(m.group(1)), r.min(), r.max());
+    }
+
+    /** True when {@code input} could be an input of a compaction into this file: a lower level, inside its range. */
+    boolean covers(LevelRange input) {
+      return input.level() < level && input.min() >= min && input.max() <= max;
+    }
+  }
 
   /** A replica's files as "level/name@time", and the highest TXID among them. */
   record IdleFiles(List<String> files, long maxTxid) {
+    /** True when a file of this level and range was listed. */
+    boolean holds(LevelRange f) {
+      String prefix = f.level() + "/" + Txid.format(f.min()) + "-" + Txid.format(f.max())
+          + ".ltx@";
+      return files.stream().anyMatch(e -> e.startsWith(prefix));
+    }
+
     static long maxTxid(String entry) {
       String name = entry.substring(entry.indexOf('/') + 1, entry.indexOf('@'));
       return dev.strata.ltx.LtxFileName.parse(name).max();
@@ -552,7 +608,7 @@ final class TortureRun {
     Map<String, Object> m = new LinkedHashMap<>();
     for (ReplicaTarget t : targets) {
       List<String> requests = t.requestLog();
-      if (requests != null) m.put(t.name() + " requests", new IdleRequests(requests.size(), requests));
+      if (requests != null) m.put(t.name() + " requests", new IdleRequests(requests.size(), requests, fileListing(t)));
       else m.put(t.name() + " files", fileListing(t));
     }
     return m;
@@ -673,7 +729,14 @@ final class TortureRun {
       tally.chainChecks++;
       tally.filesVerified += chain.files().size();
       tally.overlapJoins += chain.overlapJoins();
+      tally.superseded += chain.superseded();
       if (!chain.broken().isEmpty()) saveListing(t, chain);
+      Map<Long, ChainCheck.RestorePoint> seen = seenPoints.computeIfAbsent(t.name(), k -> new HashMap<>());
+      // The agent runs with the default levels (DESIGN.md "Levels").
+      for (String p : ChainCheck.lostInsideRetention(seen, chain, LevelConfig.defaults(), System.currentTimeMillis())) {
+        tally.find(Problem.CHAIN, cycle, t.name(), p);
+      }
+      ChainCheck.remember(seen, chain);
       for (String p : chain.problems()) {
         // A break means the restore point at the end of the stranded file cannot be reached: ask strata.
         String confirm = "";

@@ -105,6 +105,62 @@ class ChainCheckTest {
   }
 
   @Test
+  void aLevelZeroTailWhoseRestorePointALevelOneFileHoldsIsSuperseded() throws IOException {
+    // Seen in the torture run (seed 7): level 1 holds 4..8; retention removed level 0's 4..5 and 6..7 (their
+    // restore points expired) and keeps 8..8 until its next pass. Restore point 8 is reached through level 1.
+    long a = snapshot(9, 3, 4, 1);
+    delta(1, 4, 8, a, sum(8));
+    delta(0, 8, 8, sum(7), sum(8));
+    delta(0, 9, 10, sum(8), sum(10));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.superseded()).isEqualTo(1);
+    assertThat(r.restorePoints().keySet()).containsExactly(3L, 8L, 10L);
+  }
+
+  @Test
+  void aTailEndingWhereNothingElseEndsIsStillABreak() throws IOException {
+    long a = snapshot(9, 3, 4, 1);
+    delta(1, 4, 9, a, sum(9));
+    delta(0, 8, 8, sum(7), sum(8)); // restore point 8: nothing else ends there
+    delta(0, 10, 10, sum(9), sum(10));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.superseded()).isZero();
+    assertThat(r.problems()).singleElement().asString().startsWith("chain break: 0/0000000000000008");
+  }
+
+  @Test
+  void aTailWhoseStartContradictsAReachablePositionIsABreak() throws IOException {
+    long a = snapshot(9, 3, 4, 1);
+    delta(0, 4, 7, a, sum(7));
+    delta(1, 4, 8, a, sum(8));
+    delta(0, 8, 8, sum(99), sum(8)); // ends where level 1 ends, but applies to a state TXID 7 never had
+    ChainCheck.Report r = ChainCheck.check(replica);
+    assertThat(r.superseded()).isZero();
+    assertThat(r.problems()).singleElement().asString().startsWith("chain break: 0/0000000000000008");
+  }
+
+  @Test
+  void aRestorePointRemovedInsideItsRetentionIsLost() throws IOException {
+    long a = snapshot(9, 3, 4, 1);
+    delta(0, 4, 5, a, sum(5)); // timestamps: 2000 + max
+    delta(0, 6, 8, sum(5), sum(8));
+    delta(1, 4, 8, a, sum(8));
+    java.util.Map<Long, ChainCheck.RestorePoint> seen = new java.util.HashMap<>();
+    ChainCheck.remember(seen, ChainCheck.check(replica));
+    replica.deleteFiles(0, java.util.List.of(new dev.strata.ltx.TxidRange(4, 5)));
+    ChainCheck.Report r = ChainCheck.check(replica);
+    var levels = dev.strata.replica.level.LevelConfig.defaults();
+    long fiveMinutes = 5 * 60_000;
+    // Level 0 keeps point 5 for five minutes after its timestamp (2005 ms): gone at 2005 + 5 min − 2 s is too early.
+    assertThat(ChainCheck.lostInsideRetention(seen, r, levels, 2005 + fiveMinutes - 2000)).singleElement().asString()
+        .startsWith("restore point 0000000000000005").contains("level 0");
+    assertThat(ChainCheck.lostInsideRetention(seen, r, levels, 2005 + fiveMinutes)).isEmpty();
+    // Point 8 is still reached (through level 1); point 3 (a snapshot) too.
+    assertThat(r.restorePoints().keySet()).containsExactly(3L, 8L);
+  }
+
+  @Test
   void twoStatesForOneTxidConflict() throws IOException {
     long a = snapshot(0, 3, 4, 1);
     delta(0, 4, 8, a, sum(8));
