@@ -38,8 +38,12 @@ public record S3Config(
   public static final long MAX_PART_SIZE = 1L << 30;
   /** Default attempts per request. */
   public static final int DEFAULT_MAX_ATTEMPTS = 6;
-  /** Default silence allowed on a connection. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * Default silence allowed on a connection: below the agent's 30-s shutdown timeout, so that an upload stalled on
+   * a dead connection is retried on a new one before a stop gives up (S3 answers within a second or keeps the
+   * connection alive).
+   */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(20);
 
   public S3Config {
     if (bucket == null || bucket.isEmpty()) throw new IllegalArgumentException("s3 replica: missing bucket");
