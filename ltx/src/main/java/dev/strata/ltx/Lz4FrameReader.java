@@ -47,11 +47,12 @@ final class Lz4FrameReader extends InputStream {
   private boolean ended = true;
   // Ahead mode: decompressed blocks travel from the decompressing thread to the reader and back.
   private BlockingQueue<Chunk> ready, spare;
+  private int chunkSize;
   private Chunk current;
   private Thread decompressor;
 
   /** A decompressed block, the end of the frame (null data), or the failure met at this point of the frame. */
-  private record Chunk(byte[] data, int[] length, IOException failure) {}
+  private record Chunk(byte[] data, int[] length, Throwable failure) {}
 
   Lz4FrameReader(InputStream in) {
     this(in, false);
@@ -93,8 +94,9 @@ final class Lz4FrameReader extends InputStream {
   }
 
   private void startDecompressor() {
-    if (ready == null || spare.peek() != null && spare.peek().data.length < maxBlock) {
-      ready = new ArrayBlockingQueue<>(AHEAD_BLOCKS + 1);
+    if (chunkSize < maxBlock) {
+      chunkSize = maxBlock;
+      ready = new ArrayBlockingQueue<>(AHEAD_BLOCKS + 1); // the blocks and an end or failure: put never waits
       spare = new ArrayBlockingQueue<>(AHEAD_BLOCKS);
       for (int i = 0; i < AHEAD_BLOCKS; i++) spare.add(new Chunk(new byte[maxBlock], new int[1], null));
     }
@@ -106,7 +108,7 @@ final class Lz4FrameReader extends InputStream {
           int n;
           try {
             n = decodeBlock(c.data);
-          } catch (IOException e) {
+          } catch (IOException | RuntimeException | Error e) { // whatever the reader would have met
             ready.put(new Chunk(null, null, e));
             return;
           }
@@ -164,8 +166,15 @@ final class Lz4FrameReader extends InputStream {
     }
     if (c.data == null) {
       ended = true;
-      if (c.failure != null) throw c.failure;
-      return false;
+      switch (c.failure) {
+        case null -> {
+          return false;
+        }
+        case IOException e -> throw e;
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        default -> throw new IllegalStateException(c.failure);
+      }
     }
     current = c;
     block = c.data;

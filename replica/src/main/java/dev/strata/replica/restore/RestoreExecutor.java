@@ -89,6 +89,7 @@ public final class RestoreExecutor {
     deleteStaleDownloads(dir, out.getFileName().toString());
     Path downloads = null;
     RestoreProgress progress = options.progress();
+    options.integrityCheck().preload();
     boolean done = false;
     Fetches fetches = null;
     try {
