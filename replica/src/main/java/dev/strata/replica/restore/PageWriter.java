@@ -46,7 +46,7 @@ final class PageWriter implements AutoCloseable {
   PageWriter(FileChannel ch, Path file, int pageSize) {
     this.ch = ch;
     this.pageSize = pageSize;
-    this.writeback = EarlyWriteback.open(file);
+    this.writeback = EarlyWriteback.open(file, WRITEBACK_EVERY);
     int size = Math.max(pageSize, BLOCK / pageSize * pageSize);
     for (int i = 0; i < BLOCKS; i++) free.add(new Block(ByteBuffer.allocateDirect(size)));
     writer = Thread.ofPlatform().daemon().name("restore-write").start(this::drain);
@@ -114,7 +114,7 @@ final class PageWriter implements AutoCloseable {
 
   /** The writer thread: writes blocks in order; after a failure it only recycles them, so the producer never waits forever. */
   private void drain() {
-    long hinted = 0, end = 0; // writeback was started for [0, hinted); bytes are written up to end
+    long end = 0; // bytes are written up to end
     try {
       for (Block b; (b = full.take()) != END; ) {
         if (failure == null) {
@@ -122,10 +122,7 @@ final class PageWriter implements AutoCloseable {
             long pos = (b.first - 1) * pageSize;
             while (b.buf.hasRemaining()) pos += ch.write(b.buf, pos);
             end = Math.max(end, pos);
-            if (end - hinted >= WRITEBACK_EVERY) {
-              writeback.start(hinted, end - hinted);
-              hinted = end;
-            }
+            writeback.written(end);
           } catch (IOException e) {
             failure = e;
           }
