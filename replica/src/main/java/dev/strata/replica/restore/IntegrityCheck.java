@@ -31,6 +31,22 @@ public enum IntegrityCheck {
   }
 
   /**
+   * Loads SQLite (the JDBC driver and its native library) on a daemon thread, so that the few hundred milliseconds
+   * the first connection of a JVM takes overlap with the merge instead of delaying the check. Does nothing for
+   * {@link #NONE}; a failure here is left for {@link #run} to report.
+   */
+  void preload() {
+    if (this == NONE) return;
+    Thread.ofPlatform().daemon().name("restore-sqlite-load").start(() -> {
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite::memory:")) {
+        // loaded
+      } catch (SQLException | RuntimeException | LinkageError e) {
+        // run() opens its own connection and reports what goes wrong
+      }
+    });
+  }
+
+  /**
    * Runs the check on a database file that nothing else uses; throws an {@link IOException} with SQLite's first
    * complaints when it fails. Opens the file immutable, so that no -wal or -shm file is created beside it.
    */

@@ -36,6 +36,7 @@ final class PageWriter implements AutoCloseable {
   private final BlockingQueue<Block> free = new ArrayBlockingQueue<>(BLOCKS);
   private final BlockingQueue<Block> full = new ArrayBlockingQueue<>(BLOCKS + 1);
   private final AtomicBoolean flushing = new AtomicBoolean();
+  private volatile Thread flusher; // the last background flush started
   private final Thread writer;
   private volatile IOException failure;
   private Block current;
@@ -94,8 +95,8 @@ final class PageWriter implements AutoCloseable {
   void finish(long size) throws IOException {
     if (current != null) hand();
     end();
+    awaitFlush(); // a background flush still running: let it end first, and see whether it failed
     if (failure != null) throw failure;
-    while (flushing.get()) Thread.onSpinWait(); // a background flush still running: let it end first
     if (ch.size() < size) ch.write(ByteBuffer.allocate(1), size - 1); // a trailing lock page stays a hole
   }
 
@@ -124,7 +125,7 @@ final class PageWriter implements AutoCloseable {
             sinceFlush += n;
             if (sinceFlush >= FLUSH_EVERY && flushing.compareAndSet(false, true)) {
               sinceFlush = 0;
-              Thread.ofPlatform().daemon().name("restore-flush").start(this::flush);
+              flusher = Thread.ofPlatform().daemon().name("restore-flush").start(this::flush);
             }
           } catch (IOException e) {
             failure = e;
@@ -153,6 +154,21 @@ final class PageWriter implements AutoCloseable {
       failure = failure != null ? failure : new IOException("restore abandoned");
       end();
     }
-    while (flushing.get()) Thread.onSpinWait();
+    awaitFlush();
+  }
+
+  /**
+   * Waits (without spinning: the decoders need the CPU) for the background flush. Its failure counts: the error it
+   * consumed would not be reported again by the caller's fsync on another descriptor.
+   */
+  private void awaitFlush() throws IOException {
+    Thread f = flusher;
+    if (f == null) return;
+    try {
+      f.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("restore interrupted");
+    }
   }
 }

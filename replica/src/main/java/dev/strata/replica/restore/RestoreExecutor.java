@@ -89,6 +89,7 @@ public final class RestoreExecutor {
     deleteStaleDownloads(dir, out.getFileName().toString());
     Path downloads = null;
     RestoreProgress progress = options.progress();
+    options.integrityCheck().preload();
     boolean done = false;
     Fetches fetches = null;
     try {
@@ -283,8 +284,7 @@ public final class RestoreExecutor {
     List<PlannedFile> inputs = new ArrayList<>();
     try {
       for (int i = 0; i < sources.size(); i++) {
-        inputs.add(open(sources.get(i), i == 0 ? BASE_BATCH : BATCH, i == 0 ? BASE_BUFFER : BUFFER,
-            countBytes ? progress : RestoreProgress.silent()));
+        inputs.add(open(sources.get(i), i == 0, countBytes ? progress : RestoreProgress.silent()));
       }
       LtxHeader first = inputs.getFirst().header(), last = inputs.getLast().header();
       if (first.minTxid() != 1) {
@@ -318,6 +318,19 @@ public final class RestoreExecutor {
           PageWriter writer = new PageWriter(ch, pageSize)) {
         for (PlannedFile in : inputs) in.advance();
         while (true) {
+          // Most pages come from the snapshot alone: those below the next page of every other file are written
+          // without comparing all the files page by page.
+          int others = lowestPgno(inputs.subList(1, inputs.size())); // 0: no other file has pages left
+          while (base.pgno != 0 && (others == 0 || Integer.compareUnsigned(base.pgno, others) < 0)) {
+            int pgno = base.pgno;
+            if (Integer.toUnsignedLong(pgno) <= commit && pgno != lockPgno) {
+              writer.write(pgno, base.page);
+              written++;
+            } else {
+              removed ^= Checksum.ofPage(pgno, base.page);
+            }
+            base.advance();
+          }
           PlannedFile winner = null; // lowest page number; among equals the newest file, which comes last
           for (int i = inputs.size() - 1; i >= 0; i--) {
             PlannedFile in = inputs.get(i);
@@ -366,7 +379,17 @@ public final class RestoreExecutor {
     }
   }
 
-  private PlannedFile open(Source s, int batch, int buffer, RestoreProgress progress) throws IOException {
+  /** The lowest page number the files offer now (unsigned); 0 when all are exhausted. */
+  private static int lowestPgno(List<PlannedFile> files) {
+    int low = 0;
+    for (PlannedFile f : files) {
+      if (f.pgno != 0 && (low == 0 || Integer.compareUnsigned(f.pgno, low) < 0)) low = f.pgno;
+    }
+    return low;
+  }
+
+  /** Opens a planned file for the merge: the snapshot with larger buffers and decompression on its own thread. */
+  private PlannedFile open(Source s, boolean base, RestoreProgress progress) throws IOException {
     InputStream raw = s.download() != null ? s.download().reader()
         : s.local() != null ? Files.newInputStream(s.local())
         : new ResumableInputStream(client, s.file().level(), s.file().range());
@@ -378,7 +401,8 @@ public final class RestoreExecutor {
         return n;
       }
     };
-    return new PlannedFile(s.file(), new BufferedInputStream(counted, buffer), batch);
+    return new PlannedFile(s.file(), new BufferedInputStream(counted, base ? BASE_BUFFER : BUFFER),
+        base ? BASE_BATCH : BATCH, base);
   }
 
   /**

@@ -1,0 +1,105 @@
+package dev.strata.cli;
+
+import dev.strata.ltx.LtxEncoder;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
+import dev.strata.replica.file.FileReplicaClient;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The training run of the launcher's AOT cache (bin/strata, JEP 483/514/515): builds a small SQLite database, backs
+ * it up as a snapshot in a file replica in a temporary directory, and restores it with {@code strata restore}, so
+ * that the classes and method profiles of a restore are in the cache the JVM writes at exit. Prints nothing on
+ * success; exits non-zero on failure (the launcher then goes on without a cache).
+ */
+public final class AotTraining {
+  private static final int PAGE_SIZE = 4096;
+
+  private AotTraining() {}
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Files.createTempDirectory("strata-aot-training-");
+    PrintStream out = System.out;
+    try {
+      Path db = dir.resolve("training.db");
+      build(db);
+      Path replica = dir.resolve("replica");
+      snapshot(db, new FileReplicaClient(replica));
+      // Several rounds, so that the hot loops (LZ4, CRC, merge, writes) are profiled as a large restore runs them.
+      System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+      for (int round = 0; round < 3; round++) {
+        Path restored = dir.resolve("restored-" + round + ".db");
+        int code = Main.run("restore", "-o", restored.toString(), replica.toString());
+        if (code != 0) throw new IOException("training restore failed with exit code " + code);
+      }
+    } finally {
+      System.setOut(out);
+      deleteTree(dir);
+    }
+  }
+
+  /** A table with an index and a few MiB of rows: enough pages for the quick check to walk both kinds of b-tree. */
+  private static void build(Path db) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+      s.execute("PRAGMA page_size=" + PAGE_SIZE);
+      s.execute("PRAGMA journal_mode=OFF");
+      s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT, n INTEGER)");
+      s.execute("CREATE INDEX t_k ON t(k)");
+      s.execute("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 40000) "
+          + "INSERT INTO t(k, v, n) SELECT 'key-' || abs(random() % 1000000000), hex(randomblob(40)), random() FROM r");
+    }
+  }
+
+  /** Writes the database file as one compressed snapshot (TXID 1), as the agent's first sync does. */
+  private static void snapshot(Path db, FileReplicaClient replica) throws IOException {
+    byte[] file = Files.readAllBytes(db);
+    int pages = file.length / PAGE_SIZE;
+    LtxHeader h = LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, PAGE_SIZE, pages, 1, 1, System.currentTimeMillis(), 0);
+    ByteArrayOutputStream ltx = new ByteArrayOutputStream();
+    LtxEncoder enc = new LtxEncoder(ltx, h);
+    int lock = LtxHeader.lockPgno(PAGE_SIZE);
+    for (int pgno = 1; pgno <= pages; pgno++) {
+      if (pgno != lock) enc.encodePage(pgno, file, (pgno - 1) * PAGE_SIZE);
+    }
+    LtxTrailer trailer = enc.finish(enc.pagesChecksum());
+    byte[] bytes = ltx.toByteArray();
+    try (InputStream in = new ByteArrayInputStream(bytes)) {
+      replica.writeFile(9, new LtxFileInfo(h, trailer, enc.pageCount()), in, bytes.length);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try {
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+          Files.delete(f);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+          Files.delete(d);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
