@@ -42,16 +42,6 @@ public final class LtxDecoder implements AutoCloseable {
 
   /** Reads and validates the header of a file in the given format. */
   public LtxDecoder(InputStream in, LtxFormat format) throws IOException {
-    this(in, format, false);
-  }
-
-  /**
-   * Reads and validates the header of a file in the given format. With {@code decompressAhead}, the LZ4 frame of a
-   * compressed v1 file is read and decompressed on a second thread, a few blocks ahead, so that decompression
-   * overlaps with checksums and with what the caller does with the pages (a restore's snapshot). The checks and
-   * their order are the same either way.
-   */
-  public LtxDecoder(InputStream in, LtxFormat format, boolean decompressAhead) throws IOException {
     this.raw = new CountingInputStream(in instanceof BufferedInputStream ? in : new BufferedInputStream(in, 64 * 1024));
     this.format = format;
     byte[] h = new byte[LtxHeader.SIZE];
@@ -74,7 +64,7 @@ public final class LtxDecoder implements AutoCloseable {
     verifyDatabaseChecksum = header.isSnapshot() && !header.hasNoChecksum();
     pageFrameAppender = Crc64.appenderForPage(pageSize);
     frames = switch (format) {
-      case V1 -> new WholeBlockFrames(decompressAhead);
+      case V1 -> new WholeBlockFrames();
       case V2 -> new PerPageFrames(false);
       case V3 -> new PerPageFrames(true);
     };
@@ -206,10 +196,9 @@ public final class LtxDecoder implements AutoCloseable {
     finish();
   }
 
-  /** Closes the underlying stream (and stops decompressing ahead). */
+  /** Closes the underlying stream. */
   @Override
   public void close() throws IOException {
-    if (frames instanceof WholeBlockFrames w) w.close();
     raw.close();
   }
 
@@ -249,9 +238,9 @@ public final class LtxDecoder implements AutoCloseable {
   private final class WholeBlockFrames extends Frames {
     private final InputStream pages;
 
-    WholeBlockFrames(boolean ahead) throws IOException {
+    WholeBlockFrames() throws IOException {
       if (header.isCompressed()) {
-        Lz4FrameReader lz4 = new Lz4FrameReader(raw, ahead);
+        Lz4FrameReader lz4 = new Lz4FrameReader(raw);
         try {
           lz4.open();
         } catch (EOFException e) {
@@ -276,10 +265,6 @@ public final class LtxDecoder implements AutoCloseable {
     void readEnd() throws IOException {
       // Nothing may follow the terminator inside the LZ4 frame; reading on checks the frame's end and checksum.
       if (header.isCompressed() && pages.read() != -1) throw new LtxException("expected lz4 end frame");
-    }
-
-    void close() throws IOException {
-      if (pages != raw) pages.close();
     }
   }
 

@@ -3,8 +3,6 @@ package dev.strata.ltx;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -18,21 +16,13 @@ import net.jpountz.xxhash.XXHashFactory;
  * any valid frame with independent blocks (block checksums, content size and other block sizes included).
  *
  * <p>Call {@link #open()} before reading each frame; the buffers are reused from frame to frame.
- *
- * <p>Made with {@code ahead}, it reads and decompresses the blocks of a frame on a thread of its own, a few blocks
- * ahead of the reader, so that decompression overlaps with what the reader does with the bytes (checksums, copies).
- * Failures reach the reader in stream order, where a plain reader would have met them; the thread stops at the end
- * of the frame, so the underlying stream is the reader's again once {@link #read} has returned -1 or thrown.
  */
 final class Lz4FrameReader extends InputStream {
   static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
   private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
   private static final byte[] NONE = new byte[0];
 
-  private static final int AHEAD_BLOCKS = 3;
-
   private final InputStream in;
-  private final boolean ahead;
   private final StreamingXXHash32 contentHash = XXHashFactory.fastestInstance().newStreamingHash32(0);
   private final byte[] descriptor = new byte[2 + 8 + 4]; // FLG, BD, optional content size and dictionary id
   private final byte[] word = new byte[4];
@@ -45,22 +35,9 @@ final class Lz4FrameReader extends InputStream {
   private int pos;
   private int limit;
   private boolean ended = true;
-  // Ahead mode: decompressed blocks travel from the decompressing thread to the reader and back.
-  private BlockingQueue<Chunk> ready, spare;
-  private int chunkSize;
-  private Chunk current;
-  private Thread decompressor;
-
-  /** A decompressed block, the end of the frame (null data), or the failure met at this point of the frame. */
-  private record Chunk(byte[] data, int[] length, Throwable failure) {}
 
   Lz4FrameReader(InputStream in) {
-    this(in, false);
-  }
-
-  Lz4FrameReader(InputStream in, boolean ahead) {
     this.in = in;
-    this.ahead = ahead;
   }
 
   /** Reads the header of the frame that starts at the current position of the underlying stream. */
@@ -90,39 +67,6 @@ final class Lz4FrameReader extends InputStream {
     contentHash.reset();
     pos = limit = 0;
     ended = false;
-    if (ahead) startDecompressor();
-  }
-
-  private void startDecompressor() {
-    if (chunkSize < maxBlock) {
-      chunkSize = maxBlock;
-      ready = new ArrayBlockingQueue<>(AHEAD_BLOCKS + 1); // the blocks and an end or failure: put never waits
-      spare = new ArrayBlockingQueue<>(AHEAD_BLOCKS);
-      for (int i = 0; i < AHEAD_BLOCKS; i++) spare.add(new Chunk(new byte[maxBlock], new int[1], null));
-    }
-    current = null;
-    decompressor = Thread.ofPlatform().daemon().name("ltx-lz4-ahead").start(() -> {
-      try {
-        while (true) {
-          Chunk c = spare.take();
-          int n;
-          try {
-            n = decodeBlock(c.data);
-          } catch (IOException | RuntimeException | Error e) { // whatever the reader would have met
-            ready.put(new Chunk(null, null, e));
-            return;
-          }
-          if (n < 0) {
-            ready.put(new Chunk(null, null, null));
-            return;
-          }
-          c.length[0] = n;
-          ready.put(c);
-        }
-      } catch (InterruptedException e) {
-        // closed: the reader is gone
-      }
-    });
   }
 
   @Override
@@ -134,7 +78,7 @@ final class Lz4FrameReader extends InputStream {
   public int read(byte[] b, int off, int len) throws IOException {
     if (len == 0) return 0;
     while (pos == limit) {
-      if (ended || !(ahead ? takeBlock() : nextBlock())) return -1;
+      if (ended || !nextBlock()) return -1;
     }
     int n = Math.min(len, limit - pos);
     System.arraycopy(block, pos, b, off, n);
@@ -143,59 +87,15 @@ final class Lz4FrameReader extends InputStream {
   }
 
   private boolean nextBlock() throws IOException {
-    int n = decodeBlock(block);
-    if (n < 0) {
-      ended = true;
-      return false;
-    }
-    pos = 0;
-    limit = n;
-    return true;
-  }
-
-  /** Ahead mode: moves to the next decompressed block; false at the end of the frame. */
-  private boolean takeBlock() throws IOException {
-    if (current != null) spare.add(current);
-    current = null;
-    Chunk c;
-    try {
-      c = ready.take();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while decompressing");
-    }
-    if (c.data == null) {
-      ended = true;
-      switch (c.failure) {
-        case null -> {
-          return false;
-        }
-        case IOException e -> throw e;
-        case RuntimeException e -> throw e;
-        case Error e -> throw e;
-        default -> throw new IllegalStateException(c.failure);
-      }
-    }
-    current = c;
-    block = c.data;
-    pos = 0;
-    limit = c.length[0];
-    return true;
-  }
-
-  /**
-   * Reads the next block of the frame and decompresses it into {@code target} (at least the frame's block size);
-   * returns its length, or -1 at the end mark (after checking the content checksum).
-   */
-  private int decodeBlock(byte[] target) throws IOException {
     readFully(in, word, 4);
     int size = intLE(word, 0);
     if (size == 0) {
+      ended = true;
       if (contentChecksum) {
         readFully(in, word, 4);
         if (intLE(word, 0) != contentHash.getValue()) throw new LtxException("lz4: content checksum mismatch");
       }
-      return -1;
+      return false;
     }
     boolean stored = (size & 0x80000000) != 0;
     int n = size & 0x7FFFFFFF;
@@ -205,28 +105,19 @@ final class Lz4FrameReader extends InputStream {
       readFully(in, word, 4);
       if (intLE(word, 0) != XXH32.hash(compressed, 0, n, 0)) throw new LtxException("lz4: block checksum mismatch");
     }
-    int length;
     if (stored) {
-      System.arraycopy(compressed, 0, target, 0, n);
-      length = n;
+      System.arraycopy(compressed, 0, block, 0, n);
+      limit = n;
     } else {
       try {
-        length = DECOMPRESSOR.decompress(compressed, 0, n, target, 0, maxBlock);
+        limit = DECOMPRESSOR.decompress(compressed, 0, n, block, 0, maxBlock);
       } catch (LZ4Exception e) {
         throw new LtxException("lz4: corrupt block");
       }
     }
-    if (contentChecksum) contentHash.update(target, 0, length);
-    return length;
-  }
-
-  /**
-   * Ahead mode: stops the decompressing thread, for a reader that gives up before the end of the frame. Does not
-   * wait: the thread may be blocked reading, and ends when the caller closes the underlying stream.
-   */
-  @Override
-  public void close() {
-    if (decompressor != null) decompressor.interrupt();
+    pos = 0;
+    if (contentChecksum) contentHash.update(block, 0, limit);
+    return true;
   }
 
   static void readFully(InputStream in, byte[] b, int n) throws IOException {

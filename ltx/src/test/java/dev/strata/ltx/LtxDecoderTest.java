@@ -509,55 +509,6 @@ class LtxDecoderTest {
           .isInstanceOf(LtxException.class).hasMessage("snapshot ends at page 1 but commit is 4294967295");
     }
 
-    /**
-     * Decompressing ahead on a second thread changes nothing a caller sees: for every bit flip and truncation of
-     * every golden file, the same pages and trailer, or the same error.
-     */
-    @ParameterizedTest
-    @MethodSource("goldenFiles")
-    void decompressingAheadGivesTheSameOutcome(String name) throws IOException {
-      byte[] file = Golden.bytes(name);
-      for (int bit = -1; bit < file.length * 8; bit++) {
-        byte[] flipped = file.clone();
-        if (bit >= 0) flipped[bit / 8] ^= (byte) (1 << (bit % 8));
-        assertThat(outcome(flipped, true)).as("%s, bit %d flipped", name, bit).isEqualTo(outcome(flipped, false));
-      }
-      for (int length = 0; length < file.length; length++) {
-        byte[] cut = Arrays.copyOf(file, length);
-        assertThat(outcome(cut, true)).as("%s cut to %d bytes", name, length).isEqualTo(outcome(cut, false));
-      }
-    }
-
-    /** A snapshot of many LZ4 blocks: the blocks decompressed ahead cycle through their buffers many times. */
-    @Test
-    void decompressingAheadReadsAManyBlockSnapshot() throws IOException {
-      java.util.Random rnd = new java.util.Random(7);
-      LtxSpec.Page[] pages = new LtxSpec.Page[600];
-      for (int i = 0; i < pages.length; i++) {
-        byte[] b = new byte[4096];
-        for (int j = 0; j < b.length; j += 64) b[j + rnd.nextInt(64)] = (byte) rnd.nextInt(); // compressible
-        pages[i] = new LtxSpec.Page(i + 1, b);
-      }
-      byte[] file = LtxSpec.snapshot(header(LtxHeader.FLAG_COMPRESS_LZ4, 4096, 600, 1, 1, 0, 0), pages);
-      String plain = outcome(file, false);
-      assertThat(plain).doesNotContain("Exception");
-      assertThat(outcome(file, true)).isEqualTo(plain);
-      byte[] cut = Arrays.copyOf(file, file.length / 2);
-      assertThat(outcome(cut, true)).isEqualTo(outcome(cut, false)).contains("LtxException");
-    }
-
-    /** The pages and trailer a decoder reads, or the message of the error it throws. */
-    private static String outcome(byte[] file, boolean ahead) {
-      try (LtxDecoder d = new LtxDecoder(new ByteArrayInputStream(file), LtxFormat.V1, ahead)) {
-        StringBuilder out = new StringBuilder();
-        byte[] buf = new byte[d.header().pageSize()];
-        for (int pgno; (pgno = d.readPage(buf)) != 0; ) out.append(pgno).append(Arrays.hashCode(buf)).append(',');
-        return out.append(d.finish()).toString();
-      } catch (IOException e) {
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
-      }
-    }
-
     private boolean isAccepted(byte[] file, LtxFormat format) throws IOException {
       try {
         LtxDecoder.verify(new ByteArrayInputStream(file), format);

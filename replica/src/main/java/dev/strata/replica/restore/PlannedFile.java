@@ -2,7 +2,6 @@ package dev.strata.replica.restore;
 
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxException;
-import dev.strata.ltx.LtxFormat;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.TxidRange;
@@ -48,14 +47,11 @@ final class PlannedFile implements AutoCloseable {
   /** The page offered now (valid until the next {@link #advance()}). */
   byte[] page;
 
-  /**
-   * Reads the header at once (so that a bad file fails early) and starts decoding; with {@code decompressAhead}
-   * (the snapshot, which holds most pages) LZ4 decompression runs on one more thread.
-   */
-  PlannedFile(LtxFileMeta file, InputStream in, int batchBytes, boolean decompressAhead) throws IOException {
+  /** Reads the header at once (so that a bad file fails early) and starts decoding. */
+  PlannedFile(LtxFileMeta file, InputStream in, int batchBytes) throws IOException {
     this.file = file;
     try {
-      decoder = new LtxDecoder(in, LtxFormat.V1, decompressAhead);
+      decoder = new LtxDecoder(in);
     } catch (IOException e) {
       in.close();
       throw wrap(file, e);

@@ -388,7 +388,7 @@ public final class RestoreExecutor {
     return low;
   }
 
-  /** Opens a planned file for the merge: the snapshot with larger buffers and decompression on its own thread. */
+  /** Opens a planned file for the merge: the snapshot, which holds most pages, with larger buffers. */
   private PlannedFile open(Source s, boolean base, RestoreProgress progress) throws IOException {
     InputStream raw = s.download() != null ? s.download().reader()
         : s.local() != null ? Files.newInputStream(s.local())
@@ -402,7 +402,7 @@ public final class RestoreExecutor {
       }
     };
     return new PlannedFile(s.file(), new BufferedInputStream(counted, base ? BASE_BUFFER : BUFFER),
-        base ? BASE_BATCH : BATCH, base);
+        base ? BASE_BATCH : BATCH);
   }
 
   /**
