@@ -1,5 +1,6 @@
 package dev.strata.agent;
 
+import dev.strata.replica.file.DirectoryTree;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -191,7 +192,7 @@ class ReplicateEndToEndTest {
     }
     long txid = Chain.of(dir.resolve("r")).maxTxid();
     // the meta directory is lost (a new host, a restore from the replica): the database still equals the replica
-    deleteTree(DatabaseSpec.defaultMeta(db()));
+    DirectoryTree.delete(DatabaseSpec.defaultMeta(db()));
     try (LogCapture logs = new LogCapture(WalCapture.class);
         DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
       m.start();
@@ -202,7 +203,7 @@ class ReplicateEndToEndTest {
     }
     assertThat(Chain.files(dir.resolve("r"), 9)).hasSize(1);
     // lost again, and this time the database changed meanwhile: a snapshot above the replica's TXIDs
-    deleteTree(DatabaseSpec.defaultMeta(db()));
+    DirectoryTree.delete(DatabaseSpec.defaultMeta(db()));
     Sqlite.cli(db(), "INSERT INTO t(v) VALUES ('d')");
     try (DatabaseMonitor m = DatabaseMonitor.open(spec("r"), ReplicaUpkeep.Factory.NONE)) {
       m.start();
@@ -234,12 +235,6 @@ class ReplicateEndToEndTest {
     assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
     assertThat(Chain.of(dir.resolve("b")).postApplyChecksum()).isEqualTo(Chain.of(dir.resolve("a")).postApplyChecksum());
     assertReplicaEqualsDatabase(dir.resolve("b"));
-  }
-
-  static void deleteTree(Path p) throws Exception {
-    try (var s = Files.walk(p)) {
-      for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
-    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.strata.bench;
 
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
@@ -74,7 +75,7 @@ public final class ReplicaBench {
       requestCounts(s3, sftp);
       heap(dir, big, xmx, s3, sftp);
     } finally {
-      deleteTree(dir);
+      DirectoryTree.delete(dir);
     }
   }
 
@@ -302,12 +303,5 @@ public final class ReplicaBench {
     double[] s = xs.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }

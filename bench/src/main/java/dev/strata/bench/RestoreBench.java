@@ -1,5 +1,6 @@
 package dev.strata.bench;
 
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.ltx.LtxDecoder;
@@ -24,11 +25,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -97,12 +95,12 @@ public final class RestoreBench {
         }
       }
     }
-    deleteTree(dir);
+    DirectoryTree.delete(dir);
     Files.createDirectories(dir);
     try {
       new RestoreBench(dir, mib << 20, rounds).run();
     } finally {
-      if (!keep) deleteTree(dir);
+      if (!keep) DirectoryTree.delete(dir);
     }
   }
 
@@ -501,22 +499,5 @@ public final class RestoreBench {
     } catch (IOException e) {
       return "?";
     }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Files.delete(f);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }

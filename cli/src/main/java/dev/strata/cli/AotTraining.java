@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.LtxEncoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxHeader;
@@ -10,12 +11,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -49,7 +46,7 @@ public final class AotTraining {
       }
     } finally {
       System.setOut(out);
-      deleteTree(dir);
+      DirectoryTree.delete(dir);
     }
   }
 
@@ -80,26 +77,6 @@ public final class AotTraining {
     byte[] bytes = ltx.toByteArray();
     try (InputStream in = new ByteArrayInputStream(bytes)) {
       replica.writeFile(9, new LtxFileInfo(h, trailer, enc.pageCount()), in, bytes.length);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-          Files.delete(f);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          Files.delete(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

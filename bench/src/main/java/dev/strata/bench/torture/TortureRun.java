@@ -1,5 +1,6 @@
 package dev.strata.bench.torture;
 
+import dev.strata.replica.file.DirectoryTree;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
@@ -24,7 +25,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * One torture run: a writer that is not Strata commits to a database while {@code strata replicate} copies it to
@@ -108,7 +108,7 @@ final class TortureRun {
   /** Runs cycles and the sweep as the options say; returns what was found. */
   Tally run() throws Exception {
     work = opt.workDir().toAbsolutePath();
-    if (Files.exists(work)) deleteTree(work);
+    if (Files.exists(work)) DirectoryTree.delete(work);
     Files.createDirectories(work);
     logs = Files.createDirectories(work.resolve("logs"));
     restoresDir = Files.createDirectories(work.resolve("restores"));
@@ -294,13 +294,7 @@ final class TortureRun {
 
   /** Deletes the work directory (after a passing run, unless --keep). */
   void deleteWorkDir() throws IOException {
-    if (work != null && Files.exists(work)) deleteTree(work);
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Collections.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
+    if (work != null && Files.exists(work)) DirectoryTree.delete(work);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

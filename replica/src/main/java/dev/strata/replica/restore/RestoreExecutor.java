@@ -1,5 +1,6 @@
 package dev.strata.replica.restore;
 
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxHeader;
@@ -16,13 +17,10 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -121,7 +119,7 @@ public final class RestoreExecutor {
     } finally {
       if (fetches != null) fetches.close();
       if (!done) Files.deleteIfExists(tmp);
-      if (downloads != null) deleteTree(downloads);
+      if (downloads != null) deleteQuietly(downloads);
       progress.end();
     }
   }
@@ -449,27 +447,15 @@ public final class RestoreExecutor {
   private static void deleteStaleDownloads(Path dir, String name) throws IOException {
     String prefix = "." + name + ".restore-";
     try (var entries = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
-      for (Path p : entries) deleteTree(p);
+      for (Path p : entries) deleteQuietly(p);
     } catch (java.nio.file.NoSuchFileException e) {
       // the directory is created later
     }
   }
 
-  private static void deleteTree(Path dir) {
+  private static void deleteQuietly(Path dir) {
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+      DirectoryTree.delete(dir);
     } catch (IOException ignored) {
       // temporary downloads; nothing depends on their removal
     }
