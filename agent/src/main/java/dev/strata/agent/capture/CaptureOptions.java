@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param minCheckpointPages run a PASSIVE checkpoint once the WAL holds this many frames. The default, 500, is below
  *     SQLite's default {@code wal_autocheckpoint} (1000) on purpose: while Strata holds its read transaction the
  *     application's own checkpoints cannot restart the WAL, and an application whose WAL stays past its threshold
- *     attempts a checkpoint on every commit (measured: commits 3x slower). Litestream's 1000 races them.
+ *     attempts a checkpoint on every commit (measured: commits 3x slower). Litestream's 1000 races them: with it
+ *     {@code bin/bench-replicate} measured a throughput ratio of 0.84, against 1.02 at 500.
  * @param checkpointInterval run one after this long when something was captured since the last (Litestream: 1 min)
  * @param switchToWal switch a database in another journal mode to WAL instead of refusing it
  */
