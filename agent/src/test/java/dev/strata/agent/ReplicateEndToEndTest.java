@@ -1,6 +1,5 @@
 package dev.strata.agent;
 
-import dev.strata.replica.file.DirectoryTree;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,6 +13,7 @@ import dev.strata.agent.testing.Writer;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Checksum;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.testing.S3ProxyServer;
 import dev.strata.replica.testing.SftpTestServer;

@@ -1,10 +1,10 @@
 package dev.strata.bench;
 
-import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.testing.FaultProxy;
 import dev.strata.replica.testing.S3ProxyServer;
 import dev.strata.replica.testing.SftpTestServer;

@@ -1,11 +1,11 @@
 package dev.strata.bench;
 
-import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.testing.CountingReplicaClient;
 import dev.strata.replica.testing.FakeClock;

@@ -1,10 +1,10 @@
 package dev.strata.cli;
 
-import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.LtxEncoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,10 +1,10 @@
 package dev.strata.bench.torture;
 
-import dev.strata.replica.file.DirectoryTree;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.level.LevelConfig;
 import dev.strata.bench.torture.Tally.Problem;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package dev.strata.replica.file;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -14,7 +15,7 @@ public final class DirectoryTree {
 
   /** Deletes {@code dir} and everything below it; does nothing when it does not exist. */
   public static void delete(Path dir) throws IOException {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
     Files.walkFileTree(dir, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {

@@ -1,6 +1,5 @@
 package dev.strata.replica.restore;
 
-import dev.strata.replica.file.DirectoryTree;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxHeader;
@@ -9,6 +8,7 @@ import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ResumableInputStream;
+import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
