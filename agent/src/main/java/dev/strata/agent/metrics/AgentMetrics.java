@@ -43,7 +43,7 @@ public final class AgentMetrics implements AutoCloseable {
     dbCounter("strata_db_write_lock_seconds", "Time checkpoints held SQLite's write lock",
         CaptureStats::writeLockSeconds);
     dbGauge("strata_db_wal_frames_max", "Most frames the WAL held before a restart, since start",
-        c -> c.walFramesMax());
+        CaptureStats::walFramesMax);
     dbGauge("strata_db_write_lock_max_seconds", "Longest a checkpoint held SQLite's write lock",
         CaptureStats::writeLockMaxSeconds);
     replicaGauge("strata_replica_txid", "Last TXID on the replica (-1 while unknown)", s -> s.txid());

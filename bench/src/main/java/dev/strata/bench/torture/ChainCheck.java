@@ -60,7 +60,13 @@ final class ChainCheck {
   }
 
   /** A TXID one can restore to: its position, the newest header timestamp among files ending there, levels. */
-  record RestorePoint(long txid, long postApplyChecksum, long timestamp, Set<Integer> levels) {}
+  record RestorePoint(long txid, long postApplyChecksum, long timestamp, Set<Integer> levels) {
+    /** The same point seen twice (two files, or two checks): levels merged, the newest timestamp kept. */
+    RestorePoint merge(RestorePoint other) {
+      return new RestorePoint(txid, postApplyChecksum, Math.max(timestamp, other.timestamp),
+          union(levels, other.levels));
+    }
+  }
 
   /** What a check found. */
   record Report(List<FileView> files, List<String> problems, TreeMap<Long, RestorePoint> restorePoints,
@@ -149,8 +155,7 @@ final class ChainCheck {
     for (FileView f : files) {
       if (reached.contains(f)) {
         points.merge(f.max(), new RestorePoint(f.max(), f.end().postApplyChecksum(), f.info().header().timestamp(),
-            Set.of(f.level())), (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
-            Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
+            Set.of(f.level())), RestorePoint::merge);
       } else if (f.min() <= oldestSnapshotEnd) {
         unreachableOld++;
       } else if (reachable.getOrDefault(f.max(), Set.of()).contains(f.end().postApplyChecksum())
@@ -204,8 +209,7 @@ final class ChainCheck {
   /** Adds the points {@code report} reached to {@code seen}, merging levels and keeping the newest timestamp. */
   static void remember(Map<Long, RestorePoint> seen, Report report) {
     for (RestorePoint p : report.restorePoints().values()) {
-      seen.merge(p.txid(), p, (a, b) -> new RestorePoint(a.txid(), a.postApplyChecksum(),
-          Math.max(a.timestamp(), b.timestamp()), union(a.levels(), b.levels())));
+      seen.merge(p.txid(), p, RestorePoint::merge);
     }
   }
 
