@@ -22,11 +22,12 @@ public record WalPosition(int checkpointSeq, int salt1, int salt2, long frame, l
   }
 
   /**
-   * True when {@code h} heads the generation SQLite starts when it restarts this one: checkpoint sequence and
-   * salt-1 each one higher (salt-2 is random).
+   * True when {@code h} heads the generation SQLite starts when it restarts this one: salt-1 one higher (salt-2 is
+   * random). The checkpoint sequence proves nothing: SQLite writes the restarting connection's own count there, so
+   * when several connections take turns it repeats or goes back.
    */
   public boolean isNextGeneration(WalHeader h) {
-    return h.checkpointSeq() == checkpointSeq + 1 && h.salt1() == salt1 + 1;
+    return h.salt1() == salt1 + 1;
   }
 
   /** This generation, captured up to commit frame {@code n}. */

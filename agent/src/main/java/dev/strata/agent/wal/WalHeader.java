@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
  * says in which byte order the checksums read the content.
  *
  * <p>A WAL <em>generation</em> is the run of frames written under one header. SQLite starts a new one when it
- * restarts the WAL after a complete checkpoint: it increments {@code checkpointSeq} and {@code salt1} by one and
- * draws a new random {@code salt2}, so frames of the previous generation stop matching.
+ * restarts the WAL after a complete checkpoint: it increments {@code salt1} by one and draws a new random
+ * {@code salt2}, so frames of the previous generation stop matching. {@code checkpointSeq} is the restarting
+ * connection's own restart count, not the file's: with several connections it repeats or goes back.
  */
 public record WalHeader(
     boolean bigEndianChecksum,

@@ -118,6 +118,35 @@ class WalCaptureTest {
   }
 
   @Test
+  void restartsByDifferentConnectionsNeedNoSnapshot() throws Exception {
+    // SQLite writes each connection's own restart count into the WAL header, so when two connections take turns
+    // restarting the WAL the header's checkpoint sequence repeats or goes back; only salt-1 always grows by one.
+    Sqlite.create(db());
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(10);
+    try (Connection first = Sqlite.connect(db()); Connection second = Sqlite.connect(db());
+        LogCapture logs = new LogCapture(WalCapture.class); WalCapture c = open(options)) {
+      Sqlite.exec(first, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.exec(second, "PRAGMA wal_autocheckpoint=0");
+      int[] seqs = new int[6];
+      for (int round = 0; round < seqs.length; round++) {
+        Connection app = round % 3 == 2 ? second : first;
+        Sqlite.insert(app, 20, 200);
+        assertThat(c.capture()).isTrue();
+        assertThat(c.checkpointIfDue().complete()).isTrue();
+        Sqlite.insert(app, 1, 10); // restarts the WAL
+        seqs[round] = walHeader().checkpointSeq();
+        assertThat(c.capture()).isTrue();
+      }
+      assertThat(seqs).as("checkpoint sequences written by two connections").containsExactly(1, 2, 1, 3, 4, 2);
+      assertThat(c.sync()).isTrue();
+      assertThat(logs.messages()).noneMatch(m -> m.contains("snapshot at TXID 0000000000000002"));
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+      assertThat(c.txid()).isEqualTo(1 + 6 * 21);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
   void capturesAcrossSeveralWalRestartsBecomeOneLevel0File() throws Exception {
     Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
         + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
