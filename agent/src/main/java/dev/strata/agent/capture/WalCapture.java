@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  * A pass continues the recorded position when the WAL is still the same generation and the recorded frame still
  * carries the recorded cumulative checksum (so every frame up to it is the one captured). SQLite restarts the WAL
  * after a complete checkpoint, overwriting it from the start; that is accepted without a snapshot only when the
- * new header is the direct successor (checkpoint sequence and salt-1 one higher) <em>and</em> the read transaction
- * of {@link DatabaseLocks} was held since the position was last proven. The proof: a reader that began while the
+ * read transaction of {@link DatabaseLocks} was held since the position was last proven. The new header's fields
+ * prove nothing either way: salt-1 is usually one higher, but a connection that never restarted the WAL itself
+ * draws new random salts after another's TRUNCATE checkpoint, and the checkpoint sequence is each connection's own
+ * restart count. The proof: a reader that began while the
  * WAL had uncheckpointed frames holds a read mark that forbids any restart; a reader that began on a completely
  * checkpointed WAL (read lock 0) forbids every checkpoint, so the WAL can restart only if nothing was appended
  * since it began; and each read transaction begins before the previous one ends and after a pass captured the
@@ -402,13 +404,13 @@ public final class WalCapture implements AutoCloseable {
           return establish("the WAL was overwritten: frame " + pos.frame() + " no longer carries the checksum"
               + " captured");
         }
-      } else if (guarded && (pos == null || pos.isNextGeneration(h))) {
-        log.debug("{}: WAL restarted, generation {}", name, Integer.toUnsignedLong(h.checkpointSeq()));
+      } else if (guarded) {
+        log.debug("{}: WAL restarted, salts {}", name, String.format("%08x %08x", h.salt1(), h.salt2()));
         pos = WalPosition.start(h);
         position = pos;
         walIndex.clear();
       } else {
-        return establish(describeChange(pos, h, guarded));
+        return establish(describeChange(pos, h));
       }
       if (walIndex.through() < pos.frame()) {
         // first pass since open: index the generation's frames up to the position (they were captured before)
@@ -446,14 +448,12 @@ public final class WalCapture implements AutoCloseable {
     }
   }
 
-  private static String describeChange(WalPosition pos, WalHeader h, boolean guarded) {
+  private static String describeChange(WalPosition pos, WalHeader h) {
     String now = "generation " + Integer.toUnsignedLong(h.checkpointSeq()) + String.format(" (salts %08x %08x)",
         h.salt1(), h.salt2());
     if (pos == null) return "a WAL appeared (" + now + ") while strata was not watching";
-    if (pos.isNextGeneration(h) && !guarded) {
-      return "the WAL was restarted while strata was not holding its read transaction (" + pos + " → " + now + ")";
-    }
-    return "the WAL was restarted or replaced by another process (" + pos + " → " + now + ")";
+    return "the WAL was restarted or replaced while strata was not holding its read transaction (" + pos + " → "
+        + now + ")";
   }
 
   /**

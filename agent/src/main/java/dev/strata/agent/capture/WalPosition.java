@@ -21,15 +21,6 @@ public record WalPosition(int checkpointSeq, int salt1, int salt2, long frame, l
     return h.checkpointSeq() == checkpointSeq && h.salt1() == salt1 && h.salt2() == salt2;
   }
 
-  /**
-   * True when {@code h} heads the generation SQLite starts when it restarts this one: salt-1 one higher (salt-2 is
-   * random). The checkpoint sequence proves nothing: SQLite writes the restarting connection's own count there, so
-   * when several connections take turns it repeats or goes back.
-   */
-  public boolean isNextGeneration(WalHeader h) {
-    return h.salt1() == salt1 + 1;
-  }
-
   /** This generation, captured up to commit frame {@code n}. */
   public WalPosition at(long n, long checksumAtN) {
     return new WalPosition(checkpointSeq, salt1, salt2, n, checksumAtN);

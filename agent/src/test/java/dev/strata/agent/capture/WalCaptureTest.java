@@ -147,6 +147,36 @@ class WalCaptureTest {
   }
 
   @Test
+  void anApplicationsTruncateCheckpointWhileRunningNeedsNoSnapshot() throws Exception {
+    // After capture's own checkpoint its read transaction holds read lock 0, which lets an application's TRUNCATE
+    // checkpoint through. A connection that never restarted the WAL itself then writes a header with new random
+    // salts.
+    Sqlite.create(db());
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(10);
+    try (Connection first = Sqlite.connect(db()); LogCapture logs = new LogCapture(WalCapture.class);
+        WalCapture c = open(options)) {
+      Sqlite.exec(first, "PRAGMA wal_autocheckpoint=0");
+      for (int round = 0; round < 3; round++) {
+        Sqlite.insert(first, 20, 200);
+        assertThat(c.capture()).isTrue();
+        assertThat(c.checkpointIfDue().complete()).isTrue();
+        try (Connection other = Sqlite.connect(db())) {
+          Sqlite.exec(first, "PRAGMA wal_checkpoint(TRUNCATE)");
+          assertThat(Files.size(dir.resolve("app.db-wal"))).isZero();
+          c.capture();
+          Sqlite.insert(other, 1, 10);
+        }
+        assertThat(c.capture()).isTrue();
+      }
+      assertThat(c.sync()).isTrue();
+      assertThat(logs.messages()).noneMatch(m -> m.contains("snapshot at TXID 0000000000000002"));
+      assertThat(c.stats().snapshots()).isEqualTo(1);
+      assertThat(c.txid()).isEqualTo(1 + 3 * 21);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  @Test
   void capturesAcrossSeveralWalRestartsBecomeOneLevel0File() throws Exception {
     Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
         + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
