@@ -103,17 +103,24 @@ public final class RestoreExecutor {
         if (downloads == null) downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
         sources = premerge(sources, downloads);
       }
+      long started = System.nanoTime();
       long checksum = merge(plan, sources, tmp, fetches == null);
       if (fetches != null) fetches.await();
+      long merged = System.nanoTime();
       progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
           : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
               + " integrity check");
       syncAndCheck(tmp);
+      long checked = System.nanoTime();
       long size = Files.size(tmp);
       if (options.force()) replace(tmp, out);
       else placeNew(tmp, out);
-      progress.step("restored TXID " + Txid.format(plan.targetTxid()) + " to " + out + " ("
-          + RestoreProgress.size(size) + ", checksum " + Checksum.format(checksum) + ")");
+      progress.step(String.format(java.util.Locale.ROOT, "restored TXID %s to %s (%s, checksum %s) in %.1f s:"
+          + " %s %.1f s, %s %.1f s", Txid.format(plan.targetTxid()), out, RestoreProgress.size(size),
+          Checksum.format(checksum), (System.nanoTime() - started) / 1e9,
+          fetches == null ? "merge" : "download and merge", (merged - started) / 1e9,
+          options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync",
+          (checked - merged) / 1e9));
       done = true;
       return new RestoreResult(out, plan.targetTxid(), checksum, size);
     } finally {
