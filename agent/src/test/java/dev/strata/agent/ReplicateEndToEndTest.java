@@ -10,6 +10,7 @@ import dev.strata.agent.testing.CountingClient;
 import dev.strata.agent.testing.LogCapture;
 import dev.strata.agent.testing.Sqlite;
 import dev.strata.agent.testing.Writer;
+import dev.strata.agent.upload.BacklogLimit;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Checksum;
@@ -140,6 +141,63 @@ class ReplicateEndToEndTest {
     assertThat(Chain.files(dir.resolve("b"), 9)).hasSize(1);
     assertThat(Chain.of(dir.resolve("a")).postApplyChecksum()).isEqualTo(Chain.of(dir.resolve("b")).postApplyChecksum());
     assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
+  @Test
+  void aBacklogOutgrowingTheDatabaseWhileAReplicaIsDownIsReplacedByASnapshot() throws Exception {
+    Sqlite.create(db());
+    DatabaseSpec spec = spec("a", "b").withCapture(CaptureOptions.defaults().withMinCheckpointPages(100)
+        .withBacklogFloor(16 << 10));
+    var a = new CountingClient(new FileReplicaClient(dir.resolve("a")));
+    var b = new CountingClient(new FileReplicaClient(dir.resolve("b")));
+    long mostHeld = 0;
+    try (LogCapture logs = new LogCapture(BacklogLimit.class);
+        DatabaseMonitor m = DatabaseMonitor.open(spec, List.of(a, b), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      WalCapture c = m.capture();
+      ReplicaUploader ua = m.uploaders().get(0), ub = m.uploaders().get(1);
+      b.down = true;
+      // slow small commits: each pass's file outweighs the rows it adds, as on a database updated in place
+      try (Writer w = Writer.start(db(), 300, 0.04)) {
+        var held = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          long most = 0;
+          while (!Thread.currentThread().isInterrupted() && !w.done()) {
+            most = Math.max(most, c.store().bytes() - Math.max(16 << 10, fileSize(db())));
+            sleep(10);
+          }
+          return most;
+        });
+        w.await();
+        mostHeld = held.get();
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> ua.txid() == c.txid() && c.txid() >= 1 + 300);
+      assertThat(logs.messages()).anyMatch(msg -> msg.contains("below the snapshot at TXID"));
+      b.down = false;
+      await().atMost(Duration.ofSeconds(60)).until(() -> ub.txid() == c.txid());
+      assertThat(m.stop()).isTrue();
+    }
+    // what the store held beyond the limit: at most a snapshot and what a few passes add while it is written
+    assertThat(mostHeld).isLessThan(2 * Math.max(16 << 10, fileSize(db())));
+    assertThat(Chain.files(dir.resolve("b"), 0).size()).as("b took the snapshot instead of the dropped files")
+        .isLessThan(Chain.files(dir.resolve("a"), 0).size());
+    assertReplicaEqualsDatabase(dir.resolve("a"));
+    assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
+  private static long fileSize(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test

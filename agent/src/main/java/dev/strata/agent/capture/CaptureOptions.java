@@ -15,31 +15,44 @@ import java.time.Duration;
  *     {@code bin/bench-replicate} measured a throughput ratio of 0.84, against 1.02 at 500.
  * @param checkpointInterval run one after this long when something was captured since the last (Litestream: 1 min)
  * @param switchToWal switch a database in another journal mode to WAL instead of refusing it
+ * @param backlogFloor the level-0 files kept for a lagging replica may outgrow the database file up to this many
+ *     bytes before a snapshot replaces them (see {@code BacklogLimit})
  */
-public record CaptureOptions(
-    Duration busyTimeout, int minCheckpointPages, Duration checkpointInterval, boolean switchToWal, Clock clock) {
+public record CaptureOptions(Duration busyTimeout, int minCheckpointPages, Duration checkpointInterval,
+    boolean switchToWal, Clock clock, long backlogFloor) {
 
   /** The default number of WAL frames that triggers a checkpoint. */
   public static final int DEFAULT_CHECKPOINT_PAGES = 500;
 
-  /** 1 s busy timeout, 500 pages, 1 minute (Litestream's interval; see above for the page count). */
+  /** The default backlog floor: 64 MiB. */
+  public static final long DEFAULT_BACKLOG_FLOOR = 64L << 20;
+
+  /**
+   * 1 s busy timeout, 500 pages, 1 minute (Litestream's interval; see above for the page count), a 64 MiB backlog
+   * floor.
+   */
   public static CaptureOptions defaults() {
     return new CaptureOptions(Duration.ofSeconds(1), DEFAULT_CHECKPOINT_PAGES, Duration.ofMinutes(1), false,
-        Clock.systemUTC());
+        Clock.systemUTC(), DEFAULT_BACKLOG_FLOOR);
   }
 
   /** The same options with another checkpoint threshold. */
   public CaptureOptions withMinCheckpointPages(int pages) {
-    return new CaptureOptions(busyTimeout, pages, checkpointInterval, switchToWal, clock);
+    return new CaptureOptions(busyTimeout, pages, checkpointInterval, switchToWal, clock, backlogFloor);
   }
 
   /** The same options with another checkpoint interval. */
   public CaptureOptions withCheckpointInterval(Duration interval) {
-    return new CaptureOptions(busyTimeout, minCheckpointPages, interval, switchToWal, clock);
+    return new CaptureOptions(busyTimeout, minCheckpointPages, interval, switchToWal, clock, backlogFloor);
   }
 
   /** The same options, switching databases to WAL mode when needed. */
   public CaptureOptions withSwitchToWal(boolean on) {
-    return new CaptureOptions(busyTimeout, minCheckpointPages, checkpointInterval, on, clock);
+    return new CaptureOptions(busyTimeout, minCheckpointPages, checkpointInterval, on, clock, backlogFloor);
+  }
+
+  /** The same options with another backlog floor. */
+  public CaptureOptions withBacklogFloor(long bytes) {
+    return new CaptureOptions(busyTimeout, minCheckpointPages, checkpointInterval, switchToWal, clock, bytes);
   }
 }

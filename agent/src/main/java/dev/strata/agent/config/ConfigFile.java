@@ -143,7 +143,7 @@ public final class ConfigFile {
     if (monitor != null && monitor.compareTo(sync) < 0) sync = monitor;
     CaptureOptions capture = new CaptureOptions(db.duration("busy-timeout", Duration.ofSeconds(1)),
         db.integer("min-checkpoint-page-count", CaptureOptions.DEFAULT_CHECKPOINT_PAGES), db.duration("checkpoint-interval", Duration.ofMinutes(1)),
-        db.bool("switch-to-wal", false), Clock.systemUTC());
+        db.bool("switch-to-wal", false), Clock.systemUTC(), CaptureOptions.DEFAULT_BACKLOG_FLOOR);
     Duration retryMax = Duration.ofSeconds(30);
     if (dir != null) {
       db.bool("watch", true); // new databases are always picked up

@@ -12,6 +12,7 @@ import dev.strata.replica.ReplicaClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -189,6 +190,9 @@ public final class ReplicaUploader implements Runnable {
       LtxFileMeta written;
       try (InputStream in = Files.newInputStream(f.path())) {
         written = client.writeFile(f.level(), f.info(), in, f.size());
+      } catch (NoSuchFileException e) {
+        if (store.files().contains(f)) throw e;
+        continue; // dropped meanwhile for a newer snapshot (BacklogLimit): list again
       }
       position = new Pos(f.maxTxid(), f.postApplyChecksum());
       stats.txid = f.maxTxid();

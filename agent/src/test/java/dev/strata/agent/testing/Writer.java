@@ -41,6 +41,11 @@ public final class Writer implements AutoCloseable {
     }
   }
 
+  /** True once the writer's process has exited. */
+  public boolean done() {
+    return !process.isAlive();
+  }
+
   @Override
   public void close() {
     process.destroyForcibly();
