@@ -38,7 +38,7 @@ public final class DatabaseMonitor implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch stop = new CountDownLatch(1);
   private Thread captureThread;
-  private volatile BacklogLimit backlog; // set by start(), before the capture thread runs
+  private final BacklogLimit backlog;
   private long lastErrorLog;
 
   private DatabaseMonitor(DatabaseSpec spec, List<ReplicaClient> clients, ReplicaUpkeep.Factory upkeep,
@@ -47,6 +47,7 @@ public final class DatabaseMonitor implements AutoCloseable {
     this.clients = clients;
     this.upkeep = upkeep;
     this.capture = capture;
+    this.backlog = new BacklogLimit(capture, spec.capture().backlogFloor());
   }
 
   /**
@@ -128,7 +129,6 @@ public final class DatabaseMonitor implements AutoCloseable {
     for (Pos p : heads) if (p != null) head = head.max(new ReplicaHead(p.txid(), p.postApplyChecksum()));
     capture.start(head); // even when a stop is pending: its final pass and uploads then follow
     ReplicaProgress progress = new ReplicaProgress(capture.store(), clients.size());
-    backlog = new BacklogLimit(capture, spec.capture().backlogFloor());
     for (int i = 0; i < clients.size(); i++) {
       ReplicaClient c = clients.get(i);
       ReplicaSpec r = spec.replicas().get(i);
@@ -179,7 +179,7 @@ public final class DatabaseMonitor implements AutoCloseable {
     try {
       boolean captured = sync ? capture.sync() : capture.capture();
       capture.checkpointIfDue();
-      if (sync && backlog != null) backlog.check();
+      if (sync) backlog.check();
       return captured;
     } catch (IOException | RuntimeException e) {
       capture.stats().recordError();

@@ -191,9 +191,12 @@ public final class LocalStore {
     }
   }
 
-  /** Deletes the files every replica has: those whose MaxTXID is at or below {@code txid}. */
-  public void deleteThrough(long txid) throws IOException {
-    deleteIf(f -> Long.compareUnsigned(f.maxTxid(), txid) <= 0);
+  /**
+   * Deletes the files whose MaxTXID is at or below {@code txid} (every replica has them, or a newer snapshot
+   * replaces them); returns those deleted.
+   */
+  public List<LocalFile> deleteThrough(long txid) throws IOException {
+    return deleteIf(f -> Long.compareUnsigned(f.maxTxid(), txid) <= 0);
   }
 
   /** Deletes files above {@code txid}: written by a pass whose state was never recorded (a crash). */
@@ -201,7 +204,7 @@ public final class LocalStore {
     deleteIf(f -> Long.compareUnsigned(f.maxTxid(), txid) > 0);
   }
 
-  private void deleteIf(java.util.function.Predicate<LocalFile> which) throws IOException {
+  private List<LocalFile> deleteIf(java.util.function.Predicate<LocalFile> which) throws IOException {
     List<LocalFile> gone = new ArrayList<>();
     lock.lock();
     try {
@@ -217,6 +220,7 @@ public final class LocalStore {
       lock.unlock();
     }
     for (LocalFile f : gone) Files.deleteIfExists(f.path());
+    return gone;
   }
 
   /** A counter that changes whenever files are added or removed. */

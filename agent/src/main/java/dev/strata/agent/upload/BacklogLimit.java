@@ -7,6 +7,7 @@ import dev.strata.ltx.Txid;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,18 +46,10 @@ public final class BacklogLimit {
     if (requestedAt >= 0) {
       if (snapshot == null || Long.compareUnsigned(snapshot.maxTxid(), requestedAt) <= 0) return; // not written yet
       requestedAt = -1;
-      long below = snapshot.maxTxid() - 1;
-      long bytes = 0;
-      int count = 0;
-      for (LocalFile f : store.files()) {
-        if (Long.compareUnsigned(f.maxTxid(), below) <= 0) {
-          bytes += f.size();
-          count++;
-        }
-      }
-      store.deleteThrough(below);
+      List<LocalFile> dropped = store.deleteThrough(snapshot.maxTxid() - 1);
       log.info("{}: dropped {} local files ({} bytes) below the snapshot at TXID {}: lagging replicas take the"
-          + " snapshot instead", capture.name(), count, bytes, Txid.format(snapshot.maxTxid()));
+          + " snapshot instead", capture.name(), dropped.size(), dropped.stream().mapToLong(LocalFile::size).sum(),
+          Txid.format(snapshot.maxTxid()));
       return;
     }
     long after = snapshot == null ? 0 : snapshot.maxTxid();
