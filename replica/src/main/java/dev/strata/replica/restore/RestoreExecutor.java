@@ -90,6 +90,7 @@ public final class RestoreExecutor {
     options.integrityCheck().preload();
     boolean done = false;
     Fetches fetches = null;
+    long started = System.nanoTime(); // downloads, premerge and merge count as the merge in the final line
     try {
       List<Source> sources;
       if (client instanceof FileReplicaClient) {
@@ -103,7 +104,6 @@ public final class RestoreExecutor {
         if (downloads == null) downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");
         sources = premerge(sources, downloads);
       }
-      long started = System.nanoTime();
       long checksum = merge(plan, sources, tmp, fetches == null);
       if (fetches != null) fetches.await();
       long merged = System.nanoTime();
