@@ -1,24 +1,24 @@
 package dev.strata.bench;
 
-import dev.strata.replica.LtxFileMeta;
-import dev.strata.replica.ReplicaClient;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
-import dev.strata.replica.testing.CountingReplicaClient;
-import dev.strata.replica.testing.FakeClock;
-import dev.strata.replica.testing.LtxChain;
-import dev.strata.replica.testing.S3ProxyServer;
-import dev.strata.replica.level.LevelCompactor;
 import dev.strata.replica.level.LevelConfig;
+import dev.strata.replica.level.LevelSchedule;
 import dev.strata.replica.restore.IntegrityCheck;
-import dev.strata.replica.restore.ReplicaFiles;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
 import dev.strata.replica.restore.RestorePlanner;
 import dev.strata.replica.restore.RestoreProgress;
+import dev.strata.replica.testing.CountingReplicaClient;
+import dev.strata.replica.testing.FakeClock;
+import dev.strata.replica.testing.LtxChain;
+import dev.strata.replica.testing.S3ProxyServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -46,7 +46,7 @@ import java.util.TreeMap;
 /**
  * Restore and storage benchmark (issue 7). Builds a SQLite database of the given size, backs it up the way the
  * agent does (a level-9 snapshot, then one level-0 file per one-second sync pass, captured from the WAL), runs the
- * real {@link LevelCompactor} on a fake clock, and prints:
+ * real {@link LevelSchedule} on a fake clock, and prints:
  *
  * <ul>
  *   <li>storage: replica bytes against database bytes after 20,000 small updates over one minute, as compaction
@@ -118,7 +118,7 @@ public final class RestoreBench {
     CountingReplicaClient replica = new CountingReplicaClient(file);
     Path scratch = Files.createDirectories(dir.resolve("scratch"));
     LtxChain chain = new LtxChain(replica, clock, scratch);
-    LevelCompactor compactor = new LevelCompactor(replica, LevelConfig.defaults(), clock, scratch);
+    LevelSchedule compactor = new LevelSchedule(replica, LevelConfig.defaults(), clock, scratch);
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
       try (Statement s = c.createStatement()) {
         s.execute("PRAGMA journal_mode=WAL"); // as an application using the agent runs
@@ -142,7 +142,7 @@ public final class RestoreBench {
   // ---- storage ----
 
   /** 20,000 small updates over a minute, one level-0 file per second; replica bytes as compaction proceeds. */
-  private void storage(Connection c, Path db, FakeClock clock, LtxChain chain, LevelCompactor compactor,
+  private void storage(Connection c, Path db, FakeClock clock, LtxChain chain, LevelSchedule compactor,
       FileReplicaClient file) throws Exception {
     System.out.println();
     System.out.println("storage: 20,000 single-row updates over one minute, one level-0 file per second");
@@ -183,7 +183,7 @@ public final class RestoreBench {
   // ---- a day of changes ----
 
   /** Until just before the next midnight: a sync pass every minute (every 10 s in the last 5 min). */
-  private void day(Connection c, Path db, FakeClock clock, LtxChain chain, LevelCompactor compactor)
+  private void day(Connection c, Path db, FakeClock clock, LtxChain chain, LevelSchedule compactor)
       throws Exception {
     System.out.println();
     long t = System.nanoTime();
@@ -214,7 +214,7 @@ public final class RestoreBench {
     }
   }
 
-  private static void capture(Connection c, Path db, LtxChain chain, LevelCompactor compactor) throws Exception {
+  private static void capture(Connection c, Path db, LtxChain chain, LevelSchedule compactor) throws Exception {
     LtxFileMeta m = chain.incrementWal(db);
     if (m != null) compactor.noteWritten(m);
     try (Statement s = c.createStatement()) {
@@ -222,11 +222,11 @@ public final class RestoreBench {
     }
   }
 
-  private static void tick(FakeClock clock, LevelCompactor compactor) throws IOException {
+  private static void tick(FakeClock clock, LevelSchedule compactor) throws IOException {
     if (!clock.instant().isBefore(compactor.nextDue())) compactor.runDue();
   }
 
-  private static void advance(FakeClock clock, LevelCompactor compactor, Duration d) throws IOException {
+  private static void advance(FakeClock clock, LevelSchedule compactor, Duration d) throws IOException {
     Instant end = clock.instant().plus(d);
     while (clock.instant().isBefore(end)) {
       clock.advance(Duration.ofSeconds(10));

@@ -10,6 +10,7 @@ import dev.strata.agent.config.Durations;
 import dev.strata.agent.exec.ChildProcess;
 import dev.strata.agent.exec.Signals;
 import dev.strata.agent.metrics.AgentMetrics;
+import dev.strata.agent.upload.CompactionUpkeep;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,6 +6,19 @@ import java.util.HexFormat;
 public final class Txid {
   private Txid() {}
 
+  /**
+   * Compares two TXIDs. TXIDs are unsigned 64-bit numbers (Go's uint64 in LiteFS and superfly/ltx), so every
+   * ordering of TXIDs in Strata goes through here, never through {@code <} on a {@code long}.
+   */
+  public static int compare(long a, long b) {
+    return Long.compareUnsigned(a, b);
+  }
+
+  /** The larger of two TXIDs (unsigned). */
+  public static long max(long a, long b) {
+    return compare(a, b) >= 0 ? a : b;
+  }
+
   /** {@code %016x}. */
   public static String format(long txid) {
     return HexFormat.of().toHexDigits(txid);

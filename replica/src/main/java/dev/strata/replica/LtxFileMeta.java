@@ -64,6 +64,11 @@ public record LtxFileMeta(
     return range.max();
   }
 
+  /** The file's path inside its replica, {@code <level>/<min>-<max>.ltx}, for messages. */
+  public String path() {
+    return level + "/" + fileName();
+  }
+
   /** The file name, {@code <min>-<max>.ltx}. */
   public String fileName() {
     return range.fileName();

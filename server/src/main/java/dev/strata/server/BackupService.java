@@ -1,15 +1,16 @@
 package dev.strata.server;
 
-import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxException;
 import dev.strata.ltx.Pos;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.server.compaction.Compactor;
+import dev.strata.replica.ReplicaFiles;
+import dev.strata.replica.level.MergedLtxFile;
+import dev.strata.replica.restore.RestorePlan;
+import dev.strata.replica.restore.RestorePlanner;
+import dev.strata.server.compaction.CompactionJobs;
 import dev.strata.server.compaction.DbLocks;
-import dev.strata.server.compaction.RemoteFiles;
-import dev.strata.server.compaction.SnapshotPlan;
 import dev.strata.server.store.AppendTx;
 import dev.strata.server.store.DbRow;
 import dev.strata.server.store.DbState;
@@ -21,6 +22,7 @@ import dev.strata.server.store.Rows;
 import dev.strata.server.store.SpooledLtx;
 import dev.strata.server.store.SqliteFileSink;
 import dev.strata.server.store.TxnRow;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -46,18 +48,16 @@ public final class BackupService {
   private static final Logger log = LoggerFactory.getLogger(BackupService.class);
 
   private final MetadataStore store;
-  private final Compactor compactor;
-  private final Levels levels;
+  private final CompactionJobs jobs;
   private final Path tmpDir;
   private final InstantSource clock;
   private final ServerMetrics metrics;
   private final DbLocks locks;
 
-  public BackupService(MetadataStore store, Compactor compactor, Levels levels, Path tmpDir, InstantSource clock,
+  public BackupService(MetadataStore store, CompactionJobs jobs, Path tmpDir, InstantSource clock,
       ServerMetrics metrics, DbLocks locks) {
     this.store = store;
-    this.compactor = compactor;
-    this.levels = levels;
+    this.jobs = jobs;
     this.tmpDir = tmpDir;
     this.clock = clock;
     this.metrics = metrics;
@@ -134,18 +134,16 @@ public final class BackupService {
   /** One restore point as {@code /db/info} lists it. */
   public record RestorePoint(long maxTxid, Instant timestamp, long postApplyChecksum) {}
 
-  /** {@code GET /db/info}: the level-2 restore points, or only the first and last. */
+  /**
+   * {@code GET /db/info}: the restore points, or only the first and last. Every point {@code restore} accepts is
+   * here: the transactions still in level-0 staging and every restore point of storage, whatever its level.
+   */
   public List<RestorePoint> info(String cluster, String name, boolean all) throws IOException {
-    if (store.read(c -> Rows.findDb(c, cluster, name)) == null) throw ApiException.noDatabase();
-    ReplicaClient r = compactor.storage(cluster, name);
-    List<LtxFileMeta> files = r.listFiles(Levels.RESTORE_TARGET);
-    if (!all && files.size() > 1) files = List.of(files.getFirst(), files.getLast());
-    else if (!all && files.size() == 1) files = List.of(files.getFirst(), files.getFirst());
-    List<RestorePoint> out = new ArrayList<>();
-    for (LtxFileMeta d : RemoteFiles.describeAll(r, files)) {
-      out.add(new RestorePoint(d.maxTxid(), Instant.ofEpochMilli(d.timestamp()), d.postApplyChecksum()));
-    }
-    return out;
+    DbRow db = store.read(c -> Rows.findDb(c, cluster, name));
+    if (db == null) throw ApiException.noDatabase();
+    List<RestorePoint> points = restorePoints(db, all);
+    if (!all && points.size() == 1) return List.of(points.getFirst(), points.getFirst()); // as litefs-backup
+    return points;
   }
 
   /** A restore point that exists: its TXID and the time of its state. */
@@ -222,7 +220,7 @@ public final class BackupService {
         Rows.deleteDb(c, db);
         return null;
       });
-      compactor.forget(db.id());
+      jobs.forget(cluster, name);
       removeStorage(cluster, name);
     } finally {
       lock.unlock();
@@ -243,7 +241,7 @@ public final class BackupService {
   }
 
   private void removeStorage(String cluster, String name) throws IOException {
-    ReplicaClient r = compactor.storage(cluster, name);
+    ReplicaClient r = jobs.storage(cluster, name);
     try {
       for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
         List<LtxFileMeta> files = r.listFiles(level);
@@ -275,49 +273,79 @@ public final class BackupService {
   }
 
   // --- restore points -------------------------------------------------------------------------------------------
+  //
+  // A database can be restored to every transaction still in level-0 staging (built from the metadata database)
+  // and to every restore point of its storage (planned by the replica module's RestorePlanner, as for any replica).
+  // info, restore --txid and restore --timestamp all see that same set.
+
+  /** The level-0 transactions of a database, oldest first. */
+  private List<TxnRow> stagedTxns(DbRow db) throws IOException {
+    return store.read(c -> Rows.txnsFrom(c, db.id(), 0));
+  }
+
+  private RestorePlanner planner(DbRow db) {
+    return new RestorePlanner(jobs.storage(db.cluster(), db.name()));
+  }
+
+  /** Every restore point (staging and storage) in TXID order; or only the first and the last. */
+  private List<RestorePoint> restorePoints(DbRow db, boolean all) throws IOException {
+    TreeMap<Long, RestorePoint> points = new TreeMap<>(Txid::compare);
+    for (TxnRow t : stagedTxns(db)) {
+      points.put(t.maxTxid(), new RestorePoint(t.maxTxid(), Instant.ofEpochMilli(t.timestamp()), t.postApplyChecksum()));
+    }
+    RestorePlanner planner = planner(db);
+    for (var p : all ? planner.restorePoints() : planner.firstAndLastRestorePoints()) {
+      points.putIfAbsent(p.txid(), new RestorePoint(p.txid(), p.timestamp(), p.postApplyChecksum()));
+    }
+    if (all || points.size() <= 1) return List.copyOf(points.values());
+    return List.of(points.firstEntry().getValue(), points.lastEntry().getValue());
+  }
 
   /** Resolves a restore request to an exact restore point. */
   private Checked resolve(DbRow db, Long txid, Instant timestamp) throws IOException {
     if (timestamp != null) return findByTimestamp(db, timestamp);
     TxnRow local = store.read(c -> Rows.txnByMax(c, db.id(), txid));
     if (local != null) return new Checked(txid, Instant.ofEpochMilli(local.timestamp()));
-    ReplicaClient r = compactor.storage(db.cluster(), db.name());
-    SnapshotPlan plan = exactPlan(db, r, txid);
-    LtxFileMeta last = RemoteFiles.describe(r, plan.last());
+    RestorePlan plan = storagePlan(db, txid);
+    LtxFileMeta last = ReplicaFiles.describe(jobs.storage(db.cluster(), db.name()), plan.files().getLast());
     return new Checked(txid, Instant.ofEpochMilli(last.timestamp()));
   }
 
   /**
-   * litefs-backup's timestamp lookup (spec §3.4): in level 2, then 3, then 9, the file before the first one whose
-   * timestamp is after {@code t}. Files are described a chunk at a time, in parallel (one HEAD each on S3).
+   * The newest restore point whose timestamp is at or before {@code t}, in staging or storage. (litefs-backup
+   * searched only levels 2, 3 and 9, so points of the last five minutes were out of reach.)
    */
   private Checked findByTimestamp(DbRow db, Instant t) throws IOException {
-    ReplicaClient r = compactor.storage(db.cluster(), db.name());
-    for (int level = Levels.RESTORE_TARGET; level != -1; level = levels.next(level)) {
-      List<LtxFileMeta> files = r.listFiles(level);
-      LtxFileMeta found = null;
-      scan:
-      for (int from = 0; from < files.size(); from += RemoteFiles.PARALLEL) {
-        List<LtxFileMeta> chunk = files.subList(from, Math.min(files.size(), from + RemoteFiles.PARALLEL));
-        for (LtxFileMeta d : RemoteFiles.describeAll(r, chunk)) {
-          if (d.timestamp() > t.toEpochMilli()) break scan;
-          found = d;
-        }
-      }
-      if (found != null) return new Checked(found.maxTxid(), Instant.ofEpochMilli(found.timestamp()));
+    Checked best = null;
+    for (TxnRow row : stagedTxns(db)) {
+      if (row.timestamp() <= t.toEpochMilli()) best = new Checked(row.maxTxid(), Instant.ofEpochMilli(row.timestamp()));
     }
-    throw new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available");
+    RestorePlanner planner = planner(db);
+    if (!planner.files().isEmpty()) {
+      try {
+        RestorePlan plan = planner.toTimestamp(t);
+        if (best == null || Txid.compare(plan.targetTxid(), best.txid()) > 0) {
+          LtxFileMeta last = ReplicaFiles.describe(jobs.storage(db.cluster(), db.name()), plan.files().getLast());
+          best = new Checked(plan.targetTxid(), Instant.ofEpochMilli(last.timestamp()));
+        }
+      } catch (IllegalArgumentException e) {
+        // before the first restore point in storage
+      }
+    }
+    if (best == null) throw new ApiException(ErrorCode.ENOTIMESTAMP, "timestamp not available");
+    return best;
   }
 
   /**
    * The snapshot of the state at exactly {@code txid}, built from level 0 when it still holds that transaction,
-   * else from storage; an error naming the nearest restore points when {@code txid} is not one.
+   * else merged from storage along the planner's plan; an error naming the nearest restore points when
+   * {@code txid} is not one.
    */
   SpooledLtx snapshotAt(DbRow db, long txid) throws IOException {
     Path tmp = Files.createTempFile(tmpDir, "snapshot-", ".ltx");
     try {
       boolean local;
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 256 * 1024)) {
         local = store.read(c -> {
           if (Rows.txnByMax(c, db.id(), txid) == null) return false;
           LocalSnapshot.write(c, db.id(), txid, new LtxSnapshotSink(out));
@@ -325,12 +353,8 @@ public final class BackupService {
         });
       }
       if (!local) {
-        ReplicaClient r = compactor.storage(db.cluster(), db.name());
-        SnapshotPlan plan = exactPlan(db, r, txid);
-        List<InputStream> streams = RemoteFiles.openAll(r, plan.files());
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-          LtxCompactor.lz4().compact(streams, out);
-        }
+        RestorePlan plan = storagePlan(db, txid);
+        MergedLtxFile.write(jobs.storage(db.cluster(), db.name()), plan.files(), true, tmp);
       }
       return SpooledLtx.adopt(tmp);
     } catch (IOException | RuntimeException e) {
@@ -340,51 +364,31 @@ public final class BackupService {
   }
 
   /** A storage plan ending exactly at {@code txid}, or {@code ENOTXID} naming the nearest restore points. */
-  private SnapshotPlan exactPlan(DbRow db, ReplicaClient r, long txid) throws IOException {
-    Map<Integer, List<LtxFileMeta>> listing = compactor.listAll(r);
-    SnapshotPlan plan = null;
-    try {
-      plan = SnapshotPlan.calc(listing, txid);
-    } catch (ApiException e) {
-      // no file at or before txid: fall through to the nearest points
+  private RestorePlan storagePlan(DbRow db, long txid) throws IOException {
+    RestorePlanner planner = planner(db);
+    if (!planner.files().isEmpty()) {
+      try {
+        return planner.toTxid(txid);
+      } catch (IllegalArgumentException e) {
+        // not a file boundary: fall through to the nearest points
+      } catch (IOException e) {
+        if (planner.files().endingAt(txid).isEmpty()) throw e;
+        // a boundary that no plan reaches (a gap): not a restore point
+      }
     }
-    if (plan != null && plan.endsAt(txid)) return plan;
-    throw notRestorePoint(db, listing, txid);
+    throw notRestorePoint(db, planner, txid);
   }
 
-  private ApiException notRestorePoint(DbRow db, Map<Integer, List<LtxFileMeta>> listing, long txid)
-      throws IOException {
-    List<Long> localList = store.read(c -> Rows.txnMaxTxids(c, db.id()));
-    TreeSet<Long> local = new TreeSet<>(localList);
-    TreeSet<Long> candidates = new TreeSet<>(local);
-    for (List<LtxFileMeta> files : listing.values()) for (LtxFileMeta f : files) candidates.add(f.maxTxid());
-    Long below = null, above = null;
-    for (Long c : candidates.headSet(txid, false).descendingSet()) {
-      if (restorable(c, local, listing)) {
-        below = c;
-        break;
-      }
-    }
-    for (Long c : candidates.tailSet(txid, false)) {
-      if (restorable(c, local, listing)) {
-        above = c;
-        break;
-      }
-    }
+  private ApiException notRestorePoint(DbRow db, RestorePlanner planner, long txid) throws IOException {
+    TreeSet<Long> points = new TreeSet<>(Txid::compare);
+    for (TxnRow t : stagedTxns(db)) points.add(t.maxTxid());
+    if (!planner.files().isEmpty()) points.addAll(planner.restorePointTxids());
     List<String> near = new ArrayList<>();
+    Long below = points.lower(txid), above = points.higher(txid);
     if (below != null) near.add(Txid.format(below));
     if (above != null) near.add(Txid.format(above));
     return ApiException.noTxid(Txid.format(txid) + " is not a restore point"
         + (near.isEmpty() ? "" : "; nearest: " + String.join(", ", near)));
-  }
-
-  private static boolean restorable(long txid, TreeSet<Long> local, Map<Integer, List<LtxFileMeta>> listing) {
-    if (local.contains(txid)) return true;
-    try {
-      return SnapshotPlan.calc(listing, txid).endsAt(txid);
-    } catch (RuntimeException e) {
-      return false;
-    }
   }
 
   /** The map {@code {"TXID":…,"PostApplyChecksum":…}} of Go's {@code ltx.Pos}. */

@@ -6,8 +6,10 @@ import com.sun.net.httpserver.HttpsServer;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.replica.level.Level;
+import dev.strata.replica.level.LevelConfig;
+import dev.strata.server.compaction.CompactionJobs;
 import dev.strata.server.compaction.CompactionScheduler;
-import dev.strata.server.compaction.Compactor;
 import dev.strata.server.compaction.DbLocks;
 import dev.strata.server.http.HttpApi;
 import dev.strata.server.store.MetadataStore;
@@ -42,7 +44,7 @@ public final class Server implements AutoCloseable {
   private final MetadataStore store;
   private final ReplicaClient storage;
   private final ServerMetrics metrics = new ServerMetrics();
-  private final Compactor compactor;
+  private final CompactionJobs jobs;
   private final BackupService service;
   private final CompactionScheduler scheduler;
   private final HttpApi api;
@@ -62,11 +64,11 @@ public final class Server implements AutoCloseable {
           : openReplica(config.replicaUrl());
       this.storage = s;
       DbLocks locks = new DbLocks();
-      this.compactor = new Compactor(store, storage, config.levels(), tmp, config.clock(), metrics, locks);
-      this.service = new BackupService(store, compactor, config.levels(), tmp, config.clock(), metrics, locks);
+      this.jobs = new CompactionJobs(store, storage, config.levels(), tmp, config.clock(), metrics, locks);
+      this.service = new BackupService(store, jobs, tmp, config.clock(), metrics, locks);
       metrics.lagSource(service::lags);
       service.finishDeletions();
-      this.scheduler = new CompactionScheduler(store, compactor, config.levels(), config.clock(),
+      this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),
           config.compactionThreads());
       this.api = new HttpApi(service, config.tokens(), metrics, config.stallTimeout());
       this.http = bind(config);
@@ -112,12 +114,12 @@ public final class Server implements AutoCloseable {
   }
 
   private void logStart() {
-    Levels l = config.levels();
-    for (CompactionLevel c : l.list()) {
-      log.info("compaction level {}: interval={} retention={}", c.level(), GoDuration.format(c.interval()),
+    LevelConfig l = config.levels();
+    for (Level c : l.levels()) {
+      log.info("compaction level {}: interval={} retention={}", c.number(), GoDuration.format(c.interval()),
           GoDuration.format(c.retention()));
     }
-    log.info("snapshot level {}: interval={} retention={}", Levels.SNAPSHOT, GoDuration.format(l.snapshotInterval()),
+    log.info("snapshot level {}: interval={} retention={}", Level.SNAPSHOT, GoDuration.format(l.snapshotInterval()),
         GoDuration.format(l.snapshotRetention()));
     log.info("storage: {}", storage.location());
     log.info("metadata: {}", config.dataDir().toAbsolutePath().resolve("server.db"));
@@ -150,9 +152,9 @@ public final class Server implements AutoCloseable {
     return scheduler;
   }
 
-  /** The compactor. */
-  public Compactor compactor() {
-    return compactor;
+  /** The per-database storage jobs (flush, compaction, snapshots, retention). */
+  public CompactionJobs jobs() {
+    return jobs;
   }
 
   /** The metadata store. */

@@ -1,5 +1,6 @@
 package dev.strata.server;
 
+import dev.strata.replica.level.LevelConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +26,7 @@ public record ServerConfig(
     String replicaUrl,
     Tokens tokens,
     TlsConfig tls,
-    Levels levels,
+    LevelConfig levels,
     InstantSource clock,
     boolean schedule,
     Duration stallTimeout,
@@ -34,9 +35,9 @@ public record ServerConfig(
   /** litefs-backup's default listen address. */
   public static final String DEFAULT_BIND = ":2200";
 
-  /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, lfsb levels. */
+  /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, DESIGN.md's levels. */
   public static ServerConfig defaults(Path dataDir) {
-    return new ServerConfig(dataDir, parseBind(DEFAULT_BIND), null, Tokens.none(), null, Levels.defaults(),
+    return new ServerConfig(dataDir, parseBind(DEFAULT_BIND), null, Tokens.none(), null, LevelConfig.defaults(),
         InstantSource.system(), true, Duration.ofSeconds(60), 8);
   }
 
@@ -63,7 +64,7 @@ public record ServerConfig(
         compactionThreads);
   }
 
-  public ServerConfig withLevels(Levels l) {
+  public ServerConfig withLevels(LevelConfig l) {
     return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
         compactionThreads);
   }

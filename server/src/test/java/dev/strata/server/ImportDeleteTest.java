@@ -104,15 +104,15 @@ class ImportDeleteTest {
   @Test
   void deleteRemovesRowsAndStorage() throws Exception {
     TestDb db = new TestDb(512);
-    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));
+    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), ts.clock.millis()));
     ts.compactAll();
     client.writeTx("other", new TestDb(512).commit(Map.of(1, db.fill('o')), 0));
     for (int level : new int[] {1, 2, 3, 9}) {
-      assertThat(ts.server.compactor().storage("c1", "db").listFiles(level)).hasSize(1);
+      assertThat(ts.server.jobs().storage("c1", "db").listFiles(level)).hasSize(1);
     }
     client.delete("db");
     for (int level = 1; level <= 9; level++) {
-      assertThat(ts.server.compactor().storage("c1", "db").listFiles(level)).isEmpty();
+      assertThat(ts.server.jobs().storage("c1", "db").listFiles(level)).isEmpty();
     }
     assertThat(client.positions()).containsOnlyKeys("other");
     assertThatThrownBy(() -> client.delete("db")).isInstanceOfSatisfying(ServerException.class,
@@ -125,9 +125,9 @@ class ImportDeleteTest {
     client = ts.client("c1");
     assertThat(client.positions()).containsOnlyKeys("other");
     TestDb again = new TestDb(512);
-    client.writeTx("db", again.commit(Map.of(1, again.fill('n')), 0));
+    client.writeTx("db", again.commit(Map.of(1, again.fill('n')), ts.clock.millis()));
     ts.compactAll();
-    assertThat(ts.server.compactor().storage("c1", "db").listFiles(1)).extracting(f -> f.maxTxid())
+    assertThat(ts.server.jobs().storage("c1", "db").listFiles(1)).extracting(f -> f.maxTxid())
         .containsExactly(1L);
     assertThat(Checksum.format(client.positions().get("db").postApplyChecksum()))
         .isEqualTo(Checksum.format(again.checksum));

@@ -2,6 +2,7 @@ package dev.strata.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.replica.testing.FakeClock;
 import dev.strata.server.client.ServerClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,7 @@ class LiteFsClientTest {
   @BeforeEach
   void start() throws Exception {
     ts = new TestServer(dir.resolve("data"),
-        new MutableClock(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c,
+        new FakeClock(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c,
         storage(dir.resolve("storage")));
     server = ts.client("prod");
     node = new LiteFsLikeClient(server);

@@ -7,6 +7,7 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Pos;
+import dev.strata.replica.testing.FakeClock;
 import dev.strata.server.client.ServerClient;
 import dev.strata.server.client.ServerException;
 import java.io.ByteArrayInputStream;
@@ -39,7 +40,7 @@ class RestoreTest {
   @BeforeEach
   void start() throws Exception {
     ts = new TestServer(dir.resolve("data"),
-        new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c, storage());
+        new FakeClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), c -> c, storage());
     client = ts.client("c1");
   }
 
@@ -165,11 +166,26 @@ class RestoreTest {
   }
 
   @Test
-  void timestampLookupFallsBackToLevel3() throws Exception {
-    Instant t = twoRestorePoints(true);
-    assertThat(ts.server.compactor().storage("c1", "db").listFiles(2)).extracting(f -> f.minTxid())
-        .containsExactly(2L);
-    assertThat(client.restoreCheck("db", null, t.plus(Duration.ofMinutes(1))).txid()).isEqualTo(1);
+  void restorePointsLeaveWithTheirRetentionWindow() throws Exception {
+    Instant t = ts.clock.instant();
+    TestDb db = new TestDb(512);
+    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), t.toEpochMilli()));
+    ts.compactAll();
+    ts.clock.advance(Duration.ofDays(31));
+    client.writeTx("db", db.commit(Map.of(1, db.fill('2')), ts.clock.millis()));
+    ts.compactAll();
+    ts.clock.advance(Duration.ofMinutes(10)); // and level-0 staging moves on past TXID 1
+    client.writeTx("db", db.commit(Map.of(1, db.fill('3')), ts.clock.millis()));
+    ts.server.scheduler().runLevel(1);
+    // TXID 1 is 31 days old: outside every level's window, so its files went.
+    assertThat(client.info("db", true)).extracting(ServerClient.RestorePoint::maxTxid).containsExactly(2L, 3L);
+    assertThatThrownBy(() -> client.restoreCheck("db", null, t.plus(Duration.ofMinutes(1))))
+        .isInstanceOfSatisfying(ServerException.class, e -> assertThat(e.code()).isEqualTo("ENOTIMESTAMP"));
+    assertThat(client.restoreCheck("db", null, ts.clock.instant().minusSeconds(1)).txid()).isEqualTo(2);
+    for (int level = 1; level <= 3; level++) {
+      assertThat(ts.server.jobs().storage("c1", "db").listFiles(level)).extracting(f -> f.minTxid())
+          .as("level %d", level).doesNotContain(1L);
+    }
   }
 
   @Test
@@ -198,14 +214,26 @@ class RestoreTest {
   }
 
   @Test
-  void infoWithoutLevel2FilesIsEmpty() throws Exception {
+  void infoListsStagedPointsBeforeAnyCompaction() throws Exception {
     TestDb db = new TestDb(512);
     client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));
     HttpResponse<byte[]> r = ts.raw("GET", "/db/info?db=db", "cluster c1", null);
+    // One point: litefs-backup's summary shape lists it as first and last.
     assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("""
         {
           "name": "db",
-          "restorablePaths": []
+          "restorablePaths": [
+            {
+              "maxTxId": "0000000000000001",
+              "maxTimestamp": "1970-01-01T00:00:00Z",
+              "postApplyChecksum": "eb1a999231044ddd"
+            },
+            {
+              "maxTxId": "0000000000000001",
+              "maxTimestamp": "1970-01-01T00:00:00Z",
+              "postApplyChecksum": "eb1a999231044ddd"
+            }
+          ]
         }""");
   }
 

@@ -1,5 +1,7 @@
 package dev.strata.server;
 
+import dev.strata.replica.level.Level;
+import dev.strata.replica.testing.FakeClock;
 import dev.strata.server.client.ServerClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,7 +17,7 @@ import java.util.function.UnaryOperator;
 /** A server on loopback for one test, with a hand-moved clock and no compaction loops (tests run them). */
 final class TestServer implements AutoCloseable {
   final Path data;
-  final MutableClock clock;
+  final FakeClock clock;
   final Server server;
 
   TestServer(Path data) throws IOException {
@@ -23,14 +25,14 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(Path data, UnaryOperator<ServerConfig> tweak) throws IOException {
-    this(data, new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), tweak);
+    this(data, new FakeClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), tweak);
   }
 
-  TestServer(Path data, MutableClock clock, UnaryOperator<ServerConfig> tweak) throws IOException {
+  TestServer(Path data, FakeClock clock, UnaryOperator<ServerConfig> tweak) throws IOException {
     this(data, clock, tweak, null);
   }
 
-  TestServer(Path data, MutableClock clock, UnaryOperator<ServerConfig> tweak,
+  TestServer(Path data, FakeClock clock, UnaryOperator<ServerConfig> tweak,
       dev.strata.replica.ReplicaClient storage) throws IOException {
     this.data = data;
     this.clock = clock;
@@ -52,7 +54,7 @@ final class TestServer implements AutoCloseable {
     server.scheduler().runLevel(1);
     server.scheduler().runLevel(2);
     server.scheduler().runLevel(3);
-    server.scheduler().runLevel(Levels.SNAPSHOT);
+    server.scheduler().runLevel(Level.SNAPSHOT);
   }
 
   /** A raw request: method, path and query, Authorization (null for none), body (null for none). */

@@ -10,9 +10,9 @@ import java.time.Clock;
  * Work a replica needs after files were uploaded to it: compaction into higher levels and retention. The uploader
  * calls {@link #noteWritten} for every file it stores and {@link #runDue} after each batch and periodically.
  *
- * <p>This is the integration point for {@code dev.strata.replica.level.LevelCompactor(ReplicaClient, LevelConfig,
+ * <p>This is the integration point for {@code dev.strata.replica.level.LevelSchedule(ReplicaClient, LevelConfig,
  * Clock)}: a {@link Factory} that builds one per replica and adapts it with
- * {@code ReplicaUpkeep.of(compactor::noteWritten, compactor::runDue)}.
+ * {@code ReplicaUpkeep.of(schedule::noteWritten, schedule::runDue)}.
  */
 public interface ReplicaUpkeep {
   /** Called after {@code file} was stored on the replica. */

@@ -4,6 +4,7 @@ import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.testing.ForwardingReplicaClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Collection;
@@ -11,13 +12,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A replica client that counts the requests it passes on, and can be made to fail them. */
-public final class CountingClient implements ReplicaClient {
-  private final ReplicaClient inner;
+public final class CountingClient extends ForwardingReplicaClient {
   public final AtomicLong requests = new AtomicLong();
   public volatile boolean down;
 
-  public CountingClient(ReplicaClient inner) {
-    this.inner = inner;
+  public CountingClient(ReplicaClient delegate) {
+    super(delegate);
   }
 
   private void request() throws IOException {
@@ -26,58 +26,43 @@ public final class CountingClient implements ReplicaClient {
   }
 
   @Override
-  public String type() {
-    return inner.type();
-  }
-
-  @Override
-  public String location() {
-    return inner.location();
-  }
-
-  @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
     request();
-    return inner.listFiles(level);
+    return super.listFiles(level);
   }
 
   @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
     request();
-    return inner.head(level, range);
+    return super.head(level, range);
   }
 
   @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
     request();
-    return inner.openFile(level, range, offset);
+    return super.openFile(level, range, offset);
   }
 
   @Override
   public LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException {
     request();
-    return inner.writeFile(level, info, data, size);
+    return super.writeFile(level, info, data, size);
   }
 
   @Override
   public void deleteFiles(int level, Collection<TxidRange> ranges) throws IOException {
     request();
-    inner.deleteFiles(level, ranges);
+    super.deleteFiles(level, ranges);
   }
 
   @Override
   public List<String> listChildren() throws IOException {
     request();
-    return inner.listChildren();
+    return super.listChildren();
   }
 
   @Override
-  public ReplicaClient child(String name) {
-    return new CountingClient(inner.child(name));
-  }
-
-  @Override
-  public void close() throws IOException {
-    inner.close();
+  protected ReplicaClient wrap(ReplicaClient child) {
+    return new CountingClient(child);
   }
 }

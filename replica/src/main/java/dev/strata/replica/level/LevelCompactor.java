@@ -1,27 +1,22 @@
 package dev.strata.replica.level;
 
-import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
-import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Txid;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ResumableInputStream;
-import dev.strata.replica.restore.ReplicaFiles;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.restore.RestorePlan;
 import dev.strata.replica.restore.RestorePlanner;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,60 +29,57 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compaction and retention for one replica root (DESIGN.md "Levels"). At wall-clock multiples of each level's
- * interval it merges the new files of the level below into one file per contiguous run, and removes files whose
- * restore points have left the retention window once no restore point still inside it needs them. At the snapshot
- * interval it builds a snapshot by merging the newest snapshot with the files above it — never by reading the live
- * database.
+ * The one compaction engine of Strata (DESIGN.md "One engine, two schedulers"): compaction, snapshots and
+ * retention for one replica root, working only through {@link ReplicaClient}. The agent runs it on a wall-clock
+ * schedule ({@link LevelSchedule}); the backup server runs the same steps per database from its own scheduler.
  *
- * <p>What the replica holds is learnt from one listing on the first {@link #runDue()} and then kept in memory:
- * the writer reports its uploads through {@link #noteWritten}, and this class knows its own writes and deletes. So
- * an idle database costs no request at all, and a restart recompacts nothing: each level resumes after the highest
- * TXID already compacted into it or above it.
+ * <ul>
+ *   <li>{@link #compact(int)} merges the new files of level n−1 into level n, one file per contiguous run;
+ *   <li>{@link #snapshot()} builds a full snapshot by merging the newest snapshot with the files above it — never
+ *       by reading the live database;
+ *   <li>{@link #retain(int)} removes files whose restore points have left the retention window once no restore
+ *       point still inside it needs them;
+ *   <li>{@link #store(int, Path)} verifies and stores a file built elsewhere (the server's level-0 flush).
+ * </ul>
+ *
+ * <p>What the replica holds is learnt from one listing on the first step and then kept in memory: writers report
+ * their uploads through {@link #noteWritten}, and this class knows its own writes and deletes. So an idle database
+ * costs no request at all, and a restart recompacts nothing: each level resumes after the highest TXID already
+ * compacted into it or above it. After any failure the replica is listed again on the next step.
  *
  * <p>Rules that keep every chain whole (invariant 1): a compaction never merges across a gap or a broken checksum
  * chain. A run after a gap is compacted only when a snapshot ends right before it (the agent writes one after a
  * continuity break); a run that nothing anchors waits for the missing files, and one followed by an anchored run
  * can never be restored and is left to retention. Retention deletes a file only when its data is in a higher
  * level (or a snapshot), its own restore points have expired, and no restore plan to a restore point still inside
- * retention uses it.
+ * retention uses it. TXIDs are ordered unsigned ({@link Txid#compare}).
  */
 public final class LevelCompactor {
   private static final Logger log = LoggerFactory.getLogger(LevelCompactor.class);
   /** Inputs merged into one output at most; longer runs (after downtime) give several files. Bounds memory. */
   static final int MAX_INPUTS = 32;
-  private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
-  private static final Duration SNAPSHOT_RETRY = Duration.ofHours(1);
 
   private final ReplicaClient client;
   private final LevelConfig config;
-  private final Clock clock;
+  private final InstantSource clock;
   private final Path tempDir;
   private final int top;
   private final ConcurrentLinkedQueue<LtxFileMeta> notes = new ConcurrentLinkedQueue<>();
-  private final Instant[] next = new Instant[Level.SNAPSHOT + 1]; // when each level's step is due next
   private final Set<String> warned = new HashSet<>();
   private List<TreeMap<TxidRange, LtxFileMeta>> files; // by level; null until listed, or after a failure
-  private Duration backoff = Duration.ZERO;
-  private Instant retryAt = Instant.MIN;
-  private volatile Instant nextDue;
 
   /** A compactor staging its outputs in the system temporary directory. */
-  public LevelCompactor(ReplicaClient client, LevelConfig config, Clock clock) {
+  public LevelCompactor(ReplicaClient client, LevelConfig config, InstantSource clock) {
     this(client, config, clock, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
   /** A compactor staging its outputs in {@code tempDir}. */
-  public LevelCompactor(ReplicaClient client, LevelConfig config, Clock clock, Path tempDir) {
+  public LevelCompactor(ReplicaClient client, LevelConfig config, InstantSource clock, Path tempDir) {
     this.client = client;
     this.config = config;
     this.clock = clock;
     this.tempDir = tempDir;
     this.top = config.topLevel();
-    Instant now = clock.instant();
-    for (int n = 1; n <= top; n++) next[n] = boundaryAfter(now, config.level(n).interval());
-    next[Level.SNAPSHOT] = boundaryAfter(now, config.snapshotInterval());
-    nextDue = computeNextDue();
     deleteStaleTemporaries(tempDir);
   }
 
@@ -106,87 +98,123 @@ public final class LevelCompactor {
     }
   }
 
+  /** The replica this compactor works on. */
+  public ReplicaClient client() {
+    return client;
+  }
+
+  /** The levels it applies. */
+  public LevelConfig config() {
+    return config;
+  }
+
   /**
-   * Records a file the writer has just stored (level 0 batches, level-9 snapshots). Never blocks and sends
-   * nothing; the next {@link #runDue()} takes it into account.
+   * Records a file a writer has just stored (level-0 batches, level-9 snapshots). Never blocks and sends nothing;
+   * the next step takes it into account.
    */
   public void noteWritten(LtxFileMeta file) {
     notes.add(file);
   }
 
-  /** When {@link #runDue()} next has something to do (at the earliest). */
-  public Instant nextDue() {
-    return nextDue;
+  /** Forgets what the replica holds: the next step lists it again (after a failure, or a change made elsewhere). */
+  public synchronized void forget() {
+    files = null;
+  }
+
+  // ---- the steps ----
+
+  /** Compacts the files of level n−1 that are newer than anything in level n or above into level n. */
+  public synchronized List<LtxFileMeta> compact(int n) throws IOException {
+    if (n < 1 || n > top) throw new IllegalArgumentException("level " + n + " is not a compaction level");
+    return step(() -> compactLevel(n));
+  }
+
+  /** Builds a snapshot at the newest TXID compacted into level 1 or above, when there is anything new; or null. */
+  public synchronized LtxFileMeta snapshot() throws IOException {
+    return step(this::snapshotNow);
+  }
+
+  /** Applies retention to one level (0..top, or {@link Level#SNAPSHOT}); returns what was deleted. */
+  public synchronized List<TxidRange> retain(int level) throws IOException {
+    config.level(level); // checks the level
+    return step(() -> retainLevel(level, clock.instant()));
   }
 
   /**
-   * Runs every compaction and retention step due now, lowest level first, so that a snapshot taken at midnight
-   * holds everything compacted at midnight. Sends no request when nothing is due or nothing changed. After a
-   * failure the state is listed again on the next call, which is delayed (10 s, doubling up to 5 min).
+   * Verifies a complete LTX file built elsewhere (the server's flush of its level-0 staging), stores it in
+   * {@code level} and records it.
    */
-  public synchronized void runDue() throws IOException {
-    Instant now = clock.instant();
-    if (now.isBefore(retryAt)) return;
+  public synchronized LtxFileMeta store(int level, Path file) throws IOException {
+    return step(() -> {
+      LtxFileInfo info;
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+        info = LtxDecoder.verify(in);
+      }
+      LtxFileMeta stored;
+      try (InputStream in = Files.newInputStream(file)) {
+        stored = client.writeFile(level, info, in, Files.size(file));
+      }
+      files.get(level).put(stored.range(), stored);
+      return stored;
+    });
+  }
+
+  /**
+   * The newest TXID stored in level {@code n}, any compaction level above it, or a snapshot (listing the replica
+   * first if needed); 0 when there is none. A writer of level {@code n} continues after it.
+   */
+  public synchronized long storedThrough(int n) throws IOException {
+    return step(() -> Txid.max(watermark(n), newestSnapshotMax()));
+  }
+
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs a step on a known catalogue; after a failure what the replica holds is uncertain, so list it again. */
+  private <T> T step(Step<T> step) throws IOException {
     try {
-      if (files == null) load(now);
-      for (int n = 1; n <= top; n++) {
-        if (now.isBefore(next[n])) continue;
-        drainNotes();
-        compact(n);
-        retain(n - 1, now);
-        next[n] = boundaryAfter(now, config.level(n).interval());
-      }
-      if (!now.isBefore(next[Level.SNAPSHOT])) {
-        drainNotes();
-        try {
-          snapshot();
-        } catch (IOException | RuntimeException e) {
-          // A snapshot reads the whole database: after a failure, try again in an hour, not after the backoff.
-          Instant retry = now.plus(SNAPSHOT_RETRY);
-          Instant boundary = boundaryAfter(now, config.snapshotInterval());
-          next[Level.SNAPSHOT] = retry.isBefore(boundary) ? retry : boundary;
-          throw e;
-        }
-        retain(top, now);
-        retain(Level.SNAPSHOT, now);
-        next[Level.SNAPSHOT] = boundaryAfter(now, config.snapshotInterval());
-      }
-      backoff = Duration.ZERO;
+      if (files == null) load();
+      drainNotes();
+      return step.run();
     } catch (IOException | RuntimeException e) {
-      files = null; // what the replica holds is uncertain now: list again
-      backoff = backoff.isZero() ? Duration.ofSeconds(10) : min(backoff.multipliedBy(2), MAX_BACKOFF);
-      retryAt = now.plus(backoff);
+      files = null;
       throw e;
-    } finally {
-      nextDue = computeNextDue();
     }
   }
 
-  private Instant computeNextDue() {
-    Instant due = next[Level.SNAPSHOT];
-    for (int n = 1; n <= top; n++) {
-      if (next[n].isBefore(due)) due = next[n];
-    }
-    return due.isBefore(retryAt) ? retryAt : due;
+  // ---- what the schedule asks (package-private: LevelSchedule) ----
+
+  /** True when level {@code n} has files waiting for compaction. */
+  synchronized boolean pending(int n) throws IOException {
+    return step(() -> !files.get(n - 1).tailMap(new TxidRange(watermark(n) + 1, 0), true).isEmpty());
   }
 
-  /** The first wall-clock multiple of {@code interval} after {@code now} (UTC, like Go's Time.Truncate). */
-  static Instant boundaryAfter(Instant now, Duration interval) {
-    return floor(now, interval).plus(interval);
+  /** True when a snapshot would add something. */
+  synchronized boolean snapshotPending() throws IOException {
+    return step(() -> Txid.compare(snapshotTarget(), newestSnapshotMax()) > 0);
   }
 
-  private static Instant floor(Instant now, Duration interval) {
-    long step = interval.toMillis();
-    return Instant.ofEpochMilli(Math.floorDiv(now.toEpochMilli(), step) * step);
+  /** When a file of {@code level} was last stored; the epoch if never. */
+  synchronized Instant lastWritten(int level) throws IOException {
+    return step(() -> {
+      Instant last = Instant.EPOCH;
+      for (LtxFileMeta f : files.get(level).values()) {
+        if (f.createdAt() != null && f.createdAt().isAfter(last)) last = f.createdAt();
+      }
+      return last;
+    });
   }
 
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
+  /** True once the replica has been listed (and no failure made it uncertain since). */
+  synchronized boolean loaded() {
+    return files != null;
   }
 
   // ---- state ----
 
-  private void load(Instant now) throws IOException {
+  private void load() throws IOException {
     List<TreeMap<TxidRange, LtxFileMeta>> loaded = new ArrayList<>();
     for (int level = 0; level <= Level.SNAPSHOT; level++) {
       TreeMap<TxidRange, LtxFileMeta> m = new TreeMap<>();
@@ -196,28 +224,6 @@ public final class LevelCompactor {
       loaded.add(m);
     }
     files = loaded;
-    drainNotes();
-    // A level whose last compaction happened before the last boundary, with work waiting, is due now: a process
-    // that restarts more often than an interval must not starve the level.
-    for (int n = 1; n <= top; n++) {
-      if (pending(n) && lastWritten(n).isBefore(floor(now, config.level(n).interval()))) next[n] = now;
-    }
-    if (snapshotTarget() > newestSnapshotMax()
-        && lastWritten(Level.SNAPSHOT).isBefore(floor(now, config.snapshotInterval()))) {
-      next[Level.SNAPSHOT] = now;
-    }
-  }
-
-  private boolean pending(int n) {
-    return !files.get(n - 1).tailMap(new TxidRange(watermark(n) + 1, 0), true).isEmpty();
-  }
-
-  private Instant lastWritten(int level) {
-    Instant last = Instant.EPOCH;
-    for (LtxFileMeta f : files.get(level).values()) {
-      if (f.createdAt() != null && f.createdAt().isAfter(last)) last = f.createdAt();
-    }
-    return last;
   }
 
   private void drainNotes() {
@@ -231,7 +237,7 @@ public final class LevelCompactor {
     long wm = 0;
     for (int l = n; l <= top; l++) {
       var m = files.get(l);
-      if (!m.isEmpty()) wm = Math.max(wm, m.lastKey().max());
+      if (!m.isEmpty()) wm = Txid.max(wm, m.lastKey().max());
     }
     return wm;
   }
@@ -256,11 +262,11 @@ public final class LevelCompactor {
 
   // ---- compaction ----
 
-  /** Compacts the files of level n-1 that are newer than anything in level n or above into level n. */
-  private void compact(int n) throws IOException {
+  private List<LtxFileMeta> compactLevel(int n) throws IOException {
+    List<LtxFileMeta> written = new ArrayList<>();
     long wm = watermark(n);
     List<LtxFileMeta> sources = new ArrayList<>(files.get(n - 1).tailMap(new TxidRange(wm + 1, 0), true).values());
-    if (sources.isEmpty()) return;
+    if (sources.isEmpty()) return written;
     List<List<LtxFileMeta>> runs = new ArrayList<>();
     for (LtxFileMeta f : sources) {
       List<LtxFileMeta> run = runs.isEmpty() ? null : runs.getLast();
@@ -275,6 +281,7 @@ public final class LevelCompactor {
         for (int from = 0; from < run.size(); from += MAX_INPUTS) {
           LtxFileMeta out = merge(n, run.subList(from, Math.min(run.size(), from + MAX_INPUTS)), false);
           files.get(n).put(out.range(), out);
+          written.add(out);
         }
         cur = run.getLast().maxTxid();
         curPost = run.getLast().postApplyChecksum();
@@ -291,8 +298,9 @@ public final class LevelCompactor {
       }
       warnOnce("stall " + n + first.range(), "{}: level {} compaction waits: TXIDs {}-{} are missing before {}",
           client.location(), n, Txid.format(cur + 1), Txid.format(first.minTxid() - 1), gap);
-      return;
+      return written;
     }
+    return written;
   }
 
   /** True when {@code next} continues {@code prev}: adjacent TXIDs and, where both are known, equal checksums. */
@@ -325,50 +333,23 @@ public final class LevelCompactor {
     return 0;
   }
 
-  /**
-   * Streams the inputs through {@link LtxCompactor} into a temporary file, verifies it, uploads it to
-   * {@code level} and returns what was stored.
-   */
+  /** Merges the inputs into a verified temporary file, uploads it to {@code level} and returns what was stored. */
   private LtxFileMeta merge(int level, List<LtxFileMeta> inputs, boolean snapshot) throws IOException {
     Files.createDirectories(tempDir);
     Path tmp = Files.createTempFile(tempDir, "strata-compact-", ".ltx");
     try {
-      List<InputStream> streams = new ArrayList<>();
-      for (LtxFileMeta f : inputs) {
-        streams.add(new BufferedInputStream(new ResumableInputStream(client, f.level(), f.range()), 64 * 1024));
-      }
-      LtxFileInfo info;
-      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 256 * 1024)) {
-        // A snapshot plan may start a file inside the previous one's range (applying it again is harmless).
-        info = new LtxCompactor(LtxHeader.FLAG_COMPRESS_LZ4, snapshot).compact(streams, out);
-      } catch (IOException e) {
-        throw new IOException("compacting " + describe(inputs) + " into level " + level + ": " + e.getMessage(), e);
-      }
-      LtxFileInfo check;
-      try (InputStream in = Files.newInputStream(tmp)) {
-        check = LtxDecoder.verify(in); // for a snapshot this also proves the database checksum of every page
-      }
-      if (!check.trailer().equals(info.trailer())) {
-        throw new IOException("compaction of " + describe(inputs) + " wrote a file that reads back differently");
-      }
+      LtxFileInfo info = MergedLtxFile.write(client, inputs, snapshot, tmp);
       long size = Files.size(tmp);
       LtxFileMeta stored;
       try (InputStream in = Files.newInputStream(tmp)) {
         stored = client.writeFile(level, info, in, size);
       }
-      log.info("{}: compacted {} into {}/{} ({} pages, {} bytes)", client.location(), describe(inputs), level,
-          stored.fileName(), info.pageCount(), size);
+      log.info("{}: compacted {} into {}/{} ({} pages, {} bytes)", client.location(),
+          MergedLtxFile.describe(inputs), level, stored.fileName(), info.pageCount(), size);
       return stored;
     } finally {
       Files.deleteIfExists(tmp);
     }
-  }
-
-  private static String describe(List<LtxFileMeta> inputs) {
-    LtxFileMeta a = inputs.getFirst(), b = inputs.getLast();
-    return inputs.size() + " file" + (inputs.size() == 1 ? "" : "s") + " of level "
-        + (a.level() == b.level() ? Integer.toString(a.level()) : a.level() + ".." + b.level()) + " (TXIDs "
-        + Txid.format(a.minTxid()) + "-" + Txid.format(b.maxTxid()) + ")";
   }
 
   // ---- snapshots ----
@@ -378,21 +359,23 @@ public final class LevelCompactor {
     return watermark(1);
   }
 
-  /** Merges the newest snapshot with the files above it into a new snapshot, when there is anything new. */
-  private void snapshot() throws IOException {
+  private LtxFileMeta snapshotNow() throws IOException {
     long target = snapshotTarget();
-    if (target <= newestSnapshotMax()) return;
+    if (Txid.compare(target, newestSnapshotMax()) <= 0) return null;
     RestorePlan plan;
     try {
       plan = RestorePlanner.plan(view(), target);
     } catch (IOException e) {
       warnOnce("snapshot " + target, "{}: no snapshot at TXID {}: {}", client.location(), Txid.format(target),
           e.getMessage());
-      return;
+      return null;
     }
-    if (plan.files().size() == 1) return; // already a full-database file there
+    // Already a snapshot there. (A lone full-database file of a lower level is still copied into level 9, so that
+    // retention can trim the lower levels behind it, as litefs-backup's snapshots do.)
+    if (plan.files().size() == 1 && plan.files().getFirst().level() == Level.SNAPSHOT) return null;
     LtxFileMeta out = merge(Level.SNAPSHOT, plan.files(), true);
     files.get(Level.SNAPSHOT).put(out.range(), out);
+    return out;
   }
 
   // ---- retention ----
@@ -413,7 +396,8 @@ public final class LevelCompactor {
       if (f.range().equals(files.get(Level.SNAPSHOT).lastKey())) return false;
       return time(f).isBefore(now.minus(config.snapshotRetention()));
     }
-    return f.maxTxid() <= heldAbove[level] && time(f).isBefore(now.minus(config.level(level).retention()));
+    return Txid.compare(f.maxTxid(), heldAbove[level]) <= 0
+        && time(f).isBefore(now.minus(config.level(level).retention()));
   }
 
   private long[] heldAbove() {
@@ -428,34 +412,33 @@ public final class LevelCompactor {
    * restore points are the ends of every file that is not itself expired; only the points whose plan can reach
    * the expired files (from their max to the next snapshot after them) are planned.
    */
-  private void retain(int level, Instant now) throws IOException {
-    drainNotes();
+  private List<TxidRange> retainLevel(int level, Instant now) throws IOException {
     TreeMap<TxidRange, LtxFileMeta> lv = files.get(level);
     long[] held = heldAbove();
     List<LtxFileMeta> candidates = new ArrayList<>();
     for (LtxFileMeta f : lv.values()) {
       if (expired(f, now, held)) candidates.add(f);
     }
-    if (candidates.isEmpty()) return;
-    TreeSet<Long> required = new TreeSet<>();
+    if (candidates.isEmpty()) return List.of();
+    TreeSet<Long> required = new TreeSet<>(Txid::compare);
     long latest = 0;
     for (var m : files) {
       for (LtxFileMeta f : m.values()) {
-        latest = Math.max(latest, f.maxTxid());
+        latest = Txid.max(latest, f.maxTxid());
         if (!expired(f, now, held)) required.add(f.maxTxid());
       }
     }
     required.add(latest);
-    long lo = Long.MAX_VALUE, hi = 0;
+    long lo = candidates.getFirst().maxTxid(), hi = 0;
     for (LtxFileMeta c : candidates) {
-      lo = Math.min(lo, c.maxTxid());
-      hi = Math.max(hi, c.maxTxid());
+      if (Txid.compare(c.maxTxid(), lo) < 0) lo = c.maxTxid();
+      hi = Txid.max(hi, c.maxTxid());
     }
     ReplicaFiles view = view();
     Set<TxidRange> needed = new HashSet<>();
     for (long point : required.tailSet(lo, true)) {
       LtxFileMeta base = view.baseAtOrBefore(point);
-      if (base != null && base.maxTxid() > hi) break; // plans from here on start after every candidate
+      if (base != null && Txid.compare(base.maxTxid(), hi) > 0) break; // later plans start after every candidate
       if (base == null) continue;
       try {
         for (LtxFileMeta f : RestorePlanner.plan(view, point).files()) {
@@ -469,11 +452,12 @@ public final class LevelCompactor {
     for (LtxFileMeta c : candidates) {
       if (!needed.contains(c.range())) delete.add(c.range());
     }
-    if (delete.isEmpty()) return;
+    if (delete.isEmpty()) return List.of();
     client.deleteFiles(level, delete);
     for (TxidRange r : delete) lv.remove(r);
     log.info("{}: retention removed {} file{} of level {} ({} .. {})", client.location(), delete.size(),
         delete.size() == 1 ? "" : "s", level, delete.getFirst(), delete.getLast());
+    return delete;
   }
 
   private void warnOnce(String key, String format, Object... args) {

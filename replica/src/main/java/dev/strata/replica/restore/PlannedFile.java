@@ -135,12 +135,12 @@ final class PlannedFile implements AutoCloseable {
   /** An error naming the file and its TXID range. */
   static IOException wrap(LtxFileMeta file, IOException e) {
     if (e instanceof LtxException) return corrupt(file, e.getMessage());
-    return new IOException("reading replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range()
+    return new IOException("reading replica file " + file.path() + " (TXIDs " + file.range()
         + ") failed: " + e.getMessage(), e);
   }
 
   static IOException corrupt(LtxFileMeta file, String why) {
-    return new IOException("replica file " + ReplicaFiles.name(file) + " (TXIDs " + file.range() + ") is corrupt: "
+    return new IOException("replica file " + file.path() + " (TXIDs " + file.range() + ") is corrupt: "
         + why);
   }
 

@@ -248,7 +248,7 @@ public final class RestoreExecutor {
           options.progress().add(r);
         }
         if (f.size() > 0 && d.written() != f.size()) {
-          throw new IOException("replica file " + ReplicaFiles.name(f) + " (TXIDs " + f.range() + "): listed as "
+          throw new IOException("replica file " + f.path() + " (TXIDs " + f.range() + "): listed as "
               + f.size() + " bytes but " + d.written() + " were read");
         }
         d.complete();
@@ -307,7 +307,7 @@ public final class RestoreExecutor {
               + Txid.format(h.maxTxid()));
         }
         if (reached != 0 && h.minTxid() > reached + 1) {
-          throw new IOException("restore plan has a gap before " + ReplicaFiles.name(in.file));
+          throw new IOException("restore plan has a gap before " + in.file.path());
         }
         reached = Math.max(reached, h.maxTxid());
       }
@@ -441,7 +441,7 @@ public final class RestoreExecutor {
     try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), BUFFER)) {
       new LtxCompactor(0, true).compact(streams, o); // plan files may overlap; temporary, so uncompressed
     } catch (IOException e) {
-      throw new IOException("merging replica files " + ReplicaFiles.name(a) + " .. " + ReplicaFiles.name(b) + ": "
+      throw new IOException("merging replica files " + a.path() + " .. " + b.path() + ": "
           + e.getMessage(), e);
     }
     LtxFileMeta merged = new LtxFileMeta(a.level(), new dev.strata.ltx.TxidRange(a.minTxid(), b.maxTxid()),

@@ -1,13 +1,12 @@
 package dev.strata.replica.restore;
 
 import dev.strata.ltx.Checksum;
-import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Timestamps;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -79,7 +78,7 @@ public final class RestorePlanner {
    * TXIDs, as they do for one writer's clock.
    */
   public RestorePlan toTimestamp(Instant time) throws IOException {
-    List<RestorePoint> points = restorablePoints(false);
+    List<RestorePoint> points = restorablePoints();
     if (points.isEmpty()) throw new IOException("replica " + client.location() + " holds no backup");
     int lo = 0, hi = points.size() - 1, found = -1;
     while (lo <= hi) {
@@ -102,10 +101,39 @@ public final class RestorePlanner {
 
   /** Every TXID a restore can reach, with its timestamp (headers read where the listing lacks them). */
   public List<RestorePoint> restorePoints() throws IOException {
-    return restorablePoints(true);
+    List<RestorePoint> points = restorablePoints();
+    List<LtxFileMeta> needTimes = new ArrayList<>();
+    for (RestorePoint p : points) {
+      LtxFileMeta m = endingFile(p.txid());
+      if (!m.hasHeader() && !headerTimes.containsKey(m)) needTimes.add(m);
+    }
+    List<LtxFileMeta> described = ReplicaFiles.describeAll(client, needTimes); // in parallel: one HEAD each on S3
+    for (int i = 0; i < needTimes.size(); i++) {
+      headerTimes.put(needTimes.get(i), Instant.ofEpochMilli(described.get(i).timestamp()));
+    }
+    List<RestorePoint> out = new ArrayList<>(points.size());
+    for (RestorePoint p : points) out.add(new RestorePoint(p.txid(), timeOf(p.txid()), p.postApplyChecksum(), p.files()));
+    return out;
   }
 
-  private List<RestorePoint> restorablePoints(boolean withTimes) throws IOException {
+  /** The first and the last restore point with their timestamps (what a summary shows); empty when none. */
+  public List<RestorePoint> firstAndLastRestorePoints() throws IOException {
+    List<RestorePoint> points = restorablePoints();
+    if (points.isEmpty()) return List.of();
+    List<RestorePoint> out = new ArrayList<>();
+    for (RestorePoint p : points.size() == 1 ? List.of(points.getFirst()) : List.of(points.getFirst(), points.getLast())) {
+      out.add(new RestorePoint(p.txid(), timeOf(p.txid()), p.postApplyChecksum(), p.files()));
+    }
+    return out;
+  }
+
+  /** The TXID of every restore point, in order (no request beyond the listing). */
+  public List<Long> restorePointTxids() throws IOException {
+    return restorablePoints().stream().map(RestorePoint::txid).toList();
+  }
+
+  /** Every restore point without its timestamp (which may cost a request). */
+  private List<RestorePoint> restorablePoints() throws IOException {
     ReplicaFiles f = files();
     List<RestorePoint> out = new ArrayList<>();
     for (long txid : f.boundaries()) {
@@ -115,36 +143,30 @@ public final class RestorePlanner {
       } catch (IOException e) {
         continue; // not reachable: a gap, or no snapshot before it
       }
-      Instant t = withTimes ? timeOf(txid) : null;
-      out.add(new RestorePoint(txid, t, p.expectedChecksum(), p.files().size()));
+      out.add(new RestorePoint(txid, null, p.expectedChecksum(), p.files().size()));
     }
     return out;
   }
 
-  /** The timestamp of the files ending at {@code txid}. */
-  private Instant timeOf(long txid) throws IOException {
+  /** A file ending at {@code txid}, preferring one whose listing carries its header. */
+  private LtxFileMeta endingFile(long txid) throws IOException {
     List<LtxFileMeta> ending = files().endingAt(txid);
     for (LtxFileMeta m : ending) {
-      if (m.hasHeader()) return Instant.ofEpochMilli(m.timestamp());
+      if (m.hasHeader()) return m;
     }
-    LtxFileMeta m = ending.getFirst();
+    return ending.getFirst();
+  }
+
+  /** The timestamp of the files ending at {@code txid}. */
+  private Instant timeOf(long txid) throws IOException {
+    LtxFileMeta m = endingFile(txid);
+    if (m.hasHeader()) return Instant.ofEpochMilli(m.timestamp());
     Instant t = headerTimes.get(m);
     if (t == null) {
-      LtxFileMeta head = client.head(m.level(), m.range()); // S3: one HEAD for the stored metadata
-      t = Instant.ofEpochMilli(head.hasHeader() ? head.timestamp() : readHeader(client, m).timestamp());
+      t = Instant.ofEpochMilli(ReplicaFiles.timestamp(client, m)); // S3: one HEAD for its metadata
       headerTimes.put(m, t);
     }
     return t;
-  }
-
-  /** Reads the 100-byte header of a replica file (when its metadata lacks the header fields). */
-  static LtxHeader readHeader(ReplicaClient client, LtxFileMeta m) throws IOException {
-    try (InputStream in = client.openFile(m.level(), m.range(), 0)) {
-      byte[] h = in.readNBytes(LtxHeader.SIZE);
-      return LtxHeader.decode(h);
-    } catch (dev.strata.ltx.LtxException e) {
-      throw new IOException("replica file " + ReplicaFiles.name(m) + ": " + e.getMessage(), e);
-    }
   }
 
   /**
@@ -162,24 +184,24 @@ public final class RestorePlanner {
     List<LtxFileMeta> plan = new ArrayList<>();
     plan.add(base);
     long cur = base.maxTxid(), post = base.postApplyChecksum();
-    while (cur < txid) {
+    while (Txid.compare(cur, txid) < 0) {
       LtxFileMeta best = null;
       for (int level = 0; level < ReplicaClient.MAX_LEVEL; level++) {
         LtxFileMeta f = files.containing(level, cur + 1);
-        if (f == null || f.maxTxid() > txid) continue;
+        if (f == null || Txid.compare(f.maxTxid(), txid) > 0) continue;
         if (best == null || better(f, best, cur)) best = f;
       }
       if (best == null) {
         long next = files.nextMinAfter(cur + 1);
-        long missingTo = next == 0 || next > txid ? txid : next - 1;
+        long missingTo = next == 0 || Txid.compare(next, txid) > 0 ? txid : next - 1;
         throw new IOException("gap in replica: TXIDs " + Txid.format(cur + 1) + "-" + Txid.format(missingTo)
-            + " are missing (after " + ReplicaFiles.name(plan.getLast()) + "); cannot restore to TXID "
+            + " are missing (after " + plan.getLast().path() + "); cannot restore to TXID "
             + Txid.format(txid));
       }
       if (best.minTxid() == cur + 1 && post != 0 && best.preApplyChecksum() != 0
           && best.preApplyChecksum() != post) {
-        throw new IOException("broken checksum chain in replica: " + ReplicaFiles.name(best) + " expects database "
-            + "checksum " + Checksum.format(best.preApplyChecksum()) + " but " + ReplicaFiles.name(plan.getLast())
+        throw new IOException("broken checksum chain in replica: " + best.path() + " expects database "
+            + "checksum " + Checksum.format(best.preApplyChecksum()) + " but " + plan.getLast().path()
             + " ends at " + Checksum.format(post));
       }
       plan.add(best);
@@ -190,7 +212,7 @@ public final class RestorePlanner {
   }
 
   private static boolean better(LtxFileMeta f, LtxFileMeta best, long cur) {
-    if (f.maxTxid() != best.maxTxid()) return f.maxTxid() > best.maxTxid();
+    if (f.maxTxid() != best.maxTxid()) return Txid.compare(f.maxTxid(), best.maxTxid()) > 0;
     boolean exact = f.minTxid() == cur + 1, bestExact = best.minTxid() == cur + 1;
     if (exact != bestExact) return exact;
     return f.level() > best.level();

@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.file.FileReplicaClient;
-import dev.strata.replica.testing.CountingReplicaClient;
-import dev.strata.replica.testing.FakeClock;
-import dev.strata.replica.testing.LtxChain;
-import dev.strata.replica.testing.ShmDir;
-import dev.strata.replica.testing.SyntheticDatabase;
 import dev.strata.replica.restore.IntegrityCheck;
-import dev.strata.replica.restore.ReplicaFiles;
 import dev.strata.replica.restore.RestoreExecutor;
 import dev.strata.replica.restore.RestorePlan;
 import dev.strata.replica.restore.RestorePlanner;
 import dev.strata.replica.restore.RestoreProgress;
 import dev.strata.replica.restore.RestoreResult;
+import dev.strata.replica.testing.CountingReplicaClient;
+import dev.strata.replica.testing.FakeClock;
+import dev.strata.replica.testing.LtxChain;
+import dev.strata.replica.testing.ShmDir;
+import dev.strata.replica.testing.SyntheticDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ class LevelCompactorTest {
     final CountingReplicaClient replica;
     final LtxChain chain;
     final SyntheticDatabase db;
-    LevelCompactor compactor;
+    LevelSchedule compactor;
     final TreeMap<Long, Long> checksums = new TreeMap<>();
     final Map<Long, byte[]> images = new HashMap<>();
     /** Every boundary ever compacted into a level: level → (max TXID → header time). */
@@ -53,7 +53,7 @@ class LevelCompactorTest {
       replica = new CountingReplicaClient(new FileReplicaClient(root));
       chain = new LtxChain(replica, clock, temp);
       db = new SyntheticDatabase(chain, 512, 48, 42);
-      compactor = new LevelCompactor(replica, LevelConfig.defaults(), clock, temp);
+      compactor = new LevelSchedule(replica, LevelConfig.defaults(), clock, temp);
     }
 
     void snapshot(long skipped) throws IOException {
@@ -111,7 +111,7 @@ class LevelCompactorTest {
       sim.run(Duration.ofDays(4), 300, rnd);
       // A restart: the new compactor learns everything from one listing and recompacts nothing.
       int writes = sim.replica.writes.get();
-      sim.compactor = new LevelCompactor(sim.replica, LevelConfig.defaults(), sim.clock, shm.path());
+      sim.compactor = new LevelSchedule(sim.replica, LevelConfig.defaults(), sim.clock, shm.path());
       sim.clock.advance(Duration.ofSeconds(1));
       sim.compactor.runDue();
       assertThat(sim.replica.writes.get()).isEqualTo(writes);

@@ -48,10 +48,10 @@ class LevelConfigTest {
   @Test
   void stepsRunAtWallClockMultiples() {
     Instant t = Instant.parse("2026-01-01T10:03:27.500Z");
-    assertThat(LevelCompactor.boundaryAfter(t, Duration.ofSeconds(10))).isEqualTo("2026-01-01T10:03:30Z");
-    assertThat(LevelCompactor.boundaryAfter(t, Duration.ofMinutes(5))).isEqualTo("2026-01-01T10:05:00Z");
-    assertThat(LevelCompactor.boundaryAfter(t, Duration.ofDays(1))).isEqualTo("2026-01-02T00:00:00Z");
-    assertThat(LevelCompactor.boundaryAfter(Instant.parse("2026-01-01T10:05:00Z"), Duration.ofMinutes(5)))
+    assertThat(LevelSchedule.boundaryAfter(t, Duration.ofSeconds(10))).isEqualTo("2026-01-01T10:03:30Z");
+    assertThat(LevelSchedule.boundaryAfter(t, Duration.ofMinutes(5))).isEqualTo("2026-01-01T10:05:00Z");
+    assertThat(LevelSchedule.boundaryAfter(t, Duration.ofDays(1))).isEqualTo("2026-01-02T00:00:00Z");
+    assertThat(LevelSchedule.boundaryAfter(Instant.parse("2026-01-01T10:05:00Z"), Duration.ofMinutes(5)))
         .isEqualTo("2026-01-01T10:10:00Z");
   }
 }

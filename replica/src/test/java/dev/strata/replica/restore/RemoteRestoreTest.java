@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.ReplicaUrl;
-import dev.strata.replica.level.LevelCompactor;
 import dev.strata.replica.level.LevelConfig;
+import dev.strata.replica.level.LevelSchedule;
 import dev.strata.replica.testing.CountingReplicaClient;
 import dev.strata.replica.testing.FakeClock;
 import dev.strata.replica.testing.FaultProxy;
@@ -41,7 +42,7 @@ class RemoteRestoreTest {
       Map<Long, byte[]> images, int hours) throws Exception {
     LtxChain chain = new LtxChain(replica, clock, temp);
     SyntheticDatabase db = new SyntheticDatabase(chain, 1024, 40, 11);
-    LevelCompactor compactor = new LevelCompactor(replica, LevelConfig.defaults(), clock, temp);
+    LevelSchedule compactor = new LevelSchedule(replica, LevelConfig.defaults(), clock, temp);
     compactor.noteWritten(db.snapshot(0));
     checksums.put(chain.txid(), chain.checksum());
     images.put(chain.txid(), db.image());
@@ -72,7 +73,7 @@ class RemoteRestoreTest {
 
       // A restart learns from bare listings and recompacts nothing.
       CountingReplicaClient counting = new CountingReplicaClient(replica);
-      LevelCompactor restarted = new LevelCompactor(counting, LevelConfig.defaults(), clock, dir);
+      LevelSchedule restarted = new LevelSchedule(counting, LevelConfig.defaults(), clock, dir);
       clock.advance(Duration.ofSeconds(10));
       restarted.runDue();
       assertThat(counting.writes.get()).isZero();

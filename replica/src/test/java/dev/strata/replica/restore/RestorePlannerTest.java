@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaFiles;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ class RestorePlannerTest {
   }
 
   private static List<String> names(RestorePlan p) {
-    return p.files().stream().map(ReplicaFiles::name).toList();
+    return p.files().stream().map(LtxFileMeta::path).toList();
   }
 
   @Test
@@ -80,5 +81,18 @@ class RestorePlannerTest {
     ReplicaFiles files = ReplicaFiles.of(List.of(f(0, 4, 5), f(9, 1, 9)));
     assertThatThrownBy(() -> RestorePlanner.plan(files, 5)).hasMessageContaining("no snapshot at or before TXID "
         + "0000000000000005");
+  }
+
+  @Test
+  void txidsOrderUnsignedAsInLiteFs() throws IOException {
+    long big = 0x8000_0000_0000_0000L; // Go's uint64 above Long.MAX_VALUE: negative as a Java long
+    ReplicaFiles files = ReplicaFiles.of(List.of(f(9, 1, big + 1), f(0, big + 2, big + 2), f(0, big + 3, big + 5),
+        f(1, big + 2, big + 5)));
+    assertThat(files.maxTxid()).isEqualTo(big + 5);
+    assertThat(files.boundaries()).containsExactly(big + 1, big + 2, big + 5);
+    assertThat(names(RestorePlanner.plan(files, big + 5))).containsExactly("9/0000000000000001-8000000000000001.ltx",
+        "1/8000000000000002-8000000000000005.ltx");
+    assertThat(names(new RestorePlanner(null, files).latest())).hasSize(2);
+    assertThat(new RestorePlanner(null, files).restorePointTxids()).containsExactly(big + 1, big + 2, big + 5);
   }
 }

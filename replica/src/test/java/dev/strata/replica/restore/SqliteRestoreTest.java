@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.file.FileReplicaClient;
+import dev.strata.replica.level.Level;
+import dev.strata.replica.level.LevelConfig;
+import dev.strata.replica.level.LevelSchedule;
 import dev.strata.replica.testing.CountingReplicaClient;
 import dev.strata.replica.testing.FakeClock;
 import dev.strata.replica.testing.LtxChain;
-import dev.strata.replica.level.Level;
-import dev.strata.replica.level.LevelCompactor;
-import dev.strata.replica.level.LevelConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ class SqliteRestoreTest {
     FakeClock clock = new FakeClock(Instant.parse("2026-03-01T00:00:00Z"));
     FileReplicaClient replica = new FileReplicaClient(dir.resolve("replica"));
     LtxChain chain = new LtxChain(replica, clock, dir);
-    LevelCompactor compactor = new LevelCompactor(replica, FAST, clock, dir);
+    LevelSchedule compactor = new LevelSchedule(replica, FAST, clock, dir);
     Map<Long, State> states = new LinkedHashMap<>();
     Random rnd = new Random(7);
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {

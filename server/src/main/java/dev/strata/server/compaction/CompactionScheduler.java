@@ -1,11 +1,14 @@
 package dev.strata.server.compaction;
 
-import dev.strata.server.Levels;
+import dev.strata.replica.level.Level;
+import dev.strata.replica.level.LevelConfig;
+import dev.strata.replica.level.LevelSchedule;
 import dev.strata.server.store.MetadataStore;
-import dev.strata.server.store.Rows;
 import dev.strata.server.store.Rows.CompactionRequest;
+import dev.strata.server.store.Rows;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,26 +17,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the compactions that uploads and lower levels requested (spec §4.1): one loop per level, waking at
- * wall-clock multiples of the level's interval (snapshots at UTC midnight), working through that level's pending
- * requests, several databases at a time. A request is removed only when its work succeeded and nobody renewed it
- * meanwhile; failures are logged and retried on the next tick.
+ * The server's scheduler over {@link CompactionJobs} (the agent has its own, {@link LevelSchedule}): the jobs that
+ * uploads and lower levels requested (spec §4.1), one loop per level waking at wall-clock multiples of the level's
+ * interval (snapshots at UTC midnight), working through that level's pending requests, several databases at a
+ * time. A request is removed only when its job succeeded and nobody renewed it meanwhile; failures are logged and
+ * retried on the next tick.
  */
 public final class CompactionScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CompactionScheduler.class);
 
   private final MetadataStore store;
-  private final Compactor compactor;
-  private final Levels levels;
+  private final CompactionJobs jobs;
+  private final LevelConfig levels;
   private final InstantSource clock;
   private final Semaphore slots;
   private final List<Thread> loops = new ArrayList<>();
   private volatile boolean closed;
 
-  public CompactionScheduler(MetadataStore store, Compactor compactor, Levels levels, InstantSource clock,
+  public CompactionScheduler(MetadataStore store, CompactionJobs jobs, LevelConfig levels, InstantSource clock,
       int concurrency) {
     this.store = store;
-    this.compactor = compactor;
+    this.jobs = jobs;
     this.levels = levels;
     this.clock = clock;
     this.slots = new Semaphore(concurrency);
@@ -41,18 +45,17 @@ public final class CompactionScheduler implements AutoCloseable {
 
   /** Starts one loop per level with an interval, and the snapshot loop. */
   public void start() {
-    for (int level = 1; level <= levels.maxLevel(); level++) startLoop(level);
-    startLoop(Levels.SNAPSHOT);
+    for (int level = 1; level <= levels.topLevel(); level++) startLoop(level);
+    startLoop(Level.SNAPSHOT);
   }
 
   private void startLoop(int level) {
-    Duration interval = levels.interval(level);
+    Duration interval = levels.level(level).interval();
     loops.add(Thread.ofVirtual().name("strata-compaction-L" + level).start(() -> {
       while (!closed) {
-        long now = clock.millis(), step = interval.toMillis();
-        long next = Math.floorDiv(now, step) * step + step;
+        Instant now = clock.instant();
         try {
-          Thread.sleep(Math.max(1, next - now));
+          Thread.sleep(Math.max(1, Duration.between(now, LevelSchedule.boundaryAfter(now, interval)).toMillis()));
         } catch (InterruptedException e) {
           return;
         }
@@ -107,13 +110,12 @@ public final class CompactionScheduler implements AutoCloseable {
   private boolean runOne(CompactionRequest r) {
     String name = r.db().cluster() + "/" + r.db().name();
     try {
-      Outcome o = compactor.run(r.db(), r.level());
-      if (o == Outcome.PARTIAL) return false;
+      if (!jobs.run(r.db(), r.level())) return false;
       store.write(c -> {
         Rows.completeCompaction(c, r);
         return null;
       });
-      if (o == Outcome.DONE) log.debug("compaction L{} {}: done", r.level(), name);
+      log.debug("compaction L{} {}: done", r.level(), name);
       return true;
     } catch (IOException | RuntimeException e) {
       log.error("compaction L{} {}: {}", r.level(), name, e.getMessage());

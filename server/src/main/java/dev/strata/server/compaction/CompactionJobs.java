@@ -1,0 +1,187 @@
+package dev.strata.server.compaction;
+
+import dev.strata.ltx.LtxEncoder;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.Txid;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.level.Level;
+import dev.strata.replica.level.LevelCompactor;
+import dev.strata.replica.level.LevelConfig;
+import dev.strata.server.ServerMetrics;
+import dev.strata.server.store.DbRow;
+import dev.strata.server.store.MetadataStore;
+import dev.strata.server.store.Rows;
+import dev.strata.server.store.TxnRow;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One level's job for one database of the server. Level 1 is the server's own: it flushes what level-0 staging
+ * accepted since the last flush into one level-1 file and raises the high-water mark. Every level above is the
+ * replica module's engine ({@link LevelCompactor}), the same one the agent runs: compaction of level n, then
+ * retention of level n−1; for level 9 a snapshot, then retention of the top level and of the snapshots.
+ *
+ * <p>Each database's storage work is serialized by its {@link DbLocks} lock. The metadata database is written only
+ * after storage, in short transactions, so uploads from LiteFS never wait on storage.
+ */
+public final class CompactionJobs {
+  private static final Logger log = LoggerFactory.getLogger(CompactionJobs.class);
+
+  private final MetadataStore store;
+  private final ReplicaClient root;
+  private final LevelConfig levels;
+  private final Path tmpDir;
+  private final InstantSource clock;
+  private final ServerMetrics metrics;
+  private final DbLocks locks;
+  /** The engine of each database, keeping what its storage holds in memory between jobs. */
+  private final ConcurrentHashMap<String, LevelCompactor> compactors = new ConcurrentHashMap<>();
+
+  public CompactionJobs(MetadataStore store, ReplicaClient root, LevelConfig levels, Path tmpDir,
+      InstantSource clock, ServerMetrics metrics, DbLocks locks) {
+    this.store = store;
+    this.root = root;
+    this.levels = levels;
+    this.tmpDir = tmpDir;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.locks = locks;
+  }
+
+  /** The storage of one database: {@code <root>/<cluster>/<name>}. */
+  public ReplicaClient storage(String cluster, String name) {
+    return root.child(cluster).child(name);
+  }
+
+  private LevelCompactor compactor(String cluster, String name) {
+    return compactors.computeIfAbsent(cluster + "/" + name,
+        k -> new LevelCompactor(storage(cluster, name), levels, clock, tmpDir));
+  }
+
+  /** The level whose job follows a successful job of {@code level}: n+1, then snapshots, then none (−1). */
+  public int next(int level) {
+    if (level == Level.SNAPSHOT) return -1;
+    return level == levels.topLevel() ? Level.SNAPSHOT : level + 1;
+  }
+
+  /**
+   * Runs the job of {@code level} for a database. Returns false when the job has to wait (the storage of an
+   * earlier database of this name is still being removed); errors are thrown and the request stays.
+   */
+  public boolean run(DbRow db, int level) throws IOException {
+    ReentrantLock lock = locks.of(db.cluster(), db.name());
+    lock.lock();
+    long start = System.nanoTime();
+    try {
+      if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
+      LevelCompactor compactor = compactor(db.cluster(), db.name());
+      boolean wrote;
+      if (level == 1) {
+        wrote = flush(db, compactor);
+      } else if (level == Level.SNAPSHOT) {
+        wrote = compactor.snapshot() != null;
+        compactor.retain(levels.topLevel());
+        compactor.retain(Level.SNAPSHOT);
+      } else {
+        wrote = !compactor.compact(level).isEmpty();
+        compactor.retain(level - 1);
+      }
+      int following = next(level);
+      if (wrote && following != -1) {
+        store.write(c -> {
+          Rows.requestCompaction(c, db.id(), following);
+          return null;
+        });
+      }
+      metrics.compaction(level, (System.nanoTime() - start) / 1e9);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      metrics.storageError(level == 1 ? "flush" : level == Level.SNAPSHOT ? "snapshot" : "compact");
+      throw e;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Level 0 → level 1: everything accepted since the newest TXID in storage, as one file; then raises the HWM and
+   * applies level-0 retention. Returns whether a file was written.
+   */
+  private boolean flush(DbRow db, LevelCompactor compactor) throws IOException {
+    long prevMax = compactor.storedThrough(1);
+    Path tmp = Files.createTempFile(tmpDir, "l1-", ".ltx");
+    try {
+      TxnRow last = store.read(c -> {
+        List<TxnRow> txns = Rows.txnsFrom(c, db.id(), prevMax + 1);
+        if (txns.isEmpty()) return null;
+        TxnRow first = txns.getFirst(), end = txns.getLast();
+        if (first.minTxid() != prevMax + 1) {
+          throw new IOException("level 0 of " + db.cluster() + "/" + db.name() + " starts at "
+              + Txid.format(first.minTxid()) + " but storage ends at " + Txid.format(prevMax));
+        }
+        LtxHeader h = LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, end.pageSize(), end.commit(), first.minTxid(),
+            end.maxTxid(), end.timestamp(), first.preApplyChecksum());
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 256 * 1024);
+            PreparedStatement ps = c.prepareStatement("SELECT pgno, data FROM pages WHERE db_id = ?"
+                + " AND min_txid >= ? AND max_txid <= ? AND pgno <= ? ORDER BY pgno, max_txid DESC")) {
+          LtxEncoder enc = new LtxEncoder(out, h);
+          ps.setLong(1, db.id());
+          ps.setLong(2, first.minTxid());
+          ps.setLong(3, end.maxTxid());
+          ps.setLong(4, Integer.toUnsignedLong(end.commit()));
+          try (ResultSet rs = ps.executeQuery()) {
+            long lastPgno = 0;
+            while (rs.next()) {
+              long pgno = rs.getLong(1);
+              if (pgno == lastPgno || pgno == h.lockPgno()) continue;
+              lastPgno = pgno;
+              enc.encodePage((int) pgno, rs.getBytes(2));
+            }
+          }
+          enc.finish(end.postApplyChecksum());
+        }
+        return end;
+      });
+      if (last == null) {
+        if (Txid.compare(prevMax, db.hwm()) > 0) {
+          // A flush stored its file but did not record it (a crash in between): record it now.
+          store.write(c -> {
+            Rows.raiseHwm(c, db.id(), prevMax);
+            return null;
+          });
+          return true;
+        }
+        return false;
+      }
+      LtxFileMeta stored = compactor.store(1, tmp);
+      log.debug("stored {} level 1 {}", compactor.client().location(), stored.fileName());
+      long cutoff = clock.millis() - levels.level(0).retention().toMillis();
+      store.write(c -> {
+        Rows.raiseHwm(c, db.id(), last.maxTxid());
+        Rows.enforceLevel0Retention(c, db.id(), last.maxTxid(), cutoff);
+        return null;
+      });
+      return true;
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Forgets the storage state of a database (after it is deleted). */
+  public void forget(String cluster, String name) {
+    LevelCompactor c = compactors.remove(cluster + "/" + name);
+    if (c != null) c.forget();
+  }
+}
