@@ -37,11 +37,7 @@ class CompactionTest {
   }
 
   private ReplicaClient storage() {
-    return ts.server.jobs().storage("c1", "db");
-  }
-
-  private static List<Long> maxes(List<LtxFileMeta> files) {
-    return files.stream().map(LtxFileMeta::maxTxid).toList();
+    return ts.storage("c1", "db");
   }
 
   @Test
@@ -137,17 +133,17 @@ class CompactionTest {
       client.writeTx("db", db.commit(Map.of(1, db.fill((char) ('a' + i))), ts.clock.millis()));
       ts.server.scheduler().runLevel(1);
     }
-    assertThat(maxes(storage().listFiles(1))).containsExactly(1L, 2L, 3L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(1L, 2L, 3L);
     ts.server.scheduler().runLevel(2);
     // Level 1 files are younger than an hour: kept.
-    assertThat(maxes(storage().listFiles(1))).containsExactly(1L, 2L, 3L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(1L, 2L, 3L);
     ts.clock.advance(Duration.ofHours(2));
     client.writeTx("db", db.commit(Map.of(1, db.fill('z')), ts.clock.millis()));
     ts.server.scheduler().runLevel(1);
     ts.server.scheduler().runLevel(2);
     // Everything compacted into level 2 whose transactions are older than an hour goes.
-    assertThat(maxes(storage().listFiles(1))).containsExactly(4L);
-    assertThat(maxes(storage().listFiles(2))).containsExactly(3L, 4L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(4L);
+    assertThat(TestServer.maxes(storage().listFiles(2))).containsExactly(3L, 4L);
     // Level 0 forgot the history before TXID 3 (received more than 5 minutes before the last flush).
     assertThat(ts.localTxids("c1", "db")).containsExactly(3L, 4L);
     assertThat(client.snapshotBytes("db", "sqlite")).isEqualTo(db.bytes());
@@ -165,7 +161,7 @@ class CompactionTest {
     assertThat(storage().listFiles(9)).hasSize(1);
     client.writeTx("db", db.commit(Map.of(1, db.fill('2')), 0));
     ts.compactAll();
-    assertThat(maxes(storage().listFiles(9))).containsExactly(2L);
+    assertThat(TestServer.maxes(storage().listFiles(9))).containsExactly(2L);
   }
 
   @Test
@@ -184,10 +180,10 @@ class CompactionTest {
     gated.release();
     assertThat(flush.get(10, TimeUnit.SECONDS)).isEqualTo(1);
     // The flush took only what was committed when it started; the next one takes the rest.
-    assertThat(maxes(storage().listFiles(1))).containsExactly(1L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(1L);
     assertThat(ts.requests(1)).hasSize(1);
     ts.server.scheduler().runLevel(1);
-    assertThat(maxes(storage().listFiles(1))).containsExactly(1L, 7L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(1L, 7L);
     try (InputStream in = storage().openFile(1, storage().listFiles(1).getLast().range(), 0)) {
       LtxFileInfo info = LtxDecoder.verify(in);
       assertThat(info.header().minTxid()).isEqualTo(2);
@@ -208,7 +204,7 @@ class CompactionTest {
     storage().writeFile(1, info, new java.io.ByteArrayInputStream(l1), l1.length);
     assertThat(ts.db("c1", "db").hwm()).isZero();
     ts.server.scheduler().runLevel(1);
-    assertThat(maxes(storage().listFiles(1))).containsExactly(1L);
+    assertThat(TestServer.maxes(storage().listFiles(1))).containsExactly(1L);
     assertThat(ts.db("c1", "db").hwm()).isEqualTo(1);
     assertThat(ts.requests(2)).hasSize(1);
   }

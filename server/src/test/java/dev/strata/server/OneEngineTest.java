@@ -42,11 +42,7 @@ class OneEngineTest {
   }
 
   private ReplicaClient storage() {
-    return ts.server.jobs().storage("c1", "db");
-  }
-
-  private static List<Long> maxes(List<LtxFileMeta> files) {
-    return files.stream().map(LtxFileMeta::maxTxid).toList();
+    return ts.storage("c1", "db");
   }
 
   @Test
@@ -116,8 +112,8 @@ class OneEngineTest {
     assertThat(ts.server.scheduler().runLevel(3)).isEqualTo(1);
     assertThat(ts.server.scheduler().runLevel(Level.SNAPSHOT)).isEqualTo(1);
     assertThat(broken).isNotEmpty();
-    assertThat(maxes(storage().listFiles(3))).containsExactly(4L);
-    assertThat(maxes(storage().listFiles(9))).containsExactly(4L);
+    assertThat(TestServer.maxes(storage().listFiles(3))).containsExactly(4L);
+    assertThat(TestServer.maxes(storage().listFiles(9))).containsExactly(4L);
     // A restore point that only storage holds (staging forgot it) is rebuilt through broken reads too.
     ts.clock.advance(Duration.ofMinutes(10));
     client.writeTx("db", db.commit(Map.of(1, TestDb.fill(512, 'z')), 5, ts.clock.millis()));
@@ -142,7 +138,7 @@ class OneEngineTest {
     ts.server.scheduler().runLevel(2);
     // Their restore points in level 1 left its one-hour window long ago; level 2 holds them.
     assertThat(storage().listFiles(1)).isEmpty();
-    assertThat(maxes(storage().listFiles(2))).containsExactly(3L);
+    assertThat(TestServer.maxes(storage().listFiles(2))).containsExactly(3L);
     assertThat(client.snapshotBytes("db", "sqlite")).isEqualTo(db.bytes());
   }
 

@@ -69,6 +69,16 @@ final class TestServer implements AutoCloseable {
     }
   }
 
+  /** The storage of one database. */
+  dev.strata.replica.ReplicaClient storage(String cluster, String name) {
+    return server.jobs().storage(cluster, name);
+  }
+
+  /** The MaxTXIDs of a listing, for assertions. */
+  static java.util.List<Long> maxes(java.util.List<dev.strata.replica.LtxFileMeta> files) {
+    return files.stream().map(dev.strata.replica.LtxFileMeta::maxTxid).toList();
+  }
+
   /** Pending compaction requests of a level. */
   java.util.List<dev.strata.server.store.Rows.CompactionRequest> requests(int level) throws IOException {
     return server.store().read(c -> dev.strata.server.store.Rows.compactionRequests(c, level));
