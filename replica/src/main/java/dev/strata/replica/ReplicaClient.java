@@ -26,6 +26,14 @@ public interface ReplicaClient extends AutoCloseable {
   String location();
 
   /**
+   * True when files are read in place as cheaply as from a local disk (a directory replica), so that a restore
+   * merges them where they lie instead of downloading them first.
+   */
+  default boolean readsInPlace() {
+    return false;
+  }
+
+  /**
    * The files of one level in TXID order. File and SFTP listings carry the header fields (read from each file's
    * header and trailer); an S3 listing is one LIST request per 1000 files and carries only name, size and time
    * ({@link LtxFileMeta#hasHeader()} is false): use {@link #head} for the fields of the files that need them.

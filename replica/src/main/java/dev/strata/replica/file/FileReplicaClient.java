@@ -51,6 +51,11 @@ public final class FileReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public boolean readsInPlace() {
+    return true;
+  }
+
+  @Override
   public String location() {
     // Path.toUri() adds a slash when the directory exists: keep the location stable.
     String uri = root.toUri().toString();

@@ -93,7 +93,7 @@ public final class RestoreExecutor {
     long started = System.nanoTime(); // downloads, premerge and merge count as the merge in the final line
     try {
       List<Source> sources;
-      if (client instanceof FileReplicaClient) {
+      if (client.readsInPlace()) {
         sources = plan.files().stream().map(f -> new Source(f, null, null)).toList();
       } else {
         downloads = Files.createTempDirectory(dir, "." + out.getFileName() + ".restore-");

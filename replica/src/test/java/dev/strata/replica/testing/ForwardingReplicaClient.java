@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * A replica that forwards every call to another one: the one base class of test doubles that count requests,
  * hold writes or inject faults. Override what the test changes; {@link #child} wraps children through
- * {@link #wrap} so that a double over a server root sees its databases' requests too.
+ * {@link #wrap} so that a double over a server root sees its databases' requests too. A double never
+ * {@link ReplicaClient#readsInPlace() reads in place}: restores through one take the download path.
  */
 public class ForwardingReplicaClient implements ReplicaClient {
   protected final ReplicaClient delegate;
