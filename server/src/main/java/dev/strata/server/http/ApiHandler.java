@@ -50,10 +50,11 @@ final class ApiHandler implements HttpHandler {
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
+    AccessLine line = new AccessLine(ex);
     StallGuard.Watch watch = guard.current();
-    if (watch != null) watch.end(); // the headers have arrived
     Call call = new Call(ex, watch, null);
     try {
+      if (watch != null) watch.end(); // the headers have arrived
       String path = ex.getRequestURI().getRawPath();
       if (path.equals("/metrics")) {
         metrics(ex);
@@ -70,16 +71,32 @@ final class ApiHandler implements HttpHandler {
         route.endpoint().handle(call);
       }
     } catch (ApiException e) {
+      line.failed(e.code());
       fail(call, e, ex);
     } catch (IOException | RuntimeException e) {
       if (watch != null && watch.fired()) {
+        line.stalled();
         log.warn("{} {}: client stalled; connection closed", ex.getRequestMethod(), ex.getRequestURI().getPath());
         return;
       }
       log.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
+      line.failed(ErrorCode.EINTERNAL);
       fail(call, new ApiException(ErrorCode.EINTERNAL, String.valueOf(e.getMessage())), ex);
     } finally {
-      ex.close();
+      try {
+        ex.close();
+      } finally {
+        line.write(call.cluster(), database(call));
+      }
+    }
+  }
+
+  /** The request's {@code db} parameter as sent, for the access log; null when absent or unreadable. */
+  private static String database(Call call) {
+    try {
+      return call.param("db");
+    } catch (ApiException e) {
+      return null;
     }
   }
 
