@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes requests as litefs-backup's router does: the Authorization check runs first on every path (so an
  * unknown path without it is 401), then the path picks an endpoint; an unknown path is a plain-text 404, a known
- * path with the wrong method a 405. {@code /metrics} needs no authorization.
+ * path with the wrong method a 405. Then the LiteFS cluster ID, if the request carries one, must be the cluster's.
+ * {@code /metrics} needs no authorization.
  */
 final class ApiHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -28,12 +29,14 @@ final class ApiHandler implements HttpHandler {
   private record Route(String method, Endpoint endpoint) {}
 
   private final Auth auth;
+  private final ClusterIds clusterIds;
   private final StallGuard guard;
   private final ServerMetrics metrics;
   private final Map<String, Route> routes;
 
-  ApiHandler(Endpoints e, Auth auth, StallGuard guard, ServerMetrics metrics) {
+  ApiHandler(Endpoints e, Auth auth, ClusterIds clusterIds, StallGuard guard, ServerMetrics metrics) {
     this.auth = auth;
+    this.clusterIds = clusterIds;
     this.guard = guard;
     this.metrics = metrics;
     this.routes = Map.of(
@@ -68,6 +71,8 @@ final class ApiHandler implements HttpHandler {
         call.header("Allow", route.method());
         call.empty(405);
       } else {
+        clusterIds.check(call.cluster(), ex.getRequestHeaders().getFirst(ClusterIds.HEADER),
+            route.method().equals("POST"));
         route.endpoint().handle(call);
       }
     } catch (ApiException e) {
