@@ -91,26 +91,14 @@ class ClusterCommandTest {
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     ServerConfig cfg = ServerConfig.defaults(dir.resolve("data"))
         .withBind(new InetSocketAddress("127.0.0.1", 0)).withSchedule(false);
-    // Served through an HttpApi given the store, which records cluster IDs (until Server passes its own).
-    try (Server server = Server.start(cfg);
-        HttpApi api = new HttpApi(server.service(), server.store(), Tokens.none(), server.metrics(),
-            Duration.ofSeconds(60));
-        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      http.setExecutor(api.executor(threads));
-      http.createContext("/", api.handler());
-      http.start();
-      try {
-        String e = "http://127.0.0.1:" + http.getAddress().getPort();
-        assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", e).code()).isZero();
-        assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
-            .contains("database: mydb\nlitefs cluster id: none recorded\n");
-        ServerClient.forCluster(e, "c1", null).withClusterId("LFSC25AD000F32ED02A9").positions();
-        assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
-            .contains("database: mydb\nlitefs cluster id: LFSC25AD000F32ED02A9\n");
-      } finally {
-        http.stop(0);
-      }
+    try (Server server = Server.start(cfg)) {
+      String e = server.localUrl();
+      assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", e).code()).isZero();
+      assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
+          .contains("database: mydb\nlitefs cluster id: none recorded\n");
+      ServerClient.forCluster(e, "c1", null).withClusterId("LFSC25AD000F32ED02A9").positions();
+      assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
+          .contains("database: mydb\nlitefs cluster id: LFSC25AD000F32ED02A9\n");
     }
   }
 

@@ -182,24 +182,12 @@ class ClusterIdTest {
     node.write(name, 512, Map.of(1, TestDb.fill(512, fill)), 1, System.currentTimeMillis());
   }
 
-  /**
-   * The test server's service and store served through an {@link HttpApi} that records cluster IDs, on a port of
-   * its own: what the server's own port serves once {@code Server} passes its store to {@code HttpApi}.
-   */
+  /** A test server and what its metadata database recorded. */
   static final class Api implements AutoCloseable {
     final TestServer ts;
-    private final HttpApi api;
-    private final HttpServer http;
-    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
     Api(Path data) throws IOException {
       ts = new TestServer(data);
-      api = new HttpApi(ts.server.service(), ts.server.store(), Tokens.none(), ts.server.metrics(),
-          Duration.ofSeconds(2));
-      http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      http.setExecutor(api.executor(threads));
-      http.createContext("/", api.handler());
-      http.start();
     }
 
     /** A client of cluster {@code prod}, without a cluster ID. */
@@ -208,7 +196,7 @@ class ClusterIdTest {
     }
 
     ServerClient client(String cluster) {
-      return ServerClient.forCluster("http://127.0.0.1:" + http.getAddress().getPort(), cluster, null);
+      return ts.client(cluster);
     }
 
     /** The LiteFS cluster ID {@code prod} is bound to, from the metadata database. */
@@ -222,9 +210,6 @@ class ClusterIdTest {
 
     @Override
     public void close() throws IOException {
-      http.stop(0);
-      api.close();
-      threads.shutdownNow();
       ts.close();
     }
   }

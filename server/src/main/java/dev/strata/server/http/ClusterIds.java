@@ -36,7 +36,6 @@ final class ClusterIds {
   /** Refused (cluster, ID) pairs already logged: LiteFS retries every second. */
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
-  /** {@code store} null: IDs are neither recorded nor checked. */
   ClusterIds(MetadataStore store) {
     this.store = store;
   }
@@ -47,7 +46,7 @@ final class ClusterIds {
    * ECLUSTERIDMISMATCH}.
    */
   void check(String cluster, String id, boolean writes) throws IOException {
-    if (store == null || id == null || id.isEmpty()) return;
+    if (id == null || id.isEmpty()) return;
     if (!VALID.matcher(id).matches()) {
       throw new ApiException(ErrorCode.EBADCLUSTERID,
           "invalid " + HEADER + " " + Names.goQuote(id) + ": want LFSC and 16 hex digits");
@@ -59,14 +58,12 @@ final class ClusterIds {
 
   /** The LiteFS cluster ID the cluster is bound to, or null. */
   String recorded(String cluster) throws IOException {
-    if (store == null) return null;
     String id = bound.get(cluster);
     return id != null ? id : store.read(c -> Rows.clusterId(c, cluster));
   }
 
   /** After a delete: a cluster left without databases is unbound, so that a recreated LiteFS cluster can use it. */
   synchronized void forgetIfEmpty(String cluster) throws IOException {
-    if (store == null) return;
     String dropped = store.write(c -> Rows.deleteClusterIdIfEmpty(c, cluster));
     if (dropped != null) {
       bound.remove(cluster);

@@ -14,14 +14,6 @@ public final class HttpApi implements AutoCloseable {
   private final StallGuard guard;
   private final ApiHandler handler;
 
-  /**
-   * Without the metadata store LiteFS cluster IDs are neither recorded nor checked: for a {@code Server} that does
-   * not pass its store yet.
-   */
-  public HttpApi(BackupService service, Tokens tokens, ServerMetrics metrics, Duration stallTimeout) {
-    this(service, null, tokens, metrics, stallTimeout);
-  }
-
   /** {@code store}: the one {@code service} works on, where the cluster IDs LiteFS sends are recorded. */
   public HttpApi(BackupService service, MetadataStore store, Tokens tokens, ServerMetrics metrics,
       Duration stallTimeout) {
