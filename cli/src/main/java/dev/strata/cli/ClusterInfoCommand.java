@@ -10,9 +10,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code strata cluster info DB}: the database's restore points ({@code GET /db/info}). */
+/**
+ * {@code strata cluster info DB}: the database's restore points ({@code GET /db/info}) and the LiteFS cluster ID
+ * its cluster is bound to.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true,
-    description = "Show a database's restore points (the first and last, or all with --all).")
+    description = {"Show a database's restore points (the first and last, or all with --all)",
+      "and the ID of the LiteFS cluster whose backups the cluster holds."})
 final class ClusterInfoCommand implements Callable<Integer> {
   @ParentCommand ClusterCommand parent;
 
@@ -22,8 +26,10 @@ final class ClusterInfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<ServerClient.RestorePoint> points = parent.client().info(db, all);
+    ServerClient.Info info = parent.client().info(db, all);
+    List<ServerClient.RestorePoint> points = info.restorablePaths();
     System.out.println("database: " + db);
+    System.out.println("litefs cluster id: " + (info.clusterId() == null ? "none recorded" : info.clusterId()));
     if (points.isEmpty()) {
       System.out.println("no restore points yet (they appear after the first 5-minute compaction)");
       return 0;

@@ -2,24 +2,41 @@ package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import com.sun.net.httpserver.HttpServer;
 import dev.strata.server.Server;
 import dev.strata.server.ServerConfig;
+import dev.strata.server.Tokens;
+import dev.strata.server.client.ServerClient;
+import dev.strata.server.http.HttpApi;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** {@code strata cluster …} against a server in this JVM, and {@code strata serve}'s configuration. */
 class ClusterCommandTest {
   @TempDir Path dir;
 
   record Run(int code, String out, String err) {}
+
+  @BeforeAll
+  static void quietAccessLog() {
+    // The server runs in this JVM and logs to the stderr the tests read as the CLI's.
+    ((Logger) LoggerFactory.getLogger("dev.strata.server.access")).setLevel(Level.OFF);
+  }
 
   static Run strata(String... args) {
     PrintStream oldOut = System.out, oldErr = System.err;
@@ -64,6 +81,24 @@ class ClusterCommandTest {
       Run gone = strata("cluster", "info", "mydb", "-c", "c1", "-e", e);
       assertThat(gone.err()).isEqualTo("strata: database not found\n");
       assertThat(strata("cluster", "list", "-e", e).err()).contains("cluster must be specified");
+    }
+  }
+
+  @Test
+  void infoShowsTheLiteFsClusterId() throws Exception {
+    Path db = dir.resolve("a.db");
+    Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x);").start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    ServerConfig cfg = ServerConfig.defaults(dir.resolve("data"))
+        .withBind(new InetSocketAddress("127.0.0.1", 0)).withSchedule(false);
+    try (Server server = Server.start(cfg)) {
+      String e = server.localUrl();
+      assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", e).code()).isZero();
+      assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
+          .contains("database: mydb\nlitefs cluster id: none recorded\n");
+      ServerClient.forCluster(e, "c1", null).withClusterId("LFSC25AD000F32ED02A9").positions();
+      assertThat(strata("cluster", "info", "mydb", "-c", "c1", "-e", e).out())
+          .contains("database: mydb\nlitefs cluster id: LFSC25AD000F32ED02A9\n");
     }
   }
 

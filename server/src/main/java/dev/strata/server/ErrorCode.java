@@ -22,6 +22,10 @@ public enum ErrorCode {
   EBADPATH(400),
   /** Strata: a malformed or truncated LTX body (litefs-backup answers these with a 500). */
   EBADLTX(400),
+  /** Strata: a {@code Litefs-Cluster-Id} header that is not "LFSC" and 16 hex digits. */
+  EBADCLUSTERID(400),
+  /** Strata: the cluster is bound to another LiteFS cluster ID (LiteFS Cloud refused these with a 422 too). */
+  ECLUSTERIDMISMATCH(422),
   /** Strata: the server is shutting down or its storage failed; worth retrying. */
   EUNAVAILABLE(503),
   EINTERNAL(500);

@@ -70,7 +70,7 @@ public final class Server implements AutoCloseable {
       service.finishDeletions();
       this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),
           config.compactionThreads());
-      this.api = new HttpApi(service, config.tokens(), metrics, config.stallTimeout());
+      this.api = new HttpApi(service, store, config.tokens(), metrics, config.stallTimeout());
       this.http = bind(config);
     } catch (IOException | RuntimeException e) {
       store.close();

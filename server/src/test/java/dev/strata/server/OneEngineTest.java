@@ -3,7 +3,6 @@ package dev.strata.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.ltx.TxidRange;
-import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.level.Level;
@@ -162,7 +161,7 @@ class OneEngineTest {
     ts.server.scheduler().runLevel(1);
     assertThat(ts.localTxids("c1", "db")).doesNotContain(1L, 2L, 4L);
 
-    List<ServerClient.RestorePoint> all = client.info("db", true);
+    List<ServerClient.RestorePoint> all = client.info("db", true).restorablePaths();
     List<Long> listed = all.stream().map(ServerClient.RestorePoint::maxTxid).toList();
     assertThat(listed).isSorted().contains(3L, 6L, 9L, 12L, 13L);
     for (long txid = 1; txid <= 13; txid++) {
@@ -180,7 +179,7 @@ class OneEngineTest {
       Instant at = Instant.parse(p.maxTimestamp());
       assertThat(client.restoreCheck("db", null, at).txid()).isEqualTo(p.maxTxid());
     }
-    List<ServerClient.RestorePoint> summary = client.info("db", false);
+    List<ServerClient.RestorePoint> summary = client.info("db", false).restorablePaths();
     assertThat(summary).extracting(ServerClient.RestorePoint::maxTxid).containsExactly(listed.getFirst(),
         listed.getLast());
     // Each listed point restores to the state it names.

@@ -178,7 +178,7 @@ class RestoreTest {
     client.writeTx("db", db.commit(Map.of(1, db.fill('3')), ts.clock.millis()));
     ts.server.scheduler().runLevel(1);
     // TXID 1 is 31 days old: outside every level's window, so its files went.
-    assertThat(client.info("db", true)).extracting(ServerClient.RestorePoint::maxTxid).containsExactly(2L, 3L);
+    assertThat(client.info("db", true).restorablePaths()).extracting(ServerClient.RestorePoint::maxTxid).containsExactly(2L, 3L);
     assertThatThrownBy(() -> client.restoreCheck("db", null, t.plus(Duration.ofMinutes(1))))
         .isInstanceOfSatisfying(ServerException.class, e -> assertThat(e.code()).isEqualTo("ENOTIMESTAMP"));
     assertThat(client.restoreCheck("db", null, ts.clock.instant().minusSeconds(1)).txid()).isEqualTo(2);
@@ -208,7 +208,7 @@ class RestoreTest {
             }
           ]
         }""");
-    assertThat(client.info("db", true)).hasSize(2);
+    assertThat(client.info("db", true).restorablePaths()).hasSize(2);
     HttpResponse<byte[]> none = ts.raw("GET", "/db/info?db=nope", "cluster c1", null);
     assertThat(none.statusCode()).isEqualTo(404);
   }

@@ -29,12 +29,16 @@ public final class ServerClient {
   /** One restore point from {@code /db/info}. */
   public record RestorePoint(long maxTxid, String maxTimestamp, long postApplyChecksum) {}
 
+  /** {@code /db/info}: the database, the LiteFS cluster ID its cluster is bound to (null if none), restore points. */
+  public record Info(String name, String clusterId, List<RestorePoint> restorablePaths) {}
+
   /** A response body being streamed, with its length when the server sent one (−1 otherwise). */
   public record Download(InputStream body, long length) {}
 
   private final URI base;
   private final String authorization;
   private final HttpClient http;
+  private final String clusterId;
 
   /**
    * @param endpoint server URL; only its scheme, host and port are used (as LiteFS and lfsb do)
@@ -55,6 +59,19 @@ public final class ServerClient {
     this.base = URI.create(u.getScheme() + "://" + u.getRawAuthority());
     this.authorization = authorization;
     this.http = http;
+    this.clusterId = null;
+  }
+
+  private ServerClient(ServerClient from, String clusterId) {
+    this.base = from.base;
+    this.authorization = from.authorization;
+    this.http = from.http;
+    this.clusterId = clusterId;
+  }
+
+  /** This client sending {@code Litefs-Cluster-Id: clusterId} with every request, as a LiteFS node does. */
+  public ServerClient withClusterId(String clusterId) {
+    return new ServerClient(this, clusterId);
   }
 
   /** A client for {@code cluster}, with an optional token ({@code cluster NAME TOKEN}). */
@@ -104,7 +121,7 @@ public final class ServerClient {
   }
 
   /** {@code GET /db/info}: the database's restore points (first and last, or all). */
-  public List<RestorePoint> info(String db, boolean all) throws IOException {
+  public Info info(String db, boolean all) throws IOException {
     Map<String, String> q = new LinkedHashMap<>();
     q.put("db", db);
     if (all) q.put("all", "");
@@ -114,7 +131,8 @@ public final class ServerClient {
       out.add(new RestorePoint(Txid.parse(p.path("maxTxId").asText()), p.path("maxTimestamp").asText(),
           Checksum.parse(p.path("postApplyChecksum").asText())));
     }
-    return out;
+    String clusterId = n.path("clusterId").asText("");
+    return new Info(n.path("name").asText(db), clusterId.isEmpty() ? null : clusterId, out);
   }
 
   /** A checked restore point: its TXID and RFC 3339 timestamp. */
@@ -165,6 +183,7 @@ public final class ServerClient {
     }
     HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(b.toString()));
     if (authorization != null && !authorization.isEmpty()) r.header("Authorization", authorization);
+    if (clusterId != null) r.header("Litefs-Cluster-Id", clusterId);
     return r;
   }
 

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes requests as litefs-backup's router does: the Authorization check runs first on every path (so an
  * unknown path without it is 401), then the path picks an endpoint; an unknown path is a plain-text 404, a known
- * path with the wrong method a 405. {@code /metrics} needs no authorization.
+ * path with the wrong method a 405. Then the LiteFS cluster ID, if the request carries one, must be the cluster's.
+ * {@code /metrics} needs no authorization.
  */
 final class ApiHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -28,12 +29,14 @@ final class ApiHandler implements HttpHandler {
   private record Route(String method, Endpoint endpoint) {}
 
   private final Auth auth;
+  private final ClusterIds clusterIds;
   private final StallGuard guard;
   private final ServerMetrics metrics;
   private final Map<String, Route> routes;
 
-  ApiHandler(Endpoints e, Auth auth, StallGuard guard, ServerMetrics metrics) {
+  ApiHandler(Endpoints e, Auth auth, ClusterIds clusterIds, StallGuard guard, ServerMetrics metrics) {
     this.auth = auth;
+    this.clusterIds = clusterIds;
     this.guard = guard;
     this.metrics = metrics;
     this.routes = Map.of(
@@ -50,10 +53,11 @@ final class ApiHandler implements HttpHandler {
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
+    AccessLine line = new AccessLine(ex);
     StallGuard.Watch watch = guard.current();
-    if (watch != null) watch.end(); // the headers have arrived
     Call call = new Call(ex, watch, null);
     try {
+      if (watch != null) watch.end(); // the headers have arrived
       String path = ex.getRequestURI().getRawPath();
       if (path.equals("/metrics")) {
         metrics(ex);
@@ -67,19 +71,37 @@ final class ApiHandler implements HttpHandler {
         call.header("Allow", route.method());
         call.empty(405);
       } else {
+        clusterIds.check(call.cluster(), ex.getRequestHeaders().getFirst(ClusterIds.HEADER),
+            route.method().equals("POST"));
         route.endpoint().handle(call);
       }
     } catch (ApiException e) {
+      line.failed(e.code());
       fail(call, e, ex);
     } catch (IOException | RuntimeException e) {
       if (watch != null && watch.fired()) {
+        line.stalled();
         log.warn("{} {}: client stalled; connection closed", ex.getRequestMethod(), ex.getRequestURI().getPath());
         return;
       }
       log.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
+      line.failed(ErrorCode.EINTERNAL);
       fail(call, new ApiException(ErrorCode.EINTERNAL, String.valueOf(e.getMessage())), ex);
     } finally {
-      ex.close();
+      try {
+        ex.close();
+      } finally {
+        line.write(call.cluster(), database(call));
+      }
+    }
+  }
+
+  /** The request's {@code db} parameter as sent, for the access log; null when absent or unreadable. */
+  private static String database(Call call) {
+    try {
+      return call.param("db");
+    } catch (ApiException e) {
+      return null;
     }
   }
 

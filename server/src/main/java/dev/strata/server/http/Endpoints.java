@@ -23,9 +23,11 @@ import java.util.TreeMap;
 /** The API's endpoints (spec §2.3, §3): parameters in, JSON out; the work is {@link BackupService}'s. */
 final class Endpoints {
   private final BackupService service;
+  private final ClusterIds clusterIds;
 
-  Endpoints(BackupService service) {
+  Endpoints(BackupService service, ClusterIds clusterIds) {
     this.service = service;
+    this.clusterIds = clusterIds;
   }
 
   /** {@code GET /pos}. */
@@ -63,7 +65,7 @@ final class Endpoints {
     if (out[0] != null) out[0].close();
   }
 
-  /** {@code GET /db/info[?all]}. */
+  /** {@code GET /db/info[?all]}, with the cluster's LiteFS cluster ID when it has one. */
   void info(Call call) throws IOException {
     String db = Names.checkDatabase(call.param("db"));
     List<Map<String, String>> paths = new ArrayList<>();
@@ -76,6 +78,8 @@ final class Endpoints {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("name", db);
+    String clusterId = clusterIds.recorded(call.cluster());
+    if (clusterId != null) out.put("clusterId", clusterId); // Strata: the LiteFS cluster the backups belong to
     out.put("restorablePaths", paths);
     call.json(out);
   }
@@ -106,10 +110,14 @@ final class Endpoints {
     call.json(Map.of("txID", Txid.format(txid)));
   }
 
-  /** {@code DELETE /db}. */
+  /** {@code DELETE /db}; unbinds the cluster's LiteFS cluster ID when no database is left. */
   void delete(Call call) throws IOException {
     String db = Names.checkDatabase(call.param("db"));
-    service.delete(call.cluster(), db);
+    try {
+      service.delete(call.cluster(), db);
+    } finally {
+      clusterIds.forgetIfEmpty(call.cluster()); // even after ENODB: a failed first upload binds an empty cluster
+    }
     call.empty(200);
   }
 

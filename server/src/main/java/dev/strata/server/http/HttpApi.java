@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.strata.server.BackupService;
 import dev.strata.server.ServerMetrics;
 import dev.strata.server.Tokens;
+import dev.strata.server.store.MetadataStore;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -13,9 +14,12 @@ public final class HttpApi implements AutoCloseable {
   private final StallGuard guard;
   private final ApiHandler handler;
 
-  public HttpApi(BackupService service, Tokens tokens, ServerMetrics metrics, Duration stallTimeout) {
+  /** {@code store}: the one {@code service} works on, where the cluster IDs LiteFS sends are recorded. */
+  public HttpApi(BackupService service, MetadataStore store, Tokens tokens, ServerMetrics metrics,
+      Duration stallTimeout) {
     this.guard = new StallGuard(stallTimeout);
-    this.handler = new ApiHandler(new Endpoints(service), new Auth(tokens), guard, metrics);
+    ClusterIds clusterIds = new ClusterIds(store);
+    this.handler = new ApiHandler(new Endpoints(service, clusterIds), new Auth(tokens), clusterIds, guard, metrics);
   }
 
   /** The handler for the context {@code /}. */

@@ -240,6 +240,46 @@ public final class Rows {
     }
   }
 
+  /** True when the cluster has at least one database. */
+  public static boolean hasDatabases(Connection c, String cluster) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT 1 FROM databases WHERE cluster = ? LIMIT 1");
+    ps.setString(1, cluster);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /** The LiteFS cluster ID the cluster is bound to, or null. */
+  public static String clusterId(Connection c, String cluster) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT litefs_cluster_id FROM cluster_ids WHERE cluster = ?");
+    ps.setString(1, cluster);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /** Binds the cluster to a LiteFS cluster ID. */
+  public static void insertClusterId(Connection c, String cluster, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO cluster_ids (cluster, litefs_cluster_id) VALUES (?, ?)")) {
+      ps.setString(1, cluster);
+      ps.setString(2, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Unbinds the cluster's LiteFS cluster ID if the cluster has no databases; returns the ID dropped, or null. */
+  public static String deleteClusterIdIfEmpty(Connection c, String cluster) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM cluster_ids WHERE cluster = ?"
+        + " AND NOT EXISTS (SELECT 1 FROM databases WHERE cluster = ?) RETURNING litefs_cluster_id")) {
+      ps.setString(1, cluster);
+      ps.setString(2, cluster);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
   /**
    * Level-0 retention after a flush up to {@code flushedMax}: finds the newest flushed transaction received before
    * {@code cutoffMillis} and forgets the history before it (older transactions, superseded page versions). States

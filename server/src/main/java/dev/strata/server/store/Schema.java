@@ -10,7 +10,7 @@ import java.sql.Statement;
  * 64-bit integers, timestamps as epoch milliseconds. Versioned with {@code PRAGMA user_version}.
  */
 final class Schema {
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   private static final String[] V1 = {
     """
@@ -61,6 +61,16 @@ final class Schema {
     ) STRICT""",
   };
 
+  // Version 2: the LiteFS cluster ID (Litefs-Cluster-Id) each cluster is bound to; clusters of older data
+  // directories have none until LiteFS next calls.
+  private static final String[] V2 = {
+    """
+    CREATE TABLE cluster_ids (
+      cluster TEXT PRIMARY KEY,
+      litefs_cluster_id TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID""",
+  };
+
   private Schema() {}
 
   /** Creates or upgrades the schema inside one transaction. */
@@ -78,6 +88,9 @@ final class Schema {
         }
         if (version < 1) {
           for (String ddl : V1) s.execute(ddl);
+        }
+        if (version < 2) {
+          for (String ddl : V2) s.execute(ddl);
         }
         s.execute("PRAGMA user_version = " + VERSION);
         s.execute("COMMIT");
