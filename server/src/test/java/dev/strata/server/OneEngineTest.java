@@ -190,4 +190,23 @@ class OneEngineTest {
     }
     assertThat(current).isEqualTo(16);
   }
+
+  @Test
+  void anIdleDatabaseStillExpiresItsOldFilesAndKeepsItsNewestState() throws Exception {
+    ts = new TestServer(dir);
+    ServerClient client = ts.client("c1");
+    TestDb db = new TestDb(512);
+    for (int i = 0; i < 3; i++) {
+      client.writeTx("db", db.commit(Map.of(1, db.fill((char) ('a' + i))), ts.clock.millis()));
+      ts.compactAll();
+      ts.clock.advance(Duration.ofHours(2));
+    }
+    // No upload for 40 days: only the daily snapshot job runs, and it applies retention to every level.
+    ts.clock.advance(Duration.ofDays(40));
+    ts.server.scheduler().runLevel(Level.SNAPSHOT);
+    for (int level = 1; level <= 3; level++) assertThat(storage().listFiles(level)).as("level %d", level).isEmpty();
+    assertThat(TestServer.maxes(storage().listFiles(Level.SNAPSHOT))).containsExactly(3L);
+    assertThat(client.snapshotBytes("db", "sqlite")).isEqualTo(db.bytes());
+    assertThat(client.restoreCheck("db", 3L, null).txid()).isEqualTo(3);
+  }
 }

@@ -80,14 +80,13 @@ public final class LevelCompactor {
     this.clock = clock;
     this.tempDir = tempDir;
     this.top = config.topLevel();
-    deleteStaleTemporaries(tempDir);
   }
 
   /**
    * Removes compaction outputs left in {@code dir} by a process killed mid-compaction. Only files a day old: other
-   * compactors may be writing theirs there now.
+   * compactors may be writing theirs there now. (The server wipes its own temporary directory at start.)
    */
-  private static void deleteStaleTemporaries(Path dir) {
+  static void deleteStaleTemporaries(Path dir) {
     Instant old = Instant.now().minus(Duration.ofDays(1));
     try (var entries = Files.newDirectoryStream(dir, "strata-compact-*.ltx")) {
       for (Path p : entries) {
@@ -96,6 +95,11 @@ public final class LevelCompactor {
     } catch (IOException e) {
       // a missing or unreadable directory: nothing to clean
     }
+  }
+
+  /** Where compaction outputs are staged. */
+  Path tempDir() {
+    return tempDir;
   }
 
   /** The replica this compactor works on. */
@@ -142,10 +146,11 @@ public final class LevelCompactor {
 
   /**
    * Verifies a complete LTX file built elsewhere (the server's flush of its level-0 staging), stores it in
-   * {@code level} and records it.
+   * {@code level} and records it. Needs no listing: a compactor that has not listed the replica yet will see the
+   * file when it does.
    */
   public synchronized LtxFileMeta store(int level, Path file) throws IOException {
-    return step(() -> {
+    try {
       LtxFileInfo info;
       try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
         info = LtxDecoder.verify(in);
@@ -154,9 +159,12 @@ public final class LevelCompactor {
       try (InputStream in = Files.newInputStream(file)) {
         stored = client.writeFile(level, info, in, Files.size(file));
       }
-      files.get(level).put(stored.range(), stored);
+      if (files != null) files.get(level).put(stored.range(), stored);
       return stored;
-    });
+    } catch (IOException | RuntimeException e) {
+      files = null;
+      throw e;
+    }
   }
 
   /**

@@ -44,6 +44,7 @@ public final class LevelSchedule {
 
   /** A schedule for {@code compactor}. */
   public LevelSchedule(LevelCompactor compactor, InstantSource clock) {
+    LevelCompactor.deleteStaleTemporaries(compactor.tempDir());
     this.compactor = compactor;
     this.config = compactor.config();
     this.clock = clock;

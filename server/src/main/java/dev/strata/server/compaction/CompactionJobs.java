@@ -21,7 +21,9 @@ import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * One level's job for one database of the server. Level 1 is the server's own: it flushes what level-0 staging
  * accepted since the last flush into one level-1 file and raises the high-water mark. Every level above is the
  * replica module's engine ({@link LevelCompactor}), the same one the agent runs: compaction of level n, then
- * retention of level n−1; for level 9 a snapshot, then retention of the top level and of the snapshots.
+ * retention of level n−1; for level 9 a snapshot, then retention of every level. The snapshot job runs daily for
+ * every database, so that an idle database's files expire too.
  *
  * <p>Each database's storage work is serialized by its {@link DbLocks} lock. The metadata database is written only
  * after storage, in short transactions, so uploads from LiteFS never wait on storage.
@@ -46,8 +49,20 @@ public final class CompactionJobs {
   private final InstantSource clock;
   private final ServerMetrics metrics;
   private final DbLocks locks;
-  /** The engine of each database, keeping what its storage holds in memory between jobs. */
-  private final ConcurrentHashMap<String, LevelCompactor> compactors = new ConcurrentHashMap<>();
+  /**
+   * The engines of the databases worked on most recently, each keeping what its storage holds in memory between
+   * jobs (a busy database's catalogue is a few MiB: 30 days of 5-minute files), so that memory stays bounded
+   * however many databases the server holds; an evicted database is listed again on its next job.
+   */
+  private final Map<String, LevelCompactor> compactors = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, LevelCompactor> eldest) {
+      return size() > CACHED_COMPACTORS;
+    }
+  };
+  private static final int CACHED_COMPACTORS = 32;
+  /** The newest TXID each database's storage holds, learnt at its last flush: flushes need no listing. */
+  private final ConcurrentHashMap<String, Long> flushedThrough = new ConcurrentHashMap<>();
 
   public CompactionJobs(MetadataStore store, ReplicaClient root, LevelConfig levels, Path tmpDir,
       InstantSource clock, ServerMetrics metrics, DbLocks locks) {
@@ -66,8 +81,17 @@ public final class CompactionJobs {
   }
 
   private LevelCompactor compactor(String cluster, String name) {
-    return compactors.computeIfAbsent(cluster + "/" + name,
-        k -> new LevelCompactor(storage(cluster, name), levels, clock, tmpDir));
+    synchronized (compactors) {
+      return compactors.computeIfAbsent(cluster + "/" + name,
+          k -> new LevelCompactor(storage(cluster, name), levels, clock, tmpDir));
+    }
+  }
+
+  private LevelCompactor cachedOrNew(DbRow db) {
+    synchronized (compactors) {
+      LevelCompactor c = compactors.get(db.cluster() + "/" + db.name());
+      return c != null ? c : new LevelCompactor(storage(db.cluster(), db.name()), levels, clock, tmpDir);
+    }
   }
 
   /** The level whose job follows a successful job of {@code level}: n+1, then snapshots, then none (−1). */
@@ -86,15 +110,16 @@ public final class CompactionJobs {
     long start = System.nanoTime();
     try {
       if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
-      LevelCompactor compactor = compactor(db.cluster(), db.name());
       boolean wrote;
       if (level == 1) {
-        wrote = flush(db, compactor);
+        wrote = flush(db);
       } else if (level == Level.SNAPSHOT) {
+        LevelCompactor compactor = compactor(db.cluster(), db.name());
         wrote = compactor.snapshot() != null;
-        compactor.retain(levels.topLevel());
+        for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
         compactor.retain(Level.SNAPSHOT);
       } else {
+        LevelCompactor compactor = compactor(db.cluster(), db.name());
         wrote = !compactor.compact(level).isEmpty();
         compactor.retain(level - 1);
       }
@@ -108,6 +133,7 @@ public final class CompactionJobs {
       metrics.compaction(level, (System.nanoTime() - start) / 1e9);
       return true;
     } catch (IOException | RuntimeException e) {
+      flushedThrough.remove(db.cluster() + "/" + db.name()); // what storage holds is uncertain now
       metrics.storageError(level == 1 ? "flush" : level == Level.SNAPSHOT ? "snapshot" : "compact");
       throw e;
     } finally {
@@ -119,8 +145,12 @@ public final class CompactionJobs {
    * Level 0 → level 1: everything accepted since the newest TXID in storage, as one file; then raises the HWM and
    * applies level-0 retention. Returns whether a file was written.
    */
-  private boolean flush(DbRow db, LevelCompactor compactor) throws IOException {
-    long prevMax = compactor.storedThrough(1);
+  private boolean flush(DbRow db) throws IOException {
+    String key = db.cluster() + "/" + db.name();
+    Long known = flushedThrough.get(key);
+    // A flush needs no catalogue: a new engine only stores its file, unless one is at hand anyway.
+    LevelCompactor compactor = known == null ? compactor(db.cluster(), db.name()) : cachedOrNew(db);
+    long prevMax = known != null ? known : compactor.storedThrough(1);
     Path tmp = Files.createTempFile(tmpDir, "l1-", ".ltx");
     try {
       TxnRow last = store.read(c -> {
@@ -155,6 +185,7 @@ public final class CompactionJobs {
         return end;
       });
       if (last == null) {
+        flushedThrough.put(key, prevMax);
         if (Txid.compare(prevMax, db.hwm()) > 0) {
           // A flush stored its file but did not record it (a crash in between): record it now.
           store.write(c -> {
@@ -166,6 +197,7 @@ public final class CompactionJobs {
         return false;
       }
       LtxFileMeta stored = compactor.store(1, tmp);
+      flushedThrough.put(key, stored.maxTxid());
       log.debug("stored {} level 1 {}", compactor.client().location(), stored.fileName());
       long cutoff = clock.millis() - levels.level(0).retention().toMillis();
       store.write(c -> {
@@ -181,7 +213,9 @@ public final class CompactionJobs {
 
   /** Forgets the storage state of a database (after it is deleted). */
   public void forget(String cluster, String name) {
-    LevelCompactor c = compactors.remove(cluster + "/" + name);
-    if (c != null) c.forget();
+    flushedThrough.remove(cluster + "/" + name);
+    synchronized (compactors) {
+      compactors.remove(cluster + "/" + name);
+    }
   }
 }

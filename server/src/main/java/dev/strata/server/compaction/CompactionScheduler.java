@@ -69,6 +69,12 @@ public final class CompactionScheduler implements AutoCloseable {
   public int runLevel(int level) {
     List<CompactionRequest> requests;
     try {
+      if (level == Level.SNAPSHOT) {
+        store.write(c -> {
+          Rows.requestForEveryDatabase(c, Level.SNAPSHOT);
+          return null;
+        });
+      }
       requests = store.read(c -> Rows.compactionRequests(c, level));
     } catch (IOException e) {
       log.error("compaction L{}: reading requests: {}", level, e.getMessage());

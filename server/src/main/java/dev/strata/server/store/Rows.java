@@ -169,6 +169,18 @@ public final class Rows {
     ps.executeUpdate();
   }
 
+  /**
+   * Asks for a job of {@code level} for every database (requests already pending are kept): the daily snapshot
+   * job also applies retention, which an idle database needs as much as a busy one.
+   */
+  public static void requestForEveryDatabase(Connection c, int level) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+        + " SELECT id, ?, random() FROM databases WHERE true ON CONFLICT (db_id, level) DO NOTHING")) {
+      ps.setInt(1, level);
+      ps.executeUpdate();
+    }
+  }
+
   /** A pending compaction request. */
   public record CompactionRequest(DbRow db, int level, long key) {}
 
