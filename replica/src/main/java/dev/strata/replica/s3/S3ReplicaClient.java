@@ -231,13 +231,30 @@ public final class S3ReplicaClient implements ReplicaClient {
     return LtxFileMeta.of(level, info, size, Instant.now().truncatedTo(ChronoUnit.MILLIS));
   }
 
+  /** Every upload attempt may take this long, plus the time its bytes need at {@link #SLOWEST_UPLOAD}. */
+  private static final Duration UPLOAD_ATTEMPT_BASE = Duration.ofSeconds(2);
+  /** The slowest link an upload is expected to crawl over (0.5 Mbit/s), in bytes per second. */
+  private static final long SLOWEST_UPLOAD = 64 * 1024;
+
+  /**
+   * How long one attempt to upload {@code bytes} may take before the SDK abandons it and retries. A stalled
+   * request is otherwise caught only by the connection's silence timeout (20 s), and a level-0 file of a few KiB
+   * that stalls would hold replication that long after the stall is over. Scaled to the size, so that large parts
+   * on slow links still finish. (Chosen over a hedged second request, which doubles the cost of every slow PUT,
+   * and over progress detection, which the silence timeout already is.)
+   */
+  static Duration attemptTimeout(long bytes) {
+    return UPLOAD_ATTEMPT_BASE.plusMillis(bytes * 1000 / SLOWEST_UPLOAD);
+  }
+
   /** One PUT of the whole file from memory, so that the SDK can resend it on a retry. */
   private void putSingle(String key, Map<String, String> metadata, InputStream data, long size) throws IOException {
     byte[] buf = new byte[(int) size];
     readFully(data, buf, (int) size, key, 0, size);
     checkEnd(data, key, size);
     try {
-      s3.putObject(b -> b.bucket(config.bucket()).key(key).metadata(metadata).contentLength(size),
+      s3.putObject(b -> b.bucket(config.bucket()).key(key).metadata(metadata).contentLength(size)
+              .overrideConfiguration(o -> o.apiCallAttemptTimeout(attemptTimeout(size))),
           RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf), size, CONTENT_TYPE));
     } catch (SdkException e) {
       throw failure("PUT", key, e);
@@ -272,7 +289,7 @@ public final class S3ReplicaClient implements ReplicaClient {
         String etag;
         try {
           etag = s3.uploadPart(b -> b.bucket(config.bucket()).key(key).uploadId(uploadId).partNumber(number)
-                  .contentLength((long) n),
+                  .contentLength((long) n).overrideConfiguration(o -> o.apiCallAttemptTimeout(attemptTimeout(n))),
               RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf, 0, n), n, CONTENT_TYPE)).eTag();
         } catch (SdkException e) {
           throw failure("UploadPart " + number, key, e);

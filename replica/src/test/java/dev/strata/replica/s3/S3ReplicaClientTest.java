@@ -10,13 +10,14 @@ import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaClientContractTest;
 import dev.strata.replica.ReplicaUrl;
-import dev.strata.replica.testing.FaultProxy;
 import dev.strata.replica.testing.FaultProxy.Fault;
+import dev.strata.replica.testing.FaultProxy;
 import dev.strata.replica.testing.S3ProxyServer;
 import dev.strata.replica.testing.TestLtx;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -196,6 +197,21 @@ class S3ReplicaClientTest extends ReplicaClientContractTest {
       assertThat(proxy.requests("PUT")).isEqualTo(2);
     }
     assertThat(client.listFiles(0)).extracting(LtxFileMeta::range).containsExactly(f.range());
+  }
+
+  @Test
+  void aStalledSmallUploadIsRetriedLongBeforeTheSilenceTimeout() throws Exception {
+    TestLtx f = TestLtx.of(11, 11, 1, 5);
+    try (ReplicaClient c = viaProxy("")) { // the default 20-s silence timeout
+      proxy.schedule(FaultProxy.firstN("PUT", 1, Fault.STALL));
+      long start = System.nanoTime();
+      c.writeFile(0, f.info(), f.stream(), f.size());
+      // Abandoned after ~2 s and retried, not after 20 s of silence (generous: the machine may be loaded).
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
+      assertThat(proxy.requests("PUT")).isEqualTo(2);
+    }
+    assertThat(client.listFiles(0)).extracting(LtxFileMeta::range).contains(f.range());
+    assertThat(S3ReplicaClient.attemptTimeout(16L << 20)).isGreaterThan(Duration.ofMinutes(4)); // a 16 MiB part
   }
 
   @Test
