@@ -120,11 +120,6 @@ public final class LevelCompactor {
     notes.add(file);
   }
 
-  /** Forgets what the replica holds: the next step lists it again (after a failure, or a change made elsewhere). */
-  public synchronized void forget() {
-    files = null;
-  }
-
   // ---- the steps ----
 
   /** Compacts the files of level n−1 that are newer than anything in level n or above into level n. */
