@@ -156,6 +156,10 @@ final class SftpConnection implements Closeable {
       ssh.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
       ssh.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
       ssh.setCipherFactories(CIPHERS);
+      // Plain host keys only: HostKeyCheck does not verify certificates, and a server that has one also has the
+      // plain key, as OpenSSH falls back to when it has no @cert-authority line for the host.
+      ssh.setSignatureFactories(ssh.getSignatureFactories().stream()
+          .filter(f -> !f.getName().contains("-cert-v01@openssh.com")).toList());
       CoreModuleProperties.IDLE_TIMEOUT.set(ssh, config.timeout());
       // A download keeps window / 64 KiB reads in flight: 8 MiB (MINA's default is 2 MiB) keeps a long pipe full.
       CoreModuleProperties.WINDOW_SIZE.set(ssh, 8L << 20);

@@ -171,9 +171,10 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
 
     Path unknown = tmp.resolve("known_hosts_unknown");
     Files.writeString(unknown, "[127.0.0.1]:1 " + server.hostKeyLine() + "\n");
-    assertThatThrownBy(() -> ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(unknown.toString())))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("sftp replica: host 127.0.0.1:" + server.port() + " is unknown: not in " + unknown);
+    try (ReplicaClient c = ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(unknown.toString()))) {
+      assertThatThrownBy(() -> c.listFiles(0)).isInstanceOf(IOException.class)
+          .hasMessageStartingWith("sftp replica: host 127.0.0.1:" + server.port() + " is unknown: not in " + unknown);
+    }
 
     Path missing = tmp.resolve("no_such_known_hosts");
     assertThatThrownBy(() -> ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(missing.toString())))
