@@ -69,7 +69,8 @@ public final class Agent implements AutoCloseable {
       try (ReplicaClient c = ReplicaUrl.open(r.url())) {
         // opening parses the URL and builds the client; it sends nothing
       } catch (IOException e) {
-        throw new IllegalArgumentException("replica " + r.url() + ": " + e.getMessage());
+        // by name: the URL may hold a password
+        throw new IllegalArgumentException("replica " + r.name() + ": " + e.getMessage());
       }
     }
   }

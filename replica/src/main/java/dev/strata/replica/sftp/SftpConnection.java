@@ -31,6 +31,8 @@ import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.common.SftpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SSH session with an SFTP channel, shared by a root client and its children. It connects on first use (never
@@ -41,6 +43,8 @@ import org.apache.sshd.sftp.common.SftpException;
  * timeout is closed by the client and reopened by the next operation.
  */
 final class SftpConnection implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(SftpConnection.class);
+
   /** An SFTP operation. */
   interface Operation<T> {
     T run(SftpClient sftp) throws IOException;
@@ -184,6 +188,7 @@ final class SftpConnection implements Closeable {
       String hostKeyFailure = hostKeys.failure();
       if (hostKeyFailure != null) throw new IOException(hostKeyFailure, e);
       if (stage.startsWith("authenticate")) {
+        if (identity != null) log.debug("sftp {}: the key refused was read from {}", where, config.keyPath());
         throw new IOException("sftp replica: authentication failed for " + where + " (" + credentials()
             + " refused)", e);
       }
@@ -191,9 +196,10 @@ final class SftpConnection implements Closeable {
     }
   }
 
+  /** What was offered, by its role: the key file's path goes to the debug log only. */
   private String credentials() {
-    if (identity != null && config.password() != null) return "key " + config.keyPath() + " and password";
-    return identity != null ? "key " + config.keyPath() : "password";
+    if (identity != null && config.password() != null) return "the configured key and password";
+    return identity != null ? "the configured key" : "password";
   }
 
   @Override

@@ -3,6 +3,10 @@ package dev.strata.replica.sftp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
@@ -26,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The contract against an in-process MINA SSHD server, plus authentication, host keys and reconnection. */
 class SftpReplicaClientTest extends ReplicaClientContractTest {
@@ -130,10 +135,24 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
       OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519,
           256), "stranger", null, out);
     }
+    Logger logger = (Logger) LoggerFactory.getLogger(SftpConnection.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    Level level = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
     try (ReplicaClient c = ReplicaUrl.open(server.url("/backups/" + rootName, key))) {
+      // The error names the key by its role; which file that was is for the debug log.
       assertThatThrownBy(() -> c.listFiles(0)).isInstanceOf(IOException.class)
-          .hasMessageStartingWith("sftp replica: authentication failed for strata@127.0.0.1:" + server.port())
-          .hasMessageContaining(key.toString());
+          .hasMessage("sftp replica: authentication failed for strata@127.0.0.1:" + server.port()
+              + " (the configured key refused)");
+      assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+          .anyMatch(m -> m.contains(key.toString()));
+      assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains(key.toString()))
+          .allMatch(e -> e.getLevel() == Level.DEBUG);
+    } finally {
+      logger.detachAppender(logs);
+      logger.setLevel(level);
     }
   }
 
