@@ -72,6 +72,9 @@ final class HostKeyCheck implements ServerKeyVerifier {
           + "connect";
     }
     failure = why;
+    // Refused: hang up now, as ssh does. The session is then already closing when the library handles the
+    // refusal, and it does not log it again as a warning next to our own message (failure()).
+    if (why != null && session != null) session.close(true);
     return why == null;
   }
 
