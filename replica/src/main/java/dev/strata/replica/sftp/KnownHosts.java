@@ -69,9 +69,12 @@ final class KnownHosts {
 
   /** Reads and checks every line; a missing or unreadable file, or an unreadable line, is an error. */
   static KnownHosts read(Path file) {
-    if (!Files.isRegularFile(file)) { // also keeps a FIFO from blocking the read
+    if (!Files.exists(file)) {
       throw new IllegalArgumentException("sftp replica: known-hosts file " + file + " does not exist; set host-key "
           + "to the server's public key or add the server to a known_hosts file");
+    }
+    if (!Files.isRegularFile(file)) { // never read: a FIFO would block
+      throw new IllegalArgumentException("sftp replica: known-hosts file " + file + " is not a regular file");
     }
     List<String> lines;
     try {

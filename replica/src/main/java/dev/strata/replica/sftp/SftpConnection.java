@@ -212,6 +212,9 @@ final class SftpConnection implements Closeable {
 
   /** Loads an OpenSSH or PEM private key (ed25519, RSA, ECDSA); unencrypted keys only. */
   private static KeyPair loadKey(Path file) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) { // never read: a FIFO would block
+      throw new IllegalArgumentException("sftp replica: cannot read key file " + file + ": not a regular file");
+    }
     try (InputStream in = Files.newInputStream(file)) {
       Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(file.toString()), in,
           FilePasswordProvider.EMPTY);

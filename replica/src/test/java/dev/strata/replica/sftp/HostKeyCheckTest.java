@@ -186,6 +186,9 @@ class HostKeyCheckTest {
     Path badKey = knownHosts(bracketed() + " ssh-ed25519 not-base64!");
     assertThatThrownBy(() -> open(badKey)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("sftp replica: known-hosts file " + badKey + " line 1: the key is not base64");
+    Path directory = Files.createDirectory(tmp.resolve("known_hosts_directory"));
+    assertThatThrownBy(() -> open(directory)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("sftp replica: known-hosts file " + directory + " is not a regular file");
     Path badHash = knownHosts("|1|abc " + key());
     assertThatThrownBy(() -> open(badHash)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("sftp replica: known-hosts file " + badHash + " line 1: invalid hashed host name");

@@ -2,6 +2,7 @@ package dev.strata.replica.sftp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -21,6 +22,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
@@ -213,6 +215,13 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("sftp replica: ")
         .hasMessageContaining(garbage.toString());
+    Path fifo = tmp.resolve("fifo-key");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> { // opening a FIFO waits for a writer
+      assertThatThrownBy(() -> ReplicaUrl.open(base() + "?key-path=" + enc(fifo.toString()) + hostKey))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("sftp replica: cannot read key file " + fifo + ": not a regular file");
+    });
   }
 
   @Test
