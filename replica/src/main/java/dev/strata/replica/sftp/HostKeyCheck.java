@@ -43,7 +43,10 @@ final class HostKeyCheck implements ServerKeyVerifier {
     this.revoked = revoked;
   }
 
-  /** Reads the expected keys now (local files only), so that bad configuration fails before any connection. */
+  /**
+   * Reads the expected keys now (local files only), so that bad configuration fails before any connection. Whether
+   * the host is known is decided when it shows its key, so that the error can show that key.
+   */
   static HostKeyCheck of(SftpConfig config) {
     if (config.hostKey() != null) {
       PublicKey key;
