@@ -4,6 +4,7 @@ import dev.strata.agent.capture.WalCapture;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.file.FileReplicaClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.nio.file.PathMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,23 +57,37 @@ public final class Agent implements AutoCloseable {
    * anything is started. Throws {@link IllegalArgumentException} with a one-line message.
    */
   public static void validate(List<DatabaseSpec> databases, List<DirectorySpec> directories) throws IOException {
+    Map<Path, String> replicaAt = new HashMap<>(); // a directory replica's real path -> which replica it is
     for (DatabaseSpec d : databases) {
-      checkUrls(d.replicas());
+      for (ReplicaSpec r : d.replicas()) {
+        Path where = checkUrl(r, replicaDir -> d.checkReplicaDirectory(r, replicaDir));
+        String other = where == null ? null : replicaAt.putIfAbsent(where, r.name() + " of " + d.name());
+        if (other != null) { // two writers of one chain would overwrite each other's files
+          throw new IllegalArgumentException(d.name() + ": replica " + r.name() + " (" + where + ") is where "
+              + "replica " + other + " is; each replica needs a place of its own");
+        }
+      }
       WalCapture.check(d.path(), d.capture());
     }
     for (DirectorySpec d : directories) {
-      checkUrls(d.replicas());
+      for (ReplicaSpec r : d.replicas()) checkUrl(r, replicaDir -> d.checkReplicaDirectory(r, replicaDir));
       if (!Files.isDirectory(d.dir())) throw new IllegalArgumentException("directory " + d.dir() + " does not exist");
     }
   }
 
-  private static void checkUrls(List<ReplicaSpec> replicas) {
-    for (ReplicaSpec r : replicas) {
-      try (ReplicaClient c = ReplicaUrl.open(r.url())) {
-        // opening parses the URL and builds the client; it sends nothing
-      } catch (IOException e) {
-        throw new IllegalArgumentException("replica " + r.url() + ": " + e.getMessage());
-      }
+  /**
+   * Opens a replica's client, which parses its URL and sends nothing, and checks where a directory replica is.
+   * Returns that directory's real path; null for other replicas (an S3 location does not name its endpoint, so
+   * equal ones may be different places).
+   */
+  private static Path checkUrl(ReplicaSpec r, Consumer<Path> checkReplicaDirectory) {
+    try (ReplicaClient c = ReplicaUrl.open(r.url())) {
+      if (!(c instanceof FileReplicaClient f)) return null;
+      checkReplicaDirectory.accept(f.root());
+      return DatabaseSpec.realPath(f.root());
+    } catch (IOException e) {
+      // by name: the URL may hold a password
+      throw new IllegalArgumentException("replica " + r.name() + ": " + e.getMessage());
     }
   }
 

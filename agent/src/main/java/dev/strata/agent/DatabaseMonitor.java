@@ -10,6 +10,7 @@ import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Pos;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.file.FileReplicaClient;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +72,11 @@ public final class DatabaseMonitor implements AutoCloseable {
       throws IOException {
     if (clients.size() != spec.replicas().size()) throw new IllegalArgumentException("one client per replica");
     try {
+      for (int i = 0; i < clients.size(); i++) {
+        if (clients.get(i) instanceof FileReplicaClient f) {
+          spec.checkReplicaDirectory(spec.replicas().get(i), f.root());
+        }
+      }
       WalCapture capture = WalCapture.open(spec.name(), spec.path(), spec.meta(), spec.capture());
       return new DatabaseMonitor(spec, List.copyOf(clients), upkeep, capture);
     } catch (IOException | RuntimeException e) {

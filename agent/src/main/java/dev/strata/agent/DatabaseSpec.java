@@ -2,6 +2,7 @@ package dev.strata.agent;
 
 import dev.strata.agent.capture.CaptureOptions;
 import dev.strata.replica.level.LevelConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -50,5 +51,38 @@ public record DatabaseSpec(
   /** The same database with another retry cap. */
   public DatabaseSpec withRetryMax(Duration max) {
     return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout);
+  }
+
+  /**
+   * Refuses a directory replica that overlaps the database: its file, -wal, -shm or -journal, a place inside its
+   * meta directory, or a directory that holds the database. Replicating there could only fail, again and again.
+   * Symbolic links are resolved first, so that another name for the same place is refused too.
+   */
+  public void checkReplicaDirectory(ReplicaSpec replica, Path replicaDir) {
+    Path db = realPath(path), dir = realPath(replicaDir);
+    String why = null;
+    for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+      if (!dir.equals(db.resolveSibling(db.getFileName() + suffix))) continue;
+      why = suffix.isEmpty() ? "is the database file itself" : "is the database's " + suffix + " file";
+    }
+    if (why == null && dir.startsWith(realPath(meta))) why = "is inside the database's meta directory " + meta;
+    if (why == null && db.startsWith(dir)) why = "contains the database";
+    if (why != null) {
+      throw new IllegalArgumentException(name + ": replica " + replica.name() + " (" + replicaDir + ") " + why
+          + "; give the replica a directory of its own");
+    }
+  }
+
+  /** The absolute path with symbolic links resolved as far as it exists (a replica directory may not, yet). */
+  static Path realPath(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    for (Path existing = abs; existing != null; existing = existing.getParent()) {
+      try {
+        return existing.toRealPath().resolve(existing.relativize(abs));
+      } catch (IOException e) {
+        // not there (or not readable): try its parent
+      }
+    }
+    return abs;
   }
 }

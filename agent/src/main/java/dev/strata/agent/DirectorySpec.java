@@ -26,6 +26,17 @@ public record DirectorySpec(
     Duration retryMax,
     Duration shutdownTimeout) {
 
+  /**
+   * Refuses a directory replica that holds the directory, and so the databases it would back up (see
+   * {@link DatabaseSpec#checkReplicaDirectory}; each database found is checked again when it is opened).
+   */
+  public void checkReplicaDirectory(ReplicaSpec replica, Path replicaDir) {
+    if (DatabaseSpec.realPath(dir).startsWith(DatabaseSpec.realPath(replicaDir))) {
+      throw new IllegalArgumentException("directory " + dir + ": replica " + replica.name() + " (" + replicaDir
+          + ") contains the databases; give the replicas a directory of their own");
+    }
+  }
+
   /** The settings for the database at {@code db}, a file under {@link #dir()}. */
   public DatabaseSpec specFor(Path db) {
     Path abs = db.toAbsolutePath().normalize();

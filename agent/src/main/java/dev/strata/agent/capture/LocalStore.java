@@ -11,6 +11,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -66,6 +67,11 @@ public final class LocalStore {
             TxidRange range = LtxFileName.parse(name);
             if (range == null) {
               if (name.endsWith(".tmp")) Files.deleteIfExists(p);
+              continue;
+            }
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) { // never opened: a FIFO would block for good
+              log.warn("local file {} is not a regular file; removing it", p);
+              Files.deleteIfExists(p);
               continue;
             }
             try (InputStream in = Files.newInputStream(p)) {

@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -30,6 +31,8 @@ public final class WalReader implements AutoCloseable {
 
   /** Opens a WAL file for reading; a missing file reads as empty. */
   public static WalReader open(Path wal) throws IOException {
+    // Never opened if it is something else: a FIFO would block the open until a writer came.
+    if (Files.exists(wal) && !Files.isRegularFile(wal)) throw new IOException(wal + " is not a regular file");
     try {
       return new WalReader(FileChannel.open(wal, StandardOpenOption.READ));
     } catch (NoSuchFileException e) {

@@ -2,12 +2,14 @@ package dev.strata.agent.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.strata.agent.testing.Chain;
 import dev.strata.agent.testing.LogCapture;
 import dev.strata.agent.testing.Sqlite;
 import dev.strata.agent.wal.WalReader;
 import dev.strata.ltx.Checksum;
+import dev.strata.ltx.TxidRange;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -330,6 +332,21 @@ class WalCaptureTest {
       assertThat(c.txid()).isEqualTo(1);
     }
     assertThat(Sqlite.cli(db(), "PRAGMA journal_mode")).isEqualTo("wal");
+  }
+
+  @Test
+  void aFifoNamedLikeALocalFileIsRemovedNotOpened() throws Exception {
+    Sqlite.create(db());
+    try (WalCapture c = open()) {
+      c.sync();
+    }
+    Path fifo = Files.createDirectories(ltx().resolve("0")).resolve(new TxidRange(2, 2).fileName());
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    try (LogCapture logs = new LogCapture(LocalStore.class)) {
+      assertTimeoutPreemptively(Duration.ofSeconds(10), () -> open().close()); // opening it would never return
+      assertThat(logs.messages()).containsExactly("local file " + fifo + " is not a regular file; removing it");
+    }
+    assertThat(fifo).doesNotExist();
   }
 
   @Test

@@ -2,11 +2,14 @@ package dev.strata.agent.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.strata.agent.testing.Sqlite;
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +91,16 @@ class WalReaderTest {
       }
       Sqlite.exec(c, "ROLLBACK");
     }
+  }
+
+  @Test
+  void aWalThatIsNotARegularFileIsRefusedNotOpened() throws Exception {
+    Path wal = dir.resolve("d.db-wal");
+    assertThat(new ProcessBuilder("mkfifo", wal.toString()).start().waitFor()).isZero();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> { // opening a FIFO waits for a writer
+      assertThatThrownBy(() -> WalReader.open(wal)).isInstanceOf(IOException.class)
+          .hasMessage(wal + " is not a regular file");
+    });
   }
 
   @Test

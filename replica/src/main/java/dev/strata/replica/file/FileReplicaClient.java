@@ -18,10 +18,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,6 +34,12 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * A replica in a local directory. Writes go to a temporary name, are fsynced, renamed into place and the directory
  * fsynced, so a crash at any instruction leaves either the old state or the complete new file.
+ *
+ * <p>Below its root, a replica holds only what Strata writes there: directories and regular files. Anything else
+ * in their place is refused with an error naming it, never opened: a FIFO would block a read forever, a device
+ * would never end it, and a symbolic link would have the replica read, write or delete outside itself. The root
+ * itself may be a symbolic link (to another disk, say). A FIFO swapped in between the check and the open could
+ * still block; whoever can do that can also write any data there.
  */
 public final class FileReplicaClient implements ReplicaClient {
   private final Path root;
@@ -62,12 +70,49 @@ public final class FileReplicaClient implements ReplicaClient {
     return uri.endsWith("/") && root.getParent() != null ? uri.substring(0, uri.length() - 1) : uri;
   }
 
-  private Path levelDir(int level) {
-    return root.resolve(Integer.toString(ReplicaClient.checkLevel(level)));
+  /** A level's directory, which may not exist yet; if it exists it is a real directory. */
+  private Path levelDir(int level) throws IOException {
+    Path dir = root.resolve(Integer.toString(ReplicaClient.checkLevel(level)));
+    isStrataEntry(dir, true);
+    return dir;
   }
 
-  private Path path(int level, TxidRange range) {
+  private Path path(int level, TxidRange range) throws IOException {
     return levelDir(level).resolve(range.fileName());
+  }
+
+  /**
+   * Whether {@code p} exists. If it does, it must be what Strata puts there, a directory or a regular file, and not
+   * a symbolic link: anything else is an error naming it (see the class comment).
+   */
+  private boolean isStrataEntry(Path p, boolean directory) throws IOException {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    if (directory ? a.isDirectory() : a.isRegularFile()) return true;
+    throw new IOException("file replica " + root + ": " + root.relativize(p) + " is " + kind(p, a) + ", not a "
+        + (directory ? "directory" : "regular file") + "; only strata's own files belong in a replica");
+  }
+
+  /** What an entry is, in words, for errors. */
+  private static String kind(Path p, BasicFileAttributes a) {
+    if (a.isSymbolicLink()) return "a symbolic link";
+    if (a.isDirectory()) return "a directory";
+    if (a.isRegularFile()) return "a regular file";
+    try {
+      int type = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000; // S_IFMT
+      return switch (type) {
+        case 0010000 -> "a FIFO";
+        case 0140000 -> "a socket";
+        case 0020000, 0060000 -> "a device";
+        default -> "a special file";
+      };
+    } catch (IOException | RuntimeException e) { // no unix attribute view
+      return "a special file";
+    }
   }
 
   @Override
@@ -101,8 +146,9 @@ public final class FileReplicaClient implements ReplicaClient {
    * Reads the header and trailer of a stored file; a file too damaged to read is described bare, a file that
    * vanished (deleted while listing) is null.
    */
-  private static LtxFileMeta describe(int level, TxidRange range, Path p) throws IOException {
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+  private LtxFileMeta describe(int level, TxidRange range, Path p) throws IOException {
+    if (!isStrataEntry(p, false)) return null;
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = ch.size();
       Instant created = Files.getLastModifiedTime(p).toInstant();
       if (size < LtxHeader.SIZE + LtxTrailer.SIZE) return LtxFileMeta.bare(level, range, size, created);
@@ -131,7 +177,9 @@ public final class FileReplicaClient implements ReplicaClient {
 
   @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
-    FileChannel ch = FileChannel.open(path(level, range), StandardOpenOption.READ);
+    Path p = path(level, range);
+    if (!isStrataEntry(p, false)) throw new NoSuchFileException(p.toString());
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
     ch.position(offset);
     return Channels.newInputStream(ch);
   }
@@ -179,8 +227,9 @@ public final class FileReplicaClient implements ReplicaClient {
   @Override
   public void deleteFiles(int level, Collection<TxidRange> ranges) throws IOException {
     if (ranges.isEmpty()) return;
-    for (TxidRange r : ranges) Files.deleteIfExists(path(level, r));
-    fsyncDirectory(levelDir(level));
+    Path dir = levelDir(level);
+    for (TxidRange r : ranges) Files.deleteIfExists(dir.resolve(r.fileName()));
+    fsyncDirectory(dir);
   }
 
   @Override

@@ -1,40 +1,53 @@
 package dev.strata.replica.sftp;
 
+import dev.strata.replica.sftp.KnownHosts.Entry;
+import dev.strata.replica.sftp.KnownHosts.Marker;
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
-import org.apache.sshd.client.config.hosts.KnownHostEntry;
+import java.util.stream.Collectors;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 
 /**
  * Accepts a server only if it shows one of the host keys configured for it: the {@code host-key} option, or the
  * lines of a known_hosts file naming this host and port. Unlike Litestream, there is no insecure default: an unknown
- * host or a mismatching key is refused, and {@link #failure()} says which.
+ * host, a mismatching key or a revoked key is refused, and {@link #failure()} says which, with the type and
+ * fingerprint of the key the server offered so that an operator can check it before trusting it.
+ *
+ * <p>As in OpenSSH, a key marked {@code @revoked} is refused whatever other line lists it; more strictly than
+ * OpenSSH, whatever host the {@code @revoked} line names, since a revoked key is compromised wherever it shows up.
+ * Host certificates ({@code @cert-authority}) are not supported: such a line vouches for nothing, and the error says
+ * so.
  */
 final class HostKeyCheck implements ServerKeyVerifier {
-  private final String hostPort;
+  private final String host;
+  private final int port;
+  /** Where the expected keys come from, for messages: "the host-key option" or the known_hosts file. */
   private final String source;
-  private final List<PublicKey> accepted;
+  /** The lines naming this host (for the host-key option, one line of its own). */
+  private final List<Entry> forHost;
+  private final List<Entry> revoked;
   private volatile String failure;
 
-  private HostKeyCheck(String hostPort, String source, List<PublicKey> accepted) {
-    this.hostPort = hostPort;
+  private HostKeyCheck(SftpConfig config, String source, List<Entry> forHost, List<Entry> revoked) {
+    this.host = config.host();
+    this.port = config.port();
     this.source = source;
-    this.accepted = accepted;
+    this.forHost = forHost;
+    this.revoked = revoked;
   }
 
-  /** Reads the expected keys now (local files only), so that bad configuration fails before any connection. */
+  /**
+   * Reads the expected keys now (local files only), so that bad configuration fails before any connection. Whether
+   * the host is known is decided when it shows its key, so that the error can show that key.
+   */
   static HostKeyCheck of(SftpConfig config) {
-    String hostPort = config.host() + ":" + config.port();
     if (config.hostKey() != null) {
       PublicKey key;
       try {
@@ -44,49 +57,77 @@ final class HostKeyCheck implements ServerKeyVerifier {
         throw new IllegalArgumentException("sftp replica: invalid host-key (want an OpenSSH public key line such "
             + "as \"ssh-ed25519 AAAA…\"): " + e.getMessage());
       }
-      return new HostKeyCheck(hostPort, "the host-key option", List.of(key));
+      Entry option = new Entry(0, Marker.NONE, "*", keyType(key), blob(key));
+      return new HostKeyCheck(config, "the host-key option", List.of(option), List.of());
     }
-    Path file = config.knownHosts();
-    List<KnownHostEntry> entries;
-    try {
-      entries = Files.isRegularFile(file) ? KnownHostEntry.readKnownHostEntries(file) : null;
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("sftp replica: cannot read known-hosts file " + file + ": " + e);
-    }
-    if (entries == null) {
-      throw new IllegalArgumentException("sftp replica: known-hosts file " + file + " does not exist; set host-key "
-          + "to the server's public key or add the server to a known_hosts file");
-    }
-    List<PublicKey> keys = new ArrayList<>();
-    for (KnownHostEntry e : entries) {
-      if (e.getMarker() != null || !e.isHostMatch(config.host(), config.port())) continue; // @revoked, @cert-authority
-      try {
-        keys.add(e.getKeyEntry().resolvePublicKey(null, null, PublicKeyEntryResolver.IGNORING));
-      } catch (IOException | GeneralSecurityException ignored) {
-        // a line with a key type we cannot read cannot vouch for the server
-      }
-    }
-    keys.removeIf(k -> k == null);
-    if (keys.isEmpty()) {
-      throw new IllegalArgumentException("sftp replica: host " + hostPort + " is unknown: not in " + file
-          + " (add it, e.g. ssh-keyscan -p " + config.port() + " " + config.host() + " >> " + file
-          + " after checking the key, or set host-key)");
-    }
-    return new HostKeyCheck(hostPort, file.toString(), List.copyOf(keys));
+    KnownHosts file = KnownHosts.read(config.knownHosts());
+    return new HostKeyCheck(config, file.file().toString(), file.naming(config.host(), config.port()),
+        file.revoked());
   }
 
   @Override
   public boolean verifyServerKey(ClientSession session, SocketAddress remote, PublicKey serverKey) {
-    for (PublicKey k : accepted) {
-      if (KeyUtils.compareKeys(k, serverKey)) {
-        failure = null;
-        return true;
+    String why;
+    try {
+      why = refusal(serverKey);
+    } catch (RuntimeException e) {
+      why = "sftp host key for " + host + ":" + port + " cannot be checked (" + e.getMessage() + "); refusing to "
+          + "connect";
+    }
+    failure = why;
+    // Refused: hang up now, as ssh does. The session is then already closing when the library handles the
+    // refusal, and it does not log it again as a warning next to our own message (failure()).
+    if (why != null && session != null) session.close(true);
+    return why == null;
+  }
+
+  /** Why the server's key is refused, or null when it is accepted. */
+  private String refusal(PublicKey serverKey) {
+    String hostPort = host + ":" + port;
+    byte[] offered = blob(serverKey);
+    String shown = keyType(serverKey) + " " + KnownHosts.fingerprint(offered);
+    for (Entry e : revoked) {
+      if (e.isKey(offered)) {
+        return "sftp host key for " + hostPort + " is revoked: the server offered " + shown + ", marked @revoked in "
+            + source + " line " + e.line() + "; refusing to connect";
       }
     }
-    failure = "sftp host key mismatch for " + hostPort + ": the server offered " + KeyUtils.getKeyType(serverKey)
-        + " " + KeyUtils.getFingerPrint(serverKey) + ", not the key in " + source + " ("
-        + KeyUtils.getFingerPrint(accepted.getFirst()) + "); refusing to connect";
-    return false;
+    List<Entry> plain = forHost.stream().filter(e -> e.marker() == Marker.NONE).toList();
+    if (plain.stream().anyMatch(e -> e.isKey(offered))) return null;
+    if (!plain.isEmpty()) {
+      return "sftp host key mismatch for " + hostPort + ": the server offered " + shown + ", not "
+          + expected(plain) + "; refusing to connect";
+    }
+    Entry ca = forHost.stream().filter(e -> e.marker() == Marker.CERT_AUTHORITY).findFirst().orElse(null);
+    if (ca != null) {
+      return "sftp replica: host " + hostPort + " has only a @cert-authority line in " + source + " (line "
+          + ca.line() + "); host certificates are not supported: the server offered " + shown + "; after checking "
+          + "it, add the host's own key to " + source + " or set host-key";
+    }
+    return "sftp replica: host " + hostPort + " is unknown: not in " + source + "; the server offered " + shown
+        + " (after checking that fingerprint with the server's administrator, add it, e.g. ssh-keyscan -p " + port + " "
+        + host + " >> " + source + ", or set host-key)";
+  }
+
+  /** {@code the key in FILE line 3 (ssh-ed25519 SHA256:…)}, or each line's key when several name the host. */
+  private String expected(List<Entry> plain) {
+    Entry first = plain.getFirst();
+    if (plain.size() > 1) {
+      return "one of the keys in " + source + " (" + plain.stream().map(e -> "line " + e.line() + ": " + e.shown())
+          .collect(Collectors.joining(", ")) + ")";
+    }
+    return "the key in " + source + (first.line() == 0 ? "" : " line " + first.line()) + " (" + first.shown() + ")";
+  }
+
+  /** The key's SSH wire encoding, the blob a known_hosts line holds in base64. */
+  private static byte[] blob(PublicKey key) {
+    String line = PublicKeyEntry.toString(key);
+    return Base64.getDecoder().decode(line.substring(line.indexOf(' ') + 1));
+  }
+
+  private static String keyType(PublicKey key) {
+    String line = PublicKeyEntry.toString(key);
+    return line.substring(0, line.indexOf(' '));
   }
 
   /** Why the last verification refused the server, or null. */

@@ -31,6 +31,8 @@ import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.common.SftpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SSH session with an SFTP channel, shared by a root client and its children. It connects on first use (never
@@ -41,6 +43,8 @@ import org.apache.sshd.sftp.common.SftpException;
  * timeout is closed by the client and reopened by the next operation.
  */
 final class SftpConnection implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(SftpConnection.class);
+
   /** An SFTP operation. */
   interface Operation<T> {
     T run(SftpClient sftp) throws IOException;
@@ -156,6 +160,10 @@ final class SftpConnection implements Closeable {
       ssh.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
       ssh.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
       ssh.setCipherFactories(CIPHERS);
+      // Plain host keys only: HostKeyCheck does not verify certificates, and a server that has one also has the
+      // plain key, as OpenSSH falls back to when it has no @cert-authority line for the host.
+      ssh.setSignatureFactories(ssh.getSignatureFactories().stream()
+          .filter(f -> !f.getName().contains("-cert-v01@openssh.com")).toList());
       CoreModuleProperties.IDLE_TIMEOUT.set(ssh, config.timeout());
       // A download keeps window / 64 KiB reads in flight: 8 MiB (MINA's default is 2 MiB) keeps a long pipe full.
       CoreModuleProperties.WINDOW_SIZE.set(ssh, 8L << 20);
@@ -180,6 +188,7 @@ final class SftpConnection implements Closeable {
       String hostKeyFailure = hostKeys.failure();
       if (hostKeyFailure != null) throw new IOException(hostKeyFailure, e);
       if (stage.startsWith("authenticate")) {
+        if (identity != null) log.debug("sftp {}: the key refused was read from {}", where, config.keyPath());
         throw new IOException("sftp replica: authentication failed for " + where + " (" + credentials()
             + " refused)", e);
       }
@@ -187,9 +196,10 @@ final class SftpConnection implements Closeable {
     }
   }
 
+  /** What was offered, by its role: the key file's path goes to the debug log only. */
   private String credentials() {
-    if (identity != null && config.password() != null) return "key " + config.keyPath() + " and password";
-    return identity != null ? "key " + config.keyPath() : "password";
+    if (identity != null && config.password() != null) return "the configured key and password";
+    return identity != null ? "the configured key" : "password";
   }
 
   @Override
@@ -202,6 +212,9 @@ final class SftpConnection implements Closeable {
 
   /** Loads an OpenSSH or PEM private key (ed25519, RSA, ECDSA); unencrypted keys only. */
   private static KeyPair loadKey(Path file) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) { // never read: a FIFO would block
+      throw new IllegalArgumentException("sftp replica: cannot read key file " + file + ": not a regular file");
+    }
     try (InputStream in = Files.newInputStream(file)) {
       Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(file.toString()), in,
           FilePasswordProvider.EMPTY);

@@ -2,6 +2,7 @@ package dev.strata.replica.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
@@ -57,6 +58,18 @@ class RestoreErrorsTest {
 
   private Path levelFile(LtxFileMeta f) {
     return replica.root().resolve(Integer.toString(f.level())).resolve(f.fileName());
+  }
+
+  @Test
+  void aFifoNamedLikeTheNextFileFailsTheRestoreAtOnce() throws Exception { // found by an adversarial review
+    TxidRange next = new TxidRange(written.getLast().maxTxid() + 1, written.getLast().maxTxid() + 1);
+    Path fifo = replica.root().resolve("0").resolve(next.fileName());
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+      assertThatThrownBy(() -> new RestorePlanner(replica).latest()).isInstanceOf(IOException.class)
+          .hasMessage("file replica " + replica.root() + ": 0/" + next.fileName() + " is a FIFO, not a regular file; "
+              + "only strata's own files belong in a replica");
+    });
   }
 
   @Test

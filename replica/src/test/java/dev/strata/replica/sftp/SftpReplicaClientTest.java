@@ -2,7 +2,12 @@ package dev.strata.replica.sftp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
@@ -17,6 +22,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
@@ -26,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The contract against an in-process MINA SSHD server, plus authentication, host keys and reconnection. */
 class SftpReplicaClientTest extends ReplicaClientContractTest {
@@ -130,10 +137,24 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
       OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519,
           256), "stranger", null, out);
     }
+    Logger logger = (Logger) LoggerFactory.getLogger(SftpConnection.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    Level level = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
     try (ReplicaClient c = ReplicaUrl.open(server.url("/backups/" + rootName, key))) {
+      // The error names the key by its role; which file that was is for the debug log.
       assertThatThrownBy(() -> c.listFiles(0)).isInstanceOf(IOException.class)
-          .hasMessageStartingWith("sftp replica: authentication failed for strata@127.0.0.1:" + server.port())
-          .hasMessageContaining(key.toString());
+          .hasMessage("sftp replica: authentication failed for strata@127.0.0.1:" + server.port()
+              + " (the configured key refused)");
+      assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+          .anyMatch(m -> m.contains(key.toString()));
+      assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains(key.toString()))
+          .allMatch(e -> e.getLevel() == Level.DEBUG);
+    } finally {
+      logger.detachAppender(logs);
+      logger.setLevel(level);
     }
   }
 
@@ -171,9 +192,10 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
 
     Path unknown = tmp.resolve("known_hosts_unknown");
     Files.writeString(unknown, "[127.0.0.1]:1 " + server.hostKeyLine() + "\n");
-    assertThatThrownBy(() -> ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(unknown.toString())))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("sftp replica: host 127.0.0.1:" + server.port() + " is unknown: not in " + unknown);
+    try (ReplicaClient c = ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(unknown.toString()))) {
+      assertThatThrownBy(() -> c.listFiles(0)).isInstanceOf(IOException.class)
+          .hasMessageStartingWith("sftp replica: host 127.0.0.1:" + server.port() + " is unknown: not in " + unknown);
+    }
 
     Path missing = tmp.resolve("no_such_known_hosts");
     assertThatThrownBy(() -> ReplicaUrl.open(base() + "?" + keyPath + "&known-hosts=" + enc(missing.toString())))
@@ -193,6 +215,13 @@ class SftpReplicaClientTest extends ReplicaClientContractTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("sftp replica: ")
         .hasMessageContaining(garbage.toString());
+    Path fifo = tmp.resolve("fifo-key");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> { // opening a FIFO waits for a writer
+      assertThatThrownBy(() -> ReplicaUrl.open(base() + "?key-path=" + enc(fifo.toString()) + hostKey))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("sftp replica: cannot read key file " + fifo + ": not a regular file");
+    });
   }
 
   @Test
