@@ -1,6 +1,8 @@
 package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -114,6 +117,25 @@ class ClusterCommandTest {
         + "&region=auto&access-key-id=AK&secret-access-key=S%2FK%2B");
     assertThat(cfg.tokens().enabled()).isTrue();
     assertThat(new ServeCommand().config(Map.of("LFSB_DATA_PATH", dir.toString())).replicaUrl()).isNull();
+  }
+
+  @Test
+  void serveRefusesATokensOptionThatGivesNoToken() throws Exception {
+    String data = dir.resolve("data").toString();
+    for (String text : List.of("", "\n\n", "# prod:abc\n  # nobody yet\n")) {
+      Path file = Files.writeString(dir.resolve("tokens"), text);
+      // Before the fix this started a server without authentication and never returned.
+      Run r = assertTimeoutPreemptively(Duration.ofSeconds(30),
+          () -> strata("serve", "--data", data, "--bind", "127.0.0.1:0", "--tokens-file", file.toString()));
+      assertThat(r.code()).as(r.err()).isEqualTo(1);
+      assertThat(r.err()).isEqualTo("strata: tokens file " + file + " holds no CLUSTER:TOKEN entry; refusing to "
+          + "start without authentication\n");
+    }
+    for (String env : List.of("", " ", "#prod:abc", ",", "\n# none\n")) {
+      assertThatThrownBy(() -> new ServeCommand().config(Map.of("LFSB_DATA_PATH", data, "STRATA_TOKENS", env)))
+          .as("STRATA_TOKENS=%s", env)
+          .hasMessage("STRATA_TOKENS holds no CLUSTER:TOKEN entry; refusing to start without authentication");
+    }
   }
 
   @Test

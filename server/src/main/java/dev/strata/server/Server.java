@@ -123,7 +123,12 @@ public final class Server implements AutoCloseable {
         GoDuration.format(l.snapshotRetention()));
     log.info("storage: {}", storage.location());
     log.info("metadata: {}", config.dataDir().toAbsolutePath().resolve("server.db"));
-    if (config.tokens().enabled()) log.info("authentication: tokens for {} clusters", config.tokens().size());
+    if (config.tokens().enabled()) {
+      log.info("authentication: on, tokens for {} clusters", config.tokens().size());
+    } else {
+      log.info("authentication: off: any client that names a cluster can read and write it (--tokens-file or "
+          + "STRATA_TOKENS turns it on)");
+    }
     log.info("listening on {}://{}", config.tls() == null ? "http" : "https", addressText());
   }
 
