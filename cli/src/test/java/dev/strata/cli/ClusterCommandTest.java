@@ -88,6 +88,68 @@ class ClusterCommandTest {
   }
 
   @Test
+  void exportNeverReplacesAFileOrFollowsALinkUnlessForced() throws Exception {
+    Path db = dir.resolve("a.db");
+    Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x); INSERT INTO t VALUES (1);").start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    byte[] want = Files.readAllBytes(db);
+    ServerConfig cfg = ServerConfig.defaults(dir.resolve("data"))
+        .withBind(new InetSocketAddress("127.0.0.1", 0)).withSchedule(false);
+    try (Server server = Server.start(cfg)) {
+      String e = server.localUrl();
+      assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", e).code()).isZero();
+
+      Path existing = Files.writeString(dir.resolve("existing.db"), "keep me");
+      Run refused = strata("cluster", "export", "mydb", "-o", existing.toString(), "-c", "c1", "-e", e);
+      assertThat(refused.code()).isEqualTo(1);
+      assertThat(refused.err()).isEqualTo("strata: output file already exists: " + existing
+          + " (use --force to replace it)\n");
+      assertThat(Files.readString(existing)).isEqualTo("keep me");
+      assertThat(strata("cluster", "export", "mydb", "-o", existing.toString(), "--force", "-c", "c1", "-e", e)
+          .code()).isZero();
+      assertThat(Files.readAllBytes(existing)).isEqualTo(want);
+
+      // A link at the output path, even a dangling one, is refused; forced, the link itself is replaced.
+      Path victim = Files.writeString(dir.resolve("victim"), "not yours");
+      Path link = Files.createSymbolicLink(dir.resolve("link.db"), victim);
+      Path dangling = Files.createSymbolicLink(dir.resolve("dangling.db"), dir.resolve("nothing-here"));
+      for (Path out : List.of(link, dangling)) {
+        for (String format : List.of("sqlite", "ltx")) {
+          Run r = strata("cluster", "export", "mydb", "-f", format, "-o", out.toString(), "-c", "c1", "-e", e);
+          assertThat(r.code()).as(r.err()).isEqualTo(1);
+          assertThat(r.err()).contains("output file already exists: " + out);
+        }
+      }
+      assertThat(Files.exists(dir.resolve("nothing-here"))).isFalse();
+      assertThat(strata("cluster", "export", "mydb", "-o", link.toString(), "--force", "-c", "c1", "-e", e).code())
+          .isZero();
+      assertThat(Files.isSymbolicLink(link)).isFalse();
+      assertThat(Files.readAllBytes(link)).isEqualTo(want);
+      assertThat(Files.readString(victim)).isEqualTo("not yours");
+
+      // The temporary name is <out>.tmp: a link planted there is removed, not written through.
+      Path fresh = dir.resolve("fresh.db");
+      Files.createSymbolicLink(dir.resolve("fresh.db.tmp"), victim);
+      assertThat(strata("cluster", "export", "mydb", "-o", fresh.toString(), "-c", "c1", "-e", e).code()).isZero();
+      assertThat(Files.readAllBytes(fresh)).isEqualTo(want);
+      assertThat(Files.readString(victim)).isEqualTo("not yours");
+      assertThat(dir.resolve("fresh.db.tmp")).doesNotExist();
+
+      // As for a restore: a SQLite file's leftover -wal would be replayed onto the export.
+      Path withWal = dir.resolve("wal.db");
+      Files.writeString(dir.resolve("wal.db-wal"), "stale");
+      Run wal = strata("cluster", "export", "mydb", "-o", withWal.toString(), "-c", "c1", "-e", e);
+      assertThat(wal.err()).contains("output file already exists: " + withWal + "-wal");
+      assertThat(strata("cluster", "export", "mydb", "-o", withWal.toString(), "--force", "-c", "c1", "-e", e)
+          .code()).isZero();
+      assertThat(dir.resolve("wal.db-wal")).doesNotExist();
+      try (var files = Files.list(dir)) {
+        assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+      }
+    }
+  }
+
+  @Test
   void infoShowsTheLiteFsClusterId() throws Exception {
     Path db = dir.resolve("a.db");
     Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x);").start();
