@@ -37,11 +37,16 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("strata: " + CliErrors.oneLine(e));
-      if (System.getenv("STRATA_DEBUG") != null) e.printStackTrace(cmd.getErr());
+      if (System.getenv("STRATA_DEBUG") != null) { // asked for: the trace, its messages redacted too
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        cmd.getErr().print(CliErrors.redact(trace.toString()));
+      }
       return 1;
     });
     cl.setParameterExceptionHandler((e, params) -> {
-      e.getCommandLine().getErr().println("strata: " + e.getMessage());
+      // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
+      e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
       e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
           + " --help' for more information.");
       return 2;
