@@ -34,23 +34,33 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code; errors print one line, never a stack trace. */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main());
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("strata: " + CliErrors.oneLine(e));
-      if (System.getenv("STRATA_DEBUG") != null) { // asked for: the trace, its messages redacted too
-        java.io.StringWriter trace = new java.io.StringWriter();
-        e.printStackTrace(new java.io.PrintWriter(trace));
-        cmd.getErr().print(CliErrors.redact(trace.toString()));
-      }
+    return run(() -> new CommandLine(new Main()), args);
+  }
+
+  /** Runs {@code args} on the command {@code commands} builds (tests pass their own) with the CLI's error handling. */
+  static int run(java.util.function.Supplier<CommandLine> commands, String... args) {
+    try {
+      CommandLine cl = commands.get();
+      cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+        cmd.getErr().println("strata: " + CliErrors.oneLine(e));
+        if (System.getenv("STRATA_DEBUG") != null) { // asked for: the trace, its messages redacted too
+          java.io.StringWriter trace = new java.io.StringWriter();
+          e.printStackTrace(new java.io.PrintWriter(trace));
+          cmd.getErr().print(CliErrors.redact(trace.toString()));
+        }
+        return 1;
+      });
+      cl.setParameterExceptionHandler((e, params) -> {
+        // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
+        e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
+        e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
+            + " --help' for more information.");
+        return 2;
+      });
+      return cl.execute(args);
+    } catch (Throwable e) { // an Error, which picocli lets through, or one while building the command line
+      System.err.println("strata: " + CliErrors.oneLine(e));
       return 1;
-    });
-    cl.setParameterExceptionHandler((e, params) -> {
-      // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
-      e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
-      e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
-          + " --help' for more information.");
-      return 2;
-    });
-    return cl.execute(args);
+    }
   }
 }
