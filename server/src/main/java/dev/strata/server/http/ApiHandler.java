@@ -84,6 +84,12 @@ final class ApiHandler implements HttpHandler {
         log.warn("{} {}: client stalled; connection closed", ex.getRequestMethod(), ex.getRequestURI().getPath());
         return;
       }
+      RequestBody.Malformed malformed = RequestBody.causeOf(e);
+      if (malformed != null) { // the client's fault, not the server's: no warning
+        line.failed(ErrorCode.EBADREQUEST);
+        fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()), ex);
+        return;
+      }
       log.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
       line.failed(ErrorCode.EINTERNAL);
       fail(call, new ApiException(ErrorCode.EINTERNAL, String.valueOf(e.getMessage())), ex);
