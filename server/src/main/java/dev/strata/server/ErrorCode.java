@@ -27,6 +27,8 @@ public enum ErrorCode {
    * never reached the LTX decoder, and /db/upload's body is a SQLite file. litefs-backup answers these with a 500.
    */
   EBADREQUEST(400),
+  /** Strata: a known path with another method (chi answers these 405 with no body). */
+  EBADMETHOD(405),
   /** Strata: a {@code Litefs-Cluster-Id} header that is not "LFSC" and 16 hex digits. */
   EBADCLUSTERID(400),
   /** Strata: the cluster is bound to another LiteFS cluster ID (LiteFS Cloud refused these with a 422 too). */
