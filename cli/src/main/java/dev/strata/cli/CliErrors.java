@@ -2,8 +2,10 @@ package dev.strata.cli;
 
 import dev.strata.replica.ReplicaUrl;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -28,6 +30,8 @@ final class CliErrors {
       case NoSuchFileException n -> "no such file: " + n.getFile();
       case AccessDeniedException a -> "permission denied: " + a.getFile();
       case FileAlreadyExistsException f -> "file already exists: " + f.getFile();
+      case DirectoryNotEmptyException d -> "directory not empty: " + d.getFile();
+      case NotDirectoryException d -> "not a directory: " + d.getFile();
       default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     };
     return redact(QUOTED_YAML_LINE.matcher(msg).replaceFirst("").replace('\n', ' '));

@@ -29,7 +29,25 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    Thread.setDefaultUncaughtExceptionHandler(Main::threadFailed);
     System.exit(run(args));
+  }
+
+  /**
+   * A failure no code caught, on a background thread (a decoder, an uploader, a library's loader): one line, as
+   * every other error, instead of the JVM's stack trace.
+   */
+  static void threadFailed(Thread thread, Throwable e) {
+    System.err.println("strata: thread " + thread.getName() + " failed: " + CliErrors.oneLine(e));
+    debugTrace(e, System.err);
+  }
+
+  /** With STRATA_DEBUG set, the stack trace too, its messages redacted as the line's are. */
+  private static void debugTrace(Throwable e, java.io.PrintStream err) {
+    if (System.getenv("STRATA_DEBUG") == null) return;
+    java.io.StringWriter trace = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(trace));
+    err.print(CliErrors.redact(trace.toString()));
   }
 
   /** Runs a command line and returns its exit code; errors print one line, never a stack trace. */
@@ -43,11 +61,8 @@ public final class Main implements Runnable {
       CommandLine cl = commands.get();
       cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
         cmd.getErr().println("strata: " + CliErrors.oneLine(e));
-        if (System.getenv("STRATA_DEBUG") != null) { // asked for: the trace, its messages redacted too
-          java.io.StringWriter trace = new java.io.StringWriter();
-          e.printStackTrace(new java.io.PrintWriter(trace));
-          cmd.getErr().print(CliErrors.redact(trace.toString()));
-        }
+        cmd.getErr().flush();
+        debugTrace(e, System.err);
         return 1;
       });
       cl.setParameterExceptionHandler((e, params) -> {
@@ -60,6 +75,7 @@ public final class Main implements Runnable {
       return cl.execute(args);
     } catch (Throwable e) { // an Error, which picocli lets through, or one while building the command line
       System.err.println("strata: " + CliErrors.oneLine(e));
+      debugTrace(e, System.err);
       return 1;
     }
   }

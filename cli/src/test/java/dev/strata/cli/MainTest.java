@@ -36,6 +36,25 @@ class MainTest {
     })).containsExactly("strata: dev/strata/server/ServerConfig");
   }
 
+  @Test
+  void aFailureOnABackgroundThreadIsOneLine() throws Exception {
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      Thread t = new Thread(() -> {
+        throw new IllegalStateException("lost at s3://AKIAX:SUPERSEKRIT@bkt");
+      }, "restore-decode-x");
+      t.setUncaughtExceptionHandler(Main::threadFailed); // what main() installs for every thread
+      t.start();
+      t.join();
+    } finally {
+      System.setErr(oldErr);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo("strata: thread restore-decode-x failed: lost at s3://***@bkt\n");
+  }
+
   private static java.util.List<String> run(java.util.function.Supplier<CommandLine> commands, String... args) {
     PrintStream oldErr = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
