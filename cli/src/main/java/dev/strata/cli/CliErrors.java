@@ -53,9 +53,9 @@ final class CliErrors {
     for (Map.Entry<String, String> e : env.entrySet()) {
       if (!SECRET_VARIABLE.matcher(e.getKey()).matches() || e.getValue() == null) continue;
       secrets.add(e.getValue().strip());
-      for (String item : e.getValue().split("[,\\s]+")) {
-        secrets.add(item);
-        secrets.add(item.substring(item.indexOf(':') + 1));
+      for (String item : e.getValue().split("[,\\n]")) { // not on spaces: "cluster prod" would mask "cluster"
+        secrets.add(item.strip());
+        secrets.add(item.substring(item.indexOf(':') + 1).strip());
       }
     }
     // Longest first, so that a value is masked whole before any piece of it.

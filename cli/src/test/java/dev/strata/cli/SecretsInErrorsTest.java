@@ -76,9 +76,12 @@ class SecretsInErrorsTest {
   @Test
   void secretsFromTheEnvironmentAreMasked() {
     Map<String, String> env = Map.of("AWS_SECRET_ACCESS_KEY", "SUPERSEKRIT", "AWS_ACCESS_KEY_ID", "AKIAX",
-        "STRATA_TOKENS", "prod:t0ken-prod", "HOME", "/root", "AWS_REGION", "us-east-1");
-    assertThat(CliErrors.redact("SUPERSEKRIT AKIAX t0ken-prod /root us-east-1", env))
-        .isEqualTo("*** *** *** /root us-east-1");
+        "STRATA_TOKENS", "prod:t0ken-prod,\ntest:t0ken-test", "LITEFS_CLOUD_TOKEN", "cluster prod",
+        "HOME", "/root", "AWS_REGION", "us-east-1");
+    assertThat(CliErrors.redact("SUPERSEKRIT AKIAX t0ken-prod t0ken-test /root us-east-1", env))
+        .isEqualTo("*** *** *** *** /root us-east-1");
+    assertThat(CliErrors.redact("cluster must be specified; a cluster prod token", env))
+        .isEqualTo("cluster must be specified; a *** token");
   }
 
   @Test
