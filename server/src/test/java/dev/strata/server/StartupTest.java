@@ -1,5 +1,6 @@
 package dev.strata.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
@@ -11,6 +12,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** What {@link Server#start} refuses, and that its refusals keep secrets to themselves. */
 class StartupTest {
   @TempDir Path dir;
+
+  @Test
+  void aConfigPrintsNoSecret() {
+    ServerConfig cfg = ServerConfig.defaults(dir)
+        .withReplicaUrl("s3://bkt?access-key-id=AKIAX&secret-access-key=SUPERSEKRIT")
+        .withTokens(Tokens.parse("prod:t0ken"))
+        .withTls(new ServerConfig.TlsConfig(dir.resolve("c.p12"), null, "pw0rd"));
+    assertThat(cfg.toString()).contains("s3://bkt?access-key-id=***&secret-access-key=***")
+        .doesNotContain("SUPERSEKRIT").doesNotContain("AKIAX").doesNotContain("t0ken").doesNotContain("pw0rd");
+  }
 
   @Test
   void aBadStorageUrlIsRefusedWithoutShowingItsSecrets() {
