@@ -1,5 +1,9 @@
 package dev.strata.cli;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -43,10 +47,10 @@ public final class Main implements Runnable {
   }
 
   /** With STRATA_DEBUG set, the stack trace too, its messages redacted as the line's are. */
-  private static void debugTrace(Throwable e, java.io.PrintStream err) {
+  private static void debugTrace(Throwable e, PrintStream err) {
     if (System.getenv("STRATA_DEBUG") == null) return;
-    java.io.StringWriter trace = new java.io.StringWriter();
-    e.printStackTrace(new java.io.PrintWriter(trace));
+    StringWriter trace = new StringWriter();
+    e.printStackTrace(new PrintWriter(trace));
     err.print(CliErrors.redact(trace.toString()));
   }
 
@@ -56,7 +60,7 @@ public final class Main implements Runnable {
   }
 
   /** Runs {@code args} on the command {@code commands} builds (tests pass their own) with the CLI's error handling. */
-  static int run(java.util.function.Supplier<CommandLine> commands, String... args) {
+  static int run(Supplier<CommandLine> commands, String... args) {
     try {
       CommandLine cl = commands.get();
       cl.setExecutionExceptionHandler((e, cmd, parsed) -> {

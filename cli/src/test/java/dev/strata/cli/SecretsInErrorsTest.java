@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SecretsInErrorsTest {
   @TempDir Path dir;
 
-  /** Replica URLs that each carry AKIAX (a key ID) and SUPERSEKRIT (its secret) somewhere, and each fail to open or to list. */
+  /** Replica URLs that each carry AKIAX (a key ID) and SUPERSEKRIT (its secret), and each fail to open or list. */
   static final List<String> URLS = List.of(
       "s3://AKIAX:SUPERSEKRIT@bkt/p?endpoint=http://127.0.0.1:1",
       "s3://AKIAX:SUPERSEKRIT/bkt/p",
