@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,12 +14,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code strata cluster export DB [-f sqlite|ltx] [-o FILE]}: downloads the database's current state. To a file it
- * is written under a temporary name and renamed when complete (an LTX export is verified first); a progress bar
- * shows on a terminal.
+ * {@code strata cluster export DB [-f sqlite|ltx] [-o FILE [--force]]}: downloads the database's current state. A
+ * file is written as {@code strata restore} writes one (see {@link OutputFile}): never over an existing file
+ * without {@code --force}, under {@code <FILE>.tmp} until complete (an LTX export verified first), then renamed.
+ * A progress bar shows on a terminal.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-    description = "Download a database's current state as a SQLite file (default) or an LTX snapshot.")
+    description = {"Download a database's current state as a SQLite file (default) or an LTX snapshot.",
+        "The file is written to <FILE>.tmp, then renamed into place; an existing file is never replaced without "
+            + "--force."})
 final class ClusterExportCommand implements Callable<Integer> {
   @ParentCommand ClusterCommand parent;
 
@@ -33,25 +35,27 @@ final class ClusterExportCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output file (default: standard output).")
   Path output;
 
+  @Option(names = "--force", description = "Replace an existing output file (and a SQLite file's -wal and -shm).")
+  boolean force;
+
   @Override
   public Integer call() throws Exception {
     if (!format.equals("sqlite") && !format.equals("ltx")) {
       throw new IllegalArgumentException("unsupported format \"" + format + "\" (want sqlite or ltx)");
     }
-    ServerClient.Download d = parent.client().snapshot(db, format);
     if (output == null) {
-      try (InputStream in = d.body()) {
+      try (InputStream in = parent.client().snapshot(db, format).body()) {
         in.transferTo(System.out);
       }
       System.out.flush();
       return 0;
     }
-    Path dir = output.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".tmp");
-    try {
+    try (OutputFile file = OutputFile.create(output, force, format.equals("sqlite"))) {
+      ServerClient.Download d = parent.client().snapshot(db, format);
       ProgressBar bar = ProgressBar.forTerminal(db, d.length());
       long n = 0;
-      try (InputStream in = d.body(); OutputStream out = Files.newOutputStream(tmp)) {
+      try (InputStream in = d.body()) {
+        OutputStream out = file.stream();
         byte[] buf = new byte[64 * 1024];
         for (int r; (r = in.read(buf)) > 0; ) {
           out.write(buf, 0, r);
@@ -64,13 +68,11 @@ final class ClusterExportCommand implements Callable<Integer> {
         throw new IOException("export ended after " + n + " of " + d.length() + " bytes");
       }
       if (format.equals("ltx")) {
-        try (InputStream in = Files.newInputStream(tmp)) {
+        try (InputStream in = Files.newInputStream(file.temporary())) {
           LtxDecoder.verify(in);
         }
       }
-      Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+      file.place();
     }
     System.err.println("exported " + db + " to " + output);
     return 0;

@@ -1,5 +1,9 @@
 package dev.strata.cli;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,23 +33,54 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    Thread.setDefaultUncaughtExceptionHandler(Main::threadFailed);
     System.exit(run(args));
+  }
+
+  /**
+   * A failure no code caught, on a background thread (a decoder, an uploader, a library's loader): one line, as
+   * every other error, instead of the JVM's stack trace.
+   */
+  static void threadFailed(Thread thread, Throwable e) {
+    System.err.println("strata: thread " + thread.getName() + " failed: " + CliErrors.oneLine(e));
+    debugTrace(e, System.err);
+  }
+
+  /** With STRATA_DEBUG set, the stack trace too, its messages redacted as the line's are. */
+  private static void debugTrace(Throwable e, PrintStream err) {
+    if (System.getenv("STRATA_DEBUG") == null) return;
+    StringWriter trace = new StringWriter();
+    e.printStackTrace(new PrintWriter(trace));
+    err.print(CliErrors.redact(trace.toString()));
   }
 
   /** Runs a command line and returns its exit code; errors print one line, never a stack trace. */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main());
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("strata: " + CliErrors.oneLine(e));
-      if (System.getenv("STRATA_DEBUG") != null) e.printStackTrace(cmd.getErr());
+    return run(() -> new CommandLine(new Main()), args);
+  }
+
+  /** Runs {@code args} on the command {@code commands} builds (tests pass their own) with the CLI's error handling. */
+  static int run(Supplier<CommandLine> commands, String... args) {
+    try {
+      CommandLine cl = commands.get();
+      cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+        cmd.getErr().println("strata: " + CliErrors.oneLine(e));
+        cmd.getErr().flush();
+        debugTrace(e, System.err);
+        return 1;
+      });
+      cl.setParameterExceptionHandler((e, params) -> {
+        // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
+        e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
+        e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
+            + " --help' for more information.");
+        return 2;
+      });
+      return cl.execute(args);
+    } catch (Throwable e) { // an Error, which picocli lets through, or one while building the command line
+      System.err.println("strata: " + CliErrors.oneLine(e));
+      debugTrace(e, System.err);
       return 1;
-    });
-    cl.setParameterExceptionHandler((e, params) -> {
-      e.getCommandLine().getErr().println("strata: " + e.getMessage());
-      e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
-          + " --help' for more information.");
-      return 2;
-    });
-    return cl.execute(args);
+    }
   }
 }

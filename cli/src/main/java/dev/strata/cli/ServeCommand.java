@@ -75,8 +75,12 @@ final class ServeCommand implements Callable<Integer> {
     cfg = cfg.withBind(ServerConfig.parseBind(addr));
     String url = replica != null ? replica : s3Url(env);
     if (url != null) cfg = cfg.withReplicaUrl(url);
+    // Set at all, even blank, it must name a token: an empty secret from a deployment template must not turn
+    // authentication off.
     if (tokensFile != null) cfg = cfg.withTokens(Tokens.read(tokensFile));
-    else if (nonEmpty(env.get("STRATA_TOKENS"))) cfg = cfg.withTokens(Tokens.parse(env.get("STRATA_TOKENS")));
+    else if (env.containsKey("STRATA_TOKENS")) {
+      cfg = cfg.withTokens(Tokens.required(env.get("STRATA_TOKENS"), "STRATA_TOKENS"));
+    }
     if (tlsCert != null) {
       String pw = tlsPassword != null ? tlsPassword : env.get("STRATA_TLS_PASSWORD");
       cfg = cfg.withTls(new ServerConfig.TlsConfig(tlsCert, tlsKey, pw));

@@ -1,6 +1,8 @@
 package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,6 +88,68 @@ class ClusterCommandTest {
   }
 
   @Test
+  void exportNeverReplacesAFileOrFollowsALinkUnlessForced() throws Exception {
+    Path db = dir.resolve("a.db");
+    Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x); INSERT INTO t VALUES (1);").start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    byte[] want = Files.readAllBytes(db);
+    ServerConfig cfg = ServerConfig.defaults(dir.resolve("data"))
+        .withBind(new InetSocketAddress("127.0.0.1", 0)).withSchedule(false);
+    try (Server server = Server.start(cfg)) {
+      String e = server.localUrl();
+      assertThat(strata("cluster", "import", "mydb", db.toString(), "-c", "c1", "-e", e).code()).isZero();
+
+      Path existing = Files.writeString(dir.resolve("existing.db"), "keep me");
+      Run refused = strata("cluster", "export", "mydb", "-o", existing.toString(), "-c", "c1", "-e", e);
+      assertThat(refused.code()).isEqualTo(1);
+      assertThat(refused.err()).isEqualTo("strata: output file already exists: " + existing
+          + " (use --force to replace it)\n");
+      assertThat(Files.readString(existing)).isEqualTo("keep me");
+      assertThat(strata("cluster", "export", "mydb", "-o", existing.toString(), "--force", "-c", "c1", "-e", e)
+          .code()).isZero();
+      assertThat(Files.readAllBytes(existing)).isEqualTo(want);
+
+      // A link at the output path, even a dangling one, is refused; forced, the link itself is replaced.
+      Path victim = Files.writeString(dir.resolve("victim"), "not yours");
+      Path link = Files.createSymbolicLink(dir.resolve("link.db"), victim);
+      Path dangling = Files.createSymbolicLink(dir.resolve("dangling.db"), dir.resolve("nothing-here"));
+      for (Path out : List.of(link, dangling)) {
+        for (String format : List.of("sqlite", "ltx")) {
+          Run r = strata("cluster", "export", "mydb", "-f", format, "-o", out.toString(), "-c", "c1", "-e", e);
+          assertThat(r.code()).as(r.err()).isEqualTo(1);
+          assertThat(r.err()).contains("output file already exists: " + out);
+        }
+      }
+      assertThat(Files.exists(dir.resolve("nothing-here"))).isFalse();
+      assertThat(strata("cluster", "export", "mydb", "-o", link.toString(), "--force", "-c", "c1", "-e", e).code())
+          .isZero();
+      assertThat(Files.isSymbolicLink(link)).isFalse();
+      assertThat(Files.readAllBytes(link)).isEqualTo(want);
+      assertThat(Files.readString(victim)).isEqualTo("not yours");
+
+      // The temporary name is <out>.tmp: a link planted there is removed, not written through.
+      Path fresh = dir.resolve("fresh.db");
+      Files.createSymbolicLink(dir.resolve("fresh.db.tmp"), victim);
+      assertThat(strata("cluster", "export", "mydb", "-o", fresh.toString(), "-c", "c1", "-e", e).code()).isZero();
+      assertThat(Files.readAllBytes(fresh)).isEqualTo(want);
+      assertThat(Files.readString(victim)).isEqualTo("not yours");
+      assertThat(dir.resolve("fresh.db.tmp")).doesNotExist();
+
+      // As for a restore: a SQLite file's leftover -wal would be replayed onto the export.
+      Path withWal = dir.resolve("wal.db");
+      Files.writeString(dir.resolve("wal.db-wal"), "stale");
+      Run wal = strata("cluster", "export", "mydb", "-o", withWal.toString(), "-c", "c1", "-e", e);
+      assertThat(wal.err()).contains("output file already exists: " + withWal + "-wal");
+      assertThat(strata("cluster", "export", "mydb", "-o", withWal.toString(), "--force", "-c", "c1", "-e", e)
+          .code()).isZero();
+      assertThat(dir.resolve("wal.db-wal")).doesNotExist();
+      try (var files = Files.list(dir)) {
+        assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+      }
+    }
+  }
+
+  @Test
   void infoShowsTheLiteFsClusterId() throws Exception {
     Path db = dir.resolve("a.db");
     Process p = new ProcessBuilder("sqlite3", db.toString(), "CREATE TABLE t(x);").start();
@@ -114,6 +179,25 @@ class ClusterCommandTest {
         + "&region=auto&access-key-id=AK&secret-access-key=S%2FK%2B");
     assertThat(cfg.tokens().enabled()).isTrue();
     assertThat(new ServeCommand().config(Map.of("LFSB_DATA_PATH", dir.toString())).replicaUrl()).isNull();
+  }
+
+  @Test
+  void serveRefusesATokensOptionThatGivesNoToken() throws Exception {
+    String data = dir.resolve("data").toString();
+    for (String text : List.of("", "\n\n", "# prod:abc\n  # nobody yet\n")) {
+      Path file = Files.writeString(dir.resolve("tokens"), text);
+      // Before the fix this started a server without authentication and never returned.
+      Run r = assertTimeoutPreemptively(Duration.ofSeconds(30),
+          () -> strata("serve", "--data", data, "--bind", "127.0.0.1:0", "--tokens-file", file.toString()));
+      assertThat(r.code()).as(r.err()).isEqualTo(1);
+      assertThat(r.err()).isEqualTo("strata: tokens file " + file + " holds no CLUSTER:TOKEN entry; refusing to "
+          + "start without authentication\n");
+    }
+    for (String env : List.of("", " ", "#prod:abc", ",", "\n# none\n")) {
+      assertThatThrownBy(() -> new ServeCommand().config(Map.of("LFSB_DATA_PATH", data, "STRATA_TOKENS", env)))
+          .as("STRATA_TOKENS=%s", env)
+          .hasMessage("STRATA_TOKENS holds no CLUSTER:TOKEN entry; refusing to start without authentication");
+    }
   }
 
   @Test

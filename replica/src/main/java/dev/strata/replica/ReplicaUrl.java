@@ -37,18 +37,25 @@ import java.util.regex.Pattern;
 public final class ReplicaUrl {
   private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://");
   private static final Set<String> NOT_YET = Set.of("gs", "gcs", "abs", "webdav", "webdavs", "nats", "oss");
+  private static final Pattern SCHEME_TYPO =
+      Pattern.compile("^(?i)(file|s3|sftp|gs|gcs|abs|webdavs?|nats|oss):(?!//)");
 
   private ReplicaUrl() {}
 
   /**
    * Opens the replica a URL names, without sending any request. Bad configuration (unknown scheme, missing bucket,
-   * unreadable key file, unknown option…) is an {@link IllegalArgumentException} with a one-line message.
+   * unreadable key file, unknown option…) is an {@link IllegalArgumentException} with a one-line message, which
+   * never holds a secret: it shows the URL only through {@link #redact}, and no value of a secret option.
    */
   public static ReplicaClient open(String url) {
     if (url == null || url.isBlank()) throw new IllegalArgumentException("replica URL required");
     Matcher m = SCHEME.matcher(url);
     if (!m.find()) {
       if (url.contains("://")) throw new IllegalArgumentException("invalid replica URL (no scheme): " + redact(url));
+      Matcher typo = SCHEME_TYPO.matcher(url);
+      if (typo.find()) { // "s3:/bucket" is a mistyped URL, not a directory; not echoed, it may hold keys
+        throw new IllegalArgumentException("invalid replica URL: want " + typo.group(1) + "://…");
+      }
       return new FileReplicaClient(Path.of(url));
     }
     String scheme = m.group(1).toLowerCase(Locale.ROOT);
@@ -81,7 +88,8 @@ public final class ReplicaUrl {
   static S3Config s3Config(Parts u) {
     if (u.host.isEmpty()) throw new IllegalArgumentException("missing bucket in s3 URL (want s3://bucket/path)");
     if (u.userInfo != null || u.port >= 0) {
-      throw new IllegalArgumentException("s3 URL: the host part is the bucket name, not \"" + u.authority + "\"");
+      throw new IllegalArgumentException("s3 URL: the host part is the bucket name alone (keys go in access-key-id "
+          + "and secret-access-key): " + redact("s3://" + u.authority));
     }
     Options o = u.options;
     String endpointText = o.take("endpoint");
@@ -144,7 +152,8 @@ public final class ReplicaUrl {
       }
       return uri;
     } catch (Exception e) {
-      throw new IllegalArgumentException("s3 URL: invalid endpoint \"" + text + "\" (want http(s)://host:port)");
+      throw new IllegalArgumentException("s3 URL: invalid endpoint \"" + redact(text)
+          + "\" (want an http:// or https:// URL with a host)");
     }
   }
 
@@ -205,10 +214,62 @@ public final class ReplicaUrl {
     };
   }
 
-  /** The URL with passwords and secret keys replaced by {@code ***}, for error messages. */
-  static String redact(String url) {
-    return url.replaceAll("(://[^/@:?]*:)[^/@?]*@", "$1***@")
-        .replaceAll("(?i)((?:secret-access-key|secretAccessKey|password)=)[^&]*", "$1***");
+  /** A URL in free text: an optional scheme, "://", then up to a space or a quote, less trailing punctuation. */
+  private static final Pattern URL_IN_TEXT =
+      Pattern.compile("(?:\\b([A-Za-z][A-Za-z0-9+.-]*))?://[^\\s\"'<>`]*?(?=[,.;:)]*(?:[\\s\"'<>`]|$))");
+  /** Query options whose values messages may show; any other value may be a secret. */
+  private static final Set<String> SHOWN_OPTIONS = Set.of("endpoint", "region", "force-path-style", "part-size",
+      "max-attempts", "timeout", "key-path", "host-key", "known-hosts",
+      "db", "format", "txid", "timestamp", "all"); // the last five: the backup server's API, in its clients' errors
+
+  /**
+   * The text with the secrets of every URL in it masked, for error messages and log lines: the userinfo (for sftp,
+   * all but the user name), a host part that is not HOST:PORT, and the value of every query option not known to be
+   * harmless ({@code endpoint}'s own URL is masked the same way). It masks too much rather than too little: a
+   * password holding a raw "/" is masked whole.
+   */
+  public static String redact(String text) {
+    if (text == null || !text.contains("://")) return text;
+    Matcher m = URL_IN_TEXT.matcher(text);
+    StringBuilder out = new StringBuilder(text.length());
+    while (m.find()) m.appendReplacement(out, Matcher.quoteReplacement(redactUrl(m.group(1), m.group())));
+    return m.appendTail(out).toString();
+  }
+
+  private static String redactUrl(String scheme, String url) {
+    int start = url.indexOf("://") + 3;
+    int queryAt = url.indexOf('?', start);
+    String beforeQuery = queryAt < 0 ? url.substring(start) : url.substring(start, queryAt);
+    int slash = beforeQuery.indexOf('/');
+    String authority = slash < 0 ? beforeQuery : beforeQuery.substring(0, slash);
+    int at = authority.lastIndexOf('@');
+    if (at < 0 && authority.contains(":")) at = beforeQuery.lastIndexOf('@'); // a password with a "/" in it
+    StringBuilder b = new StringBuilder(url.length()).append(url, 0, start);
+    if (at >= 0) {
+      String userInfo = beforeQuery.substring(0, at);
+      int colon = userInfo.indexOf(':');
+      boolean sftp = "sftp".equalsIgnoreCase(scheme);
+      b.append(!sftp ? "***" : colon < 0 ? userInfo : userInfo.substring(0, colon) + ":***");
+      b.append(beforeQuery, at, beforeQuery.length());
+    } else if (!authority.startsWith("[") && authority.matches(".*:.*[^0-9].*")) {
+      b.append("***").append(beforeQuery, authority.length(), beforeQuery.length()); // "key:secret" without "@"
+    } else {
+      b.append(beforeQuery);
+    }
+    if (queryAt < 0) return b.toString();
+    b.append('?');
+    String sep = "";
+    for (String pair : url.substring(queryAt + 1).split("&", -1)) {
+      b.append(sep);
+      sep = "&";
+      int eq = pair.indexOf('=');
+      String key = Options.kebab(decode(eq < 0 ? pair : pair.substring(0, eq)));
+      if (eq < 0) b.append(pair.isEmpty() || SHOWN_OPTIONS.contains(key) ? pair : "***"); // a bare word
+      else if (key.equals("endpoint")) b.append(pair, 0, eq + 1).append(redact(decode(pair.substring(eq + 1))));
+      else if (SHOWN_OPTIONS.contains(key)) b.append(pair);
+      else b.append(pair, 0, eq + 1).append("***");
+    }
+    return b.toString();
   }
 
   /** A URL split into its parts, each percent-decoded. */
@@ -239,7 +300,8 @@ public final class ReplicaUrl {
         try {
           port = Integer.parseInt(p);
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(scheme + " URL: invalid port \"" + p + "\"");
+          // Not echoed: a key pasted as user:password without the "@" lands here.
+          throw new IllegalArgumentException(scheme + " URL: invalid port (want HOST:PORT with a number)");
         }
       }
       if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
@@ -271,10 +333,10 @@ public final class ReplicaUrl {
         if (pair.isEmpty()) continue;
         int eq = pair.indexOf('=');
         String key = kebab(decode(eq < 0 ? pair : pair.substring(0, eq)));
-        String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-        if (values.put(key, value) != null) {
+        if (values.containsKey(key)) {
           throw new IllegalArgumentException(scheme + " URL: option " + key + " given twice");
         }
+        values.put(key, eq < 0 ? null : decode(pair.substring(eq + 1))); // null: a bare word, without "="
       }
       return new Options(values);
     }
@@ -285,15 +347,16 @@ public final class ReplicaUrl {
       return v == null || v.isEmpty() ? null : v;
     }
 
-    /** Fails on options nobody took. */
+    /** Fails on options nobody took; a bare word is not named: it may be a value (a key) put there. */
     void done(String scheme) {
-      if (!values.isEmpty()) {
-        throw new IllegalArgumentException(scheme + " URL: unknown option " + values.keySet().iterator().next());
-      }
+      if (values.isEmpty()) return;
+      String key = values.keySet().iterator().next();
+      if (values.get(key) == null) throw new IllegalArgumentException(scheme + " URL: a query part without \"=\"");
+      throw new IllegalArgumentException(scheme + " URL: unknown option " + key);
     }
 
     /** {@code forcePathStyle} → {@code force-path-style}. */
-    private static String kebab(String key) {
+    static String kebab(String key) {
       return key.replaceAll("([a-z0-9])([A-Z])", "$1-$2").replace('_', '-').toLowerCase(Locale.ROOT);
     }
   }

@@ -153,6 +153,21 @@ class ReplicaUrlTest {
         .isEqualTo("sftp://u:***@h/x?password=***&key-path=/k");
     assertThat(ReplicaUrl.redact("s3://b/p?secret-access-key=abc&region=r"))
         .isEqualTo("s3://b/p?secret-access-key=***&region=r");
+    // Whatever the URL looks like, and wherever it is in the text.
+    String[][] cases = {
+      {"not \"s3://AK:SE@b/p?endpoint=http://h:9000\" here", "not \"s3://***@b/p?endpoint=http://h:9000\" here"},
+      {"s3://AKSE@b/p", "s3://***@b/p"},
+      {"s3://AK:SE/b/p", "s3://***/b/p"},
+      {"sftp://u:S/E@h/p", "sftp://u:***@h/p"},
+      {"sftp://u@h:22/p?key-path=/k&host-key=x", "sftp://u@h:22/p?key-path=/k&host-key=x"},
+      {"s3://b?accessKeyId=AK&secret_access_key=SE&secret%2Daccess%2Dkey=SE&Password=SE&x-amz-signature=SE&SE",
+        "s3://b?accessKeyId=***&secret_access_key=***&secret%2Daccess%2Dkey=***&Password=***&x-amz-signature=***&***"},
+      {"s3://b?endpoint=http%3A%2F%2FAK%3ASE%40h%3A9000&region=r", "s3://b?endpoint=http://***@h:9000&region=r"},
+      {"://AK:SE@b", "://***@b"},
+      {"see https://u:SE@host:2200/db/info?db=x&all, then", "see https://***@host:2200/db/info?db=x&all, then"},
+      {"[::1]:22 and file:///a/b@c and s3://b/p@v1", "[::1]:22 and file:///a/b@c and s3://b/p@v1"},
+    };
+    for (String[] c : cases) assertThat(ReplicaUrl.redact(c[0])).as(c[0]).isEqualTo(c[1]);
   }
 
   @Test

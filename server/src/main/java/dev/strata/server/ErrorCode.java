@@ -22,6 +22,13 @@ public enum ErrorCode {
   EBADPATH(400),
   /** Strata: a malformed or truncated LTX body (litefs-backup answers these with a 500). */
   EBADLTX(400),
+  /**
+   * Strata: a request the HTTP layer cannot read (a malformed chunked body, one cut short). Not EBADLTX: the bytes
+   * never reached the LTX decoder, and /db/upload's body is a SQLite file. litefs-backup answers these with a 500.
+   */
+  EBADREQUEST(400),
+  /** Strata: a known path with another method (chi answers these 405 with no body). */
+  EBADMETHOD(405),
   /** Strata: a {@code Litefs-Cluster-Id} header that is not "LFSC" and 16 hex digits. */
   EBADCLUSTERID(400),
   /** Strata: the cluster is bound to another LiteFS cluster ID (LiteFS Cloud refused these with a 422 too). */

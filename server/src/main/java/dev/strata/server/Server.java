@@ -95,13 +95,15 @@ public final class Server implements AutoCloseable {
     return s;
   }
 
-  /** Opens the storage URL; an error message never repeats the URL's secret key. */
+  /**
+   * Opens the storage URL. Whatever fails, the message shows the URL only redacted ({@link ReplicaUrl#redact}), and
+   * the original exception is not kept as the cause, whose message could show it whole.
+   */
   private static ReplicaClient openReplica(String url) {
     try {
       return ReplicaUrl.open(url);
-    } catch (IllegalArgumentException e) {
-      String msg = String.valueOf(e.getMessage()).replaceAll("(secret-access-key=)[^&\\s\"]*", "$1REDACTED");
-      throw new IllegalArgumentException(msg, e);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("storage: " + ReplicaUrl.redact(String.valueOf(e.getMessage())));
     }
   }
 
@@ -123,7 +125,12 @@ public final class Server implements AutoCloseable {
         GoDuration.format(l.snapshotRetention()));
     log.info("storage: {}", storage.location());
     log.info("metadata: {}", config.dataDir().toAbsolutePath().resolve("server.db"));
-    if (config.tokens().enabled()) log.info("authentication: tokens for {} clusters", config.tokens().size());
+    if (config.tokens().enabled()) {
+      log.info("authentication: on, tokens for {} clusters", config.tokens().size());
+    } else {
+      log.info("authentication: off: any client that names a cluster can read and write it (--tokens-file or "
+          + "STRATA_TOKENS turns it on)");
+    }
     log.info("listening on {}://{}", config.tls() == null ? "http" : "https", addressText());
   }
 

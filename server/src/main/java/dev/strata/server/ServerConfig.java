@@ -1,5 +1,6 @@
 package dev.strata.server;
 
+import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.level.LevelConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -42,7 +43,22 @@ public record ServerConfig(
   }
 
   /** TLS material: a PKCS#12 keystore, or a PEM certificate chain and PKCS#8 PEM private key. */
-  public record TlsConfig(Path certificate, Path privateKey, String password) {}
+  public record TlsConfig(Path certificate, Path privateKey, String password) {
+    /** Hides the password. */
+    @Override
+    public String toString() {
+      return "TlsConfig[certificate=" + certificate + ", privateKey=" + privateKey + "]";
+    }
+  }
+
+  /** A record's own toString would show the storage URL's keys and the TLS password: redacted here. */
+  @Override
+  public String toString() {
+    return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", replicaUrl="
+        + ReplicaUrl.redact(replicaUrl) + ", tokens=" + tokens.size() + " clusters, tls=" + tls
+        + ", levels=" + levels + ", schedule=" + schedule + ", stallTimeout=" + stallTimeout + ", compactionThreads="
+        + compactionThreads + "]";
+  }
 
   public ServerConfig withBind(InetSocketAddress a) {
     return new ServerConfig(dataDir, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,

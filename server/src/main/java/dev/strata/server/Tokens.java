@@ -25,7 +25,10 @@ public final class Tokens {
     return new Tokens(Map.of());
   }
 
-  /** Parses {@code cluster1:token1,cluster2:token2} (commas or newlines; {@code #} starts a comment line). */
+  /**
+   * Parses {@code cluster1:token1,cluster2:token2} (commas or newlines; {@code #} starts a comment line). A list
+   * without any entry is refused: it would turn authentication off, which only {@link #none()} may do.
+   */
   public static Tokens parse(String spec) {
     Map<String, byte[]> map = new LinkedHashMap<>();
     Map<String, String> owners = new LinkedHashMap<>();
@@ -48,12 +51,28 @@ public final class Tokens {
       }
       map.put(cluster, token.getBytes(StandardCharsets.UTF_8));
     }
+    if (map.isEmpty()) throw new IllegalArgumentException(NO_ENTRY);
     return new Tokens(Map.copyOf(map));
   }
 
-  /** Reads a tokens file: one {@code CLUSTER:TOKEN} per line. */
+  private static final String NO_ENTRY = "no CLUSTER:TOKEN entry";
+
+  /**
+   * The tokens a server option gives ({@code source} names it in errors, e.g. "tokens file F"). Starting without
+   * authentication because a file came out empty would go unnoticed, so that refuses to start.
+   */
+  public static Tokens required(String spec, String source) {
+    try {
+      return parse(spec);
+    } catch (IllegalArgumentException e) {
+      if (!e.getMessage().equals(NO_ENTRY)) throw new IllegalArgumentException(source + ": " + e.getMessage());
+      throw new IllegalArgumentException(source + " holds " + NO_ENTRY + "; refusing to start without authentication");
+    }
+  }
+
+  /** Reads a tokens file: one {@code CLUSTER:TOKEN} per line, at least one. */
   public static Tokens read(Path file) throws IOException {
-    return parse(Files.readString(file));
+    return required(Files.readString(file), "tokens file " + file);
   }
 
   /** True when tokens are required. */

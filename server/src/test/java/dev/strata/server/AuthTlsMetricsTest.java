@@ -3,6 +3,10 @@ package dev.strata.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.strata.server.client.ServerClient;
 import dev.strata.server.client.ServerException;
 import java.io.InputStream;
@@ -20,6 +24,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Optional per-cluster tokens, HTTPS with a given certificate, and {@code /metrics}. */
 class AuthTlsMetricsTest {
@@ -52,6 +57,40 @@ class AuthTlsMetricsTest {
     assertThatThrownBy(() -> Tokens.parse("c1:a,c2:a")).hasMessage("clusters c1 and c2 share a token");
     assertThatThrownBy(() -> Tokens.parse("../x:a")).hasMessageContaining("invalid cluster name");
     assertThat(Tokens.parse("# comment\nc1:a\n\nc2:b\n").size()).isEqualTo(2);
+    // A list that names nobody would turn authentication off; only Tokens.none() may do that.
+    for (String none : new String[] {"", " ", ",", "# c1:a", "\n# nobody\n"}) {
+      assertThatThrownBy(() -> Tokens.parse(none)).as("\"%s\"", none).hasMessage("no CLUSTER:TOKEN entry");
+    }
+  }
+
+  @Test
+  void startupSaysWhetherAuthenticationIsOn() throws Exception {
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(Server.class);
+    appender.start();
+    logger.addAppender(appender);
+    logger.setLevel(Level.INFO); // the tests' root level is WARN
+    logger.setAdditive(false);
+    try {
+      try (TestServer ts = new TestServer(dir.resolve("open"))) {
+        assertThat(messages(appender)).contains("authentication: off: any client that names a cluster can read and "
+            + "write it (--tokens-file or STRATA_TOKENS turns it on)");
+      }
+      appender.list.clear();
+      try (TestServer ts = new TestServer(dir.resolve("closed"), c -> c.withTokens(Tokens.parse("c1:a,c2:b")))) {
+        assertThat(messages(appender)).contains("authentication: on, tokens for 2 clusters");
+      }
+    } finally {
+      logger.detachAppender(appender);
+      logger.setLevel(null);
+      logger.setAdditive(true);
+    }
+  }
+
+  private static java.util.List<String> messages(ListAppender<ILoggingEvent> appender) {
+    synchronized (appender.list) {
+      return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
   }
 
   @Test

@@ -139,6 +139,31 @@ class BadInputTest {
   }
 
   @Test
+  void malformedChunkedBodiesAreTheClientsFault() throws Exception {
+    String[] bodies = {"ZZZ\r\nabc\r\n0\r\n\r\n", "5\r\nabc\r\n0\r\n\r\n", "-1\r\n", "fffffffffffff\r\nab"};
+    for (String path : new String[] {"/db/tx?db=db", "/db/upload?db=db"}) {
+      for (String body : bodies) {
+        String response = rawExchange("POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n" + body);
+        assertThat(response).as("%s %s", path, body).startsWith("HTTP/1.1 400 ")
+            .contains("\r\nContent-type: application/json\r\n")
+            .contains("\r\n\r\n{\"code\":\"EBADREQUEST\",\"error\":\"malformed request body");
+      }
+    }
+  }
+
+  /** Sends a request as written, half-closes, and returns everything the server answers until it closes. */
+  private String rawExchange(String request) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", ts.server.address().getPort())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      s.shutdownOutput();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
   void stalledClientsAreCutOff() throws Exception {
     int port = ts.server.address().getPort();
     // Stops in the middle of the body.

@@ -15,8 +15,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes requests as litefs-backup's router does: the Authorization check runs first on every path (so an
  * unknown path without it is 401), then the path picks an endpoint; an unknown path is a plain-text 404, a known
- * path with the wrong method a 405. Then the LiteFS cluster ID, if the request carries one, must be the cluster's.
- * {@code /metrics} needs no authorization.
+ * path with the wrong method a 405 (with a JSON error, where chi sends none). Then the LiteFS cluster ID, if the
+ * request carries one, must be the cluster's. {@code /metrics} needs no authorization. Every other error is the
+ * JSON error shape; an unexpected failure is logged and answered 500 {@code EINTERNAL} without its detail.
+ *
+ * <p>Requests the JDK's server rejects before any handler runs (a request line or URI it cannot parse, such as a
+ * bad percent-escape, a header name with illegal characters, conflicting lengths) get its own small HTML page;
+ * there is no hook to change that short of another HTTP server.
  */
 final class ApiHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -69,7 +74,7 @@ final class ApiHandler implements HttpHandler {
         call.send(404, "text/plain; charset=utf-8", "404 page not found\n".getBytes(StandardCharsets.UTF_8));
       } else if (!route.method().equals(ex.getRequestMethod())) {
         call.header("Allow", route.method());
-        call.empty(405);
+        throw new ApiException(ErrorCode.EBADMETHOD, "method not allowed");
       } else {
         clusterIds.check(call.cluster(), ex.getRequestHeaders().getFirst(ClusterIds.HEADER),
             route.method().equals("POST"));
@@ -84,9 +89,16 @@ final class ApiHandler implements HttpHandler {
         log.warn("{} {}: client stalled; connection closed", ex.getRequestMethod(), ex.getRequestURI().getPath());
         return;
       }
+      RequestBody.Malformed malformed = RequestBody.causeOf(e);
+      if (malformed != null) { // the client's fault, not the server's: no warning
+        line.failed(ErrorCode.EBADREQUEST);
+        fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()), ex);
+        return;
+      }
+      // The detail is for the operator: a client is told no more than that it was not its fault.
       log.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
       line.failed(ErrorCode.EINTERNAL);
-      fail(call, new ApiException(ErrorCode.EINTERNAL, String.valueOf(e.getMessage())), ex);
+      fail(call, new ApiException(ErrorCode.EINTERNAL, "internal error"), ex);
     } finally {
       try {
         ex.close();

@@ -46,9 +46,9 @@ final class Call {
     return query;
   }
 
-  /** The request body, watched for stalls. */
+  /** The request body, watched for stalls; its read failures are the client's ({@link RequestBody}). */
   InputStream body() {
-    InputStream in = exchange.getRequestBody();
+    InputStream in = new RequestBody(exchange.getRequestBody());
     return watch == null ? in : watch.wrap(in);
   }
 
