@@ -91,6 +91,9 @@ final class PlannedFile implements AutoCloseable {
         } catch (IOException e) {
           b.failure = e;
           b.last = true;
+        } catch (RuntimeException e) { // a decoder bug must fail the restore, not leave the merge waiting forever
+          b.failure = new IOException(e.toString(), e);
+          b.last = true;
         }
         ready.put(b);
         if (b.last) return;
