@@ -344,7 +344,7 @@ public final class VsLitestreamBench {
     }
     for (int r = 1; r <= rounds; r++) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  round %d:", r));
-      for (Case c : cases) {
+      for (Case c : rotated(cases, r - 1)) { // each case takes each place in a round in turn
         Run run = restore(c.tool, c.replica, out, c.extra);
         runs.get(c.name).add(run);
         line.append(String.format(Locale.ROOT, " %s %.2f s/%.0f MiB;", c.name, run.seconds, run.peakMib()));
@@ -402,7 +402,7 @@ public final class VsLitestreamBench {
     Path replica = tdir.resolve("replica");
     writer(db, "max", "2"); // warms SQLite and the page cache
     for (int r = 1; r <= rounds; r++) {
-      for (Tool tool : tools) {
+      for (Tool tool : rotated(tools, r - 1)) { // each tool takes each place in a round in turn
         DirectoryTree.delete(replica);
         for (Path p : tool.local(db)) DirectoryTree.delete(p);
         Writer without = writer(db, "max", Integer.toString(seconds));
@@ -521,6 +521,13 @@ public final class VsLitestreamBench {
     }
     int exit = p.waitFor();
     return new Run(RestoreBench.secs(t), 0, exit, discard && exit == 0 ? "" : out);
+  }
+
+  /** {@code items} starting at {@code by} (modulo their number), then wrapping around. */
+  static <T> List<T> rotated(List<T> items, int by) {
+    List<T> r = new ArrayList<>(items);
+    java.util.Collections.rotate(r, -(by % Math.max(1, items.size())));
+    return r;
   }
 
   private static long peakKib(String timeReport) {
