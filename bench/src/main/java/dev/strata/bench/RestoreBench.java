@@ -458,20 +458,27 @@ public final class RestoreBench {
 
   /** A table of short rows (a key, a status line with random hex, a counter) filling {@code bytes}. */
   private void build(Path db, long bytes) throws SQLException, IOException {
+    rows = build(db, bytes, "'status=' || (abs(random()) % 5) || ' ' || hex(randomblob(40)) || ' note'", 120);
+  }
+
+  /**
+   * Fills {@code db} to {@code bytes} with rows {@code t(id, k, v, n)} whose {@code v} is {@code valueSql} (rows of
+   * about {@code rowBytes}); returns the number of rows. Also used by {@link VsLitestreamBench}.
+   */
+  static long build(Path db, long bytes, String valueSql, int rowBytes) throws SQLException, IOException {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
       s.execute("PRAGMA page_size=4096");
       s.execute("PRAGMA journal_mode=OFF");
       s.execute("PRAGMA synchronous=OFF");
       s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v TEXT, n INTEGER)");
       while (Files.size(db) < bytes) {
-        long batch = Math.max(1000, Math.min(100_000, (bytes - Files.size(db)) / 120));
+        long batch = Math.max(1000, Math.min(100_000, (bytes - Files.size(db)) / rowBytes));
         s.execute("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < " + batch + ") "
-            + "INSERT INTO t(k, v, n) SELECT 'key-' || abs(random() % 1000000000), 'status=' || (abs(random()) % 5) "
-            + "|| ' ' || hex(randomblob(40)) || ' note', random() FROM r");
+            + "INSERT INTO t(k, v, n) SELECT 'key-' || abs(random() % 1000000000), " + valueSql + ", random() FROM r");
       }
       try (ResultSet r = s.executeQuery("SELECT max(id) FROM t")) {
         r.next();
-        rows = r.getLong(1);
+        return r.getLong(1);
       }
     }
   }
@@ -482,7 +489,7 @@ public final class RestoreBench {
     return Files.mismatch(a, b) == -1;
   }
 
-  private static double median(List<Double> v) {
+  static double median(List<Double> v) {
     List<Double> s = new ArrayList<>(v);
     s.sort(null);
     int n = s.size();
@@ -495,15 +502,15 @@ public final class RestoreBench {
     return best;
   }
 
-  private static double secs(long startNanos) {
+  static double secs(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 
-  private static String mib(long bytes) {
+  static String mib(long bytes) {
     return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
   }
 
-  private static String load() {
+  static String load() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     } catch (IOException e) {
