@@ -211,7 +211,7 @@ final class RetentionWeeks {
       Listed target = day % 3 == 0 ? inside.getFirst() : inside.get(rng.nextInt(inside.size()));
       checks.restoreAndExport(n, target.txid(), "http", true);
       if (day % 7 == 3) {
-        checks.restoreAt(n, listing, target.timestamp() + rng.nextInt(5 * 60_000), "weekly restore by time");
+        checks.restoreAt(n, listing, target.timestamp() + rng.nextInt(5 * 60_000), "http", "weekly, by time");
       }
       n.syncUntilInSync(20); // the node converges to the restored state, as LiteFS does within 10 s
       mayHaveWork.add(1);

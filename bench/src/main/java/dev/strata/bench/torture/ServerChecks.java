@@ -358,22 +358,37 @@ final class ServerChecks {
     return newTxid;
   }
 
-  /** Restores by time: resolves {@code at} with restore/check first (checked), then restores to that point. */
-  long restoreAt(PrimaryNode n, List<Listed> listing, long at, String why) throws IOException {
+  /**
+   * Restores by time ({@code via} "http" or "cli"): resolves {@code at} with restore/check first (checked), then
+   * restores to that time, which must be the same point.
+   */
+  long restoreAt(PrimaryNode n, List<Listed> listing, long at, String via, String why) throws IOException {
     checkTimestamp(n, listing, at);
     Reply c = api.checkTimestamp(n.name(), at);
     if (!c.ok()) return -1;
     long target = BackupApi.Point.of(c).txid();
     if (n.lineage().entry(target) == null) return -1; // checkTimestamp reported it
     Lineage.PendingRestore pending = n.lineage().restoreStarted(target, "restore to " + Timestamps.format(at)
-        + " = " + Txid.format(target) + " (" + why + ")");
-    Reply r = api.restoreTimestamp(n.name(), at);
-    if (!r.ok()) {
-      tally.find(Problem.SERVER, n.name(), "POST /db/restore?timestamp=" + Timestamps.format(at) + " answered "
-          + r.describe());
-      return -1;
+        + " = " + Txid.format(target) + " (" + why + ", " + via + ")");
+    long newTxid;
+    if (via.equals("cli")) {
+      CommandRun r = cli(List.of("restore", n.name(), "--timestamp", Timestamps.format(at)), "restore-" + n.name());
+      Matcher m = CLI_RESTORE.matcher(r.stdout());
+      if (r.exit() != 0 || !m.find()) {
+        tally.find(Problem.SERVER, n.name(), "strata cluster restore --timestamp " + Timestamps.format(at)
+            + " failed (exit " + r.exit() + "): " + r.lastLine());
+        return -1;
+      }
+      newTxid = Txid.parse(m.group(1));
+    } else {
+      Reply r = api.restoreTimestamp(n.name(), at);
+      if (!r.ok()) {
+        tally.find(Problem.SERVER, n.name(), "POST /db/restore?timestamp=" + Timestamps.format(at) + " answered "
+            + r.describe());
+        return -1;
+      }
+      newTxid = BackupApi.Point.of(r).txid();
     }
-    long newTxid = BackupApi.Point.of(r).txid();
     n.lineage().restoreAnswered(pending, newTxid);
     tally.point("restored to");
     return newTxid;

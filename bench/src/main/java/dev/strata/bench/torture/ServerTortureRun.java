@@ -159,6 +159,7 @@ final class ServerTortureRun {
       ServerFault kind = !firstPass.isEmpty() ? firstPass.removeFirst() : draw();
       sleep(1000 + faultRng.nextLong(3000));
       checkServerAlive("before " + kind.label());
+      tally.at("cycle " + cycle + ", during " + kind.label());
       String detail = inject(kind);
       tally.fault(kind);
       tally.at("cycle " + cycle + ", after " + kind.label() + " (" + detail + ")");
@@ -386,8 +387,9 @@ final class ServerTortureRun {
     if (!listing.isEmpty() && faultRng.nextInt(10) < 3) {
       Listed l = listing.get(faultRng.nextInt(listing.size()));
       long at = l.timestamp() + faultRng.nextLong(60_000);
-      newTxid = checks.restoreAt(n, listing, at, "live restore by time, cycle " + cycle);
-      d = n.name() + " restored to " + Timestamps.format(at);
+      String via = faultRng.nextInt(10) < 4 ? "cli" : "http";
+      newTxid = checks.restoreAt(n, listing, at, via, "live, cycle " + cycle);
+      d = n.name() + " restored to " + Timestamps.format(at) + " via " + via;
     } else {
       long target = recentPoint(n, true);
       if (target < 0) return n.name() + ": no earlier restore point yet";
