@@ -73,6 +73,8 @@ final class BackupApi {
   private volatile String base;
   private final String cluster;
   private final Duration timeout;
+  private long slowestMillis;
+  private String slowest = "";
 
   BackupApi(String base, String cluster, Duration timeout) {
     this.base = base;
@@ -154,16 +156,32 @@ final class BackupApi {
     }
   }
 
+  /** The slowest answer so far: "1234 ms for GET /db/info?db=…". */
+  synchronized String slowest() {
+    return slowestMillis + " ms for " + slowest;
+  }
+
   private Reply send(String method, String target, byte[] body) throws IOException {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + target)).timeout(timeout)
         .header("Authorization", "cluster " + cluster);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    long start = System.nanoTime();
     try {
       HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      synchronized (this) {
+        if (millis > slowestMillis) {
+          slowestMillis = millis;
+          slowest = method + " " + target + " (" + r.statusCode() + ")";
+        }
+      }
       return new Reply(r.statusCode(), r.body(), r.headers().firstValue("Litefs-Hwm").orElse(null));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted: " + method + " " + target, e);
+    } catch (IOException e) {
+      throw new IOException(method + " " + target + ": no answer after " + (System.nanoTime() - start) / 1_000_000
+          + " ms: " + e, e);
     }
   }
 

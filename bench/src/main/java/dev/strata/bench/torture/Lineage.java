@@ -6,10 +6,12 @@ import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Pos;
 import dev.strata.ltx.Txid;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -46,6 +48,8 @@ final class Lineage {
   private final List<PendingRestore> restores = new ArrayList<>();
   private long highestAcked;
   private String highestAckedOrigin = "";
+  /** Positions already reported as lost or unexplained: the node sees them every few seconds. */
+  private final Set<Pos> reported = new HashSet<>();
 
   /** {@code clock}: the server's, by which acknowledgements are timed. */
   Lineage(String db, ServerTally tally, InstantSource clock) {
@@ -128,6 +132,7 @@ final class Lineage {
 
   private boolean resolve(Pos p, State content, long before, String how) {
     if (p.txid() < before) {
+      if (!reported.add(p)) return false;
       tally.find(Problem.LOST_ACK, db, how + ": server position " + p + " is below TXID " + Txid.format(before)
           + ", acknowledged (" + highestAckedOrigin + ")");
       return false;
@@ -152,6 +157,9 @@ final class Lineage {
         return true;
       }
     }
+    if (content != null) record(new Entry(content, "the unexplained state the server sent", clock.millis(), true,
+        content.timestamp(), content.timestamp()));
+    if (!reported.add(p)) return false;
     tally.find(Problem.UNKNOWN_STATE, db, how + ": server at " + p + (content == null ? "" : " sha256 "
         + content.sha256()) + ", which no acknowledged or unanswered upload and no restore produced (highest "
         + "acknowledged " + Txid.format(highestAcked) + ", " + highestAckedOrigin + ")");

@@ -48,6 +48,7 @@ final class NodeDatabase implements AutoCloseable {
   private final List<Long> sums = new ArrayList<>();
   private long txid;
   private long checksum;
+  private State state;
 
   private NodeDatabase(Path file, int pageSize) {
     this.file = file;
@@ -96,6 +97,11 @@ final class NodeDatabase implements AutoCloseable {
     return new Pos(txid, checksum);
   }
 
+  /** The state after the last TXID (null before the first commit). */
+  State state() {
+    return state;
+  }
+
   /** The connection the workload runs its statements on (autocommit off). */
   Connection connection() {
     return conn;
@@ -136,7 +142,7 @@ final class NodeDatabase implements AutoCloseable {
     }
     txid = min;
     checksum = databaseChecksum();
-    State state = new State(txid, sha256(image), checksum, newCommit, timestamp);
+    state = new State(txid, sha256(image), checksum, newCommit, timestamp);
     if (min == 1) return new Txn(state, snapshot(timestamp));
     LtxHeader h = LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, pageSize, newCommit, min, min, timestamp, pre);
     return new Txn(state, encode(h, changed));
@@ -199,7 +205,8 @@ final class NodeDatabase implements AutoCloseable {
     txid = newTxid;
     checksum = databaseChecksum();
     open();
-    return new State(txid, sha256(bytes), checksum, newCommit, timestamp);
+    state = new State(txid, sha256(bytes), checksum, newCommit, timestamp);
+    return state;
   }
 
   private long databaseChecksum() {

@@ -133,11 +133,13 @@ final class PrimaryNode implements AutoCloseable {
     Pos local = db.pos(), server = assumed;
     if (local.isZero()) return true;
     if (server.isZero()) {
+      // First contact: the whole database as a snapshot stamped now; its TXIDs are the unsent ones, or only the
+      // current one when everything was sent before (a server that lost the database).
       long ts = clock.millis();
       List<State> states = new ArrayList<>(unsent.values().stream().map(Txn::state).toList());
-      State last = states.isEmpty() ? null : states.removeLast();
-      if (last == null || last.txid() != local.txid()) throw new IllegalStateException(name + ": no local state");
-      states.add(new State(last.txid(), last.sha256(), last.checksum(), last.commit(), ts)); // stamped now
+      if (states.isEmpty() || states.getFirst().txid() != 1) states = new ArrayList<>(List.of(db.state()));
+      State last = states.removeLast();
+      states.add(new State(last.txid(), last.sha256(), last.checksum(), last.commit(), ts));
       upload(db.snapshot(ts), states, server, "snapshot");
       return false;
     }

@@ -5,6 +5,7 @@ import dev.strata.bench.torture.ServerTally.Problem;
 import dev.strata.ltx.LtxFileName;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Timestamps;
+import dev.strata.ltx.Txid;
 import dev.strata.replica.testing.FakeClock;
 import dev.strata.server.Server;
 import dev.strata.server.ServerConfig;
@@ -63,6 +64,7 @@ final class RetentionWeeks {
   /** Levels that may have requests pending: written to, or the level below ran since they last ran. */
   private final Set<Integer> mayHaveWork = new HashSet<>();
   private final Set<String> staleReported = new HashSet<>();
+  private final Set<String> stalled = new HashSet<>();
   private final List<String> weekly = new ArrayList<>();
   private Server server;
   private BackupApi api;
@@ -181,6 +183,12 @@ final class RetentionWeeks {
     for (PrimaryNode n : nodes) {
       List<Listed> listing = checks.listedPoints(n);
       points += listing.size();
+      // Every level ran at midnight after the last write: the restore points reach the newest acknowledged TXID.
+      long newest = listing.stream().mapToLong(Listed::txid).max().orElse(0);
+      if (newest < n.lineage().highestAcked() && stalled.add(n.name())) {
+        tally.find(Problem.STALLED, n.name(), "after every level ran, restore points stop at " + Txid.format(newest)
+            + " but TXID " + Txid.format(n.lineage().highestAcked()) + " was acknowledged before");
+      }
       List<Listed> sample = new ArrayList<>();
       if (!listing.isEmpty()) {
         sample.add(listing.getFirst());

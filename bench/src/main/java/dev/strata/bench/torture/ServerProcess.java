@@ -74,6 +74,26 @@ final class ServerProcess {
     return process.exitValue();
   }
 
+  /**
+   * Writes the server's threads, virtual ones included (it handles each request on one), to {@code out}, for a
+   * request that got no answer.
+   */
+  String threadDump(Path out) {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Files.deleteIfExists(out);
+      Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.dump_to_file",
+          "-format=text", out.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      return p.waitFor(30, TimeUnit.SECONDS) && Files.exists(out) ? "threads in " + out : "no thread dump";
+    } catch (IOException e) {
+      return "no thread dump: " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "no thread dump";
+    }
+  }
+
   /** SIGKILL: no shutdown hook; whatever it was writing stays half-written. */
   void kill9() throws InterruptedException {
     process.destroyForcibly();

@@ -22,6 +22,7 @@ final class ServerTally {
     POINT_LOST("a restore point that must still exist is gone (recent upload, listed point inside retention)"),
     INTEGRITY("an exported SQLite file fails PRAGMA quick_check"),
     RETENTION("old storage files are not deleted: storage grows without bound"),
+    STALLED("restore points (level 2) or level 1 stopped keeping up with acknowledged uploads"),
     PROTOCOL("an answer breaks the protocol (stale position not 409 EPOSMISMATCH, a missing or falling HWM, ...)"),
     SERVER("strata serve exited on its own, did not start, or a request failed on a healthy server"),
     NODE("a LiteFS node could not get back in sync with the server"),

@@ -53,11 +53,15 @@ final class ServerTortureRun {
   private StrataLauncher strata;
   private S3Target s3;
   private int port;
+  /** The harness's client; the nodes have their own, with LiteFS-like patience. */
   private BackupApi api;
+  private BackupApi nodeApi;
   private ServerProcess server;
   private ServerChecks checks;
   private final List<PrimaryNode> nodes = new ArrayList<>();
   private int cycle;
+  /** Databases whose restore points were reported as not keeping up. */
+  private final java.util.Set<String> stalled = new java.util.HashSet<>();
   private int serverStarts;
   private long slowestStartMillis;
 
@@ -131,7 +135,8 @@ final class ServerTortureRun {
   private void runCycles() throws Exception {
     s3 = new S3Target(work.resolve("s3"));
     port = ServerProcess.freePort();
-    api = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(30));
+    api = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(60));
+    nodeApi = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(30));
     startServer();
     Path scratch = Files.createDirectories(work.resolve("scratch"));
     checks = new ServerChecks(api, tally, InstantSource.system(), Duration.ofDays(30), strata, scratch);
@@ -141,7 +146,7 @@ final class ServerTortureRun {
       String name = "db" + i;
       int pageSize = PAGE_SIZES[i % PAGE_SIZES.length];
       NodeDatabase db = NodeDatabase.create(nodeDir.resolve(name + ".db"), pageSize);
-      PrimaryNode n = new PrimaryNode(name, db, new Workload(seeds.nextLong(), 1_200_000 / pageSize), api,
+      PrimaryNode n = new PrimaryNode(name, db, new Workload(seeds.nextLong(), 1_200_000 / pageSize), nodeApi,
           new Lineage(name, tally, InstantSource.system()), tally, InstantSource.system(), seeds.nextLong());
       n.commit();
       nodes.add(n);
@@ -160,7 +165,13 @@ final class ServerTortureRun {
       sleep(1000 + faultRng.nextLong(3000));
       checkServerAlive("before " + kind.label());
       tally.at("cycle " + cycle + ", during " + kind.label());
-      String detail = inject(kind);
+      String detail;
+      try {
+        detail = inject(kind);
+      } catch (IOException e) {
+        detail = "no answer: " + e.getMessage();
+        noAnswer(kind.label(), e);
+      }
       tally.fault(kind);
       tally.at("cycle " + cycle + ", after " + kind.label() + " (" + detail + ")");
       log("cycle %d: %s — %s", cycle, kind.label(), detail);
@@ -176,6 +187,7 @@ final class ServerTortureRun {
           + " s of SIGTERM (killed)");
     }
     tally.notes.put("server", serverStarts + " starts, slowest to answer GET /pos " + slowestStartMillis + " ms");
+    tally.notes.put("slowest answer", "to the harness " + api.slowest() + "; to a node " + nodeApi.slowest());
     tally.notes.put("storage", describeStorage());
   }
 
@@ -432,16 +444,9 @@ final class ServerTortureRun {
       return;
     }
     try {
-      checks.positions(nodes);
-      PrimaryNode viaCli = pick(nodes), viaLtx = pick(nodes), quick = pick(nodes);
-      for (PrimaryNode n : nodes) {
-        checks.exportLatest(n, n == viaCli ? "cli" : n == viaLtx ? "ltx" : "http", n == quick);
-      }
-      for (PrimaryNode n : nodes) pointChecks(n, n == pick(nodes));
-      PrimaryNode n = nodes.get(cycle % nodes.size());
-      long target = recentPoint(n, false);
-      if (target >= 0) checks.restoreAndExport(n, target, choiceRng.nextInt(4) == 0 ? "cli" : "http", true);
-      if (last) levelOneCaughtUp();
+      checkAll(last);
+    } catch (IOException e) {
+      noAnswer("a check", e);
     } finally {
       for (PrimaryNode n : nodes) n.resume();
     }
@@ -449,6 +454,30 @@ final class ServerTortureRun {
     for (PrimaryNode n : nodes) pos.append(' ').append(n.name()).append('@').append(Txid.format(n.pos().txid()));
     log("cycle %d checked:%s; exports %d, points %d, findings %d", cycle, pos, tally.exportsVerified(),
         tally.pointsChecked(), tally.findings.size());
+  }
+
+  /** Positions, latest exports (HTTP, LTX, CLI), restore points, and one earlier point restored and exported. */
+  private void checkAll(boolean last) throws IOException, InterruptedException {
+    checks.positions(nodes);
+    PrimaryNode viaCli = pick(nodes), viaLtx = pick(nodes), quick = pick(nodes);
+    for (PrimaryNode n : nodes) {
+      checks.exportLatest(n, n == viaCli ? "cli" : n == viaLtx ? "ltx" : "http", n == quick);
+    }
+    for (PrimaryNode n : nodes) pointChecks(n, n == pick(nodes));
+    PrimaryNode n = nodes.get(cycle % nodes.size());
+    long target = recentPoint(n, false);
+    if (target >= 0) checks.restoreAndExport(n, target, choiceRng.nextInt(4) == 0 ? "cli" : "http", true);
+    if (last) levelOneCaughtUp();
+  }
+
+  /**
+   * A request the server did not answer (a timeout, a reset) while it was up and no fault was running: a finding,
+   * with the server's threads at that moment for whoever debugs it. The run goes on.
+   */
+  private void noAnswer(String what, IOException e) {
+    String dump = server.alive() ? server.threadDump(logs.resolve("server-threads-cycle-" + cycle + ".txt"))
+        : "the server had exited " + server.exitCode();
+    tally.find(Problem.SERVER, "-", what + " got no answer: " + e + " (" + dump + ")");
   }
 
   private boolean pause(List<PrimaryNode> which) throws InterruptedException {
@@ -481,6 +510,25 @@ final class ServerTortureRun {
     if (viaCli && !recent.isEmpty()) checks.checkTxid(n, recent.get(choiceRng.nextInt(recent.size())), false, "cli");
     long from = listing.isEmpty() ? now - 600_000 : listing.getFirst().timestamp() - 60_000;
     checks.checkTimestamp(n, listing, from + (long) (choiceRng.nextDouble() * (now - from)));
+    restorePointsKeepUp(n, listing, points, now);
+  }
+
+  /**
+   * Level 2 keeps up: 90 s after a 5-minute boundary, the listed restore points reach every TXID acknowledged 20 s
+   * before the boundary two before it (faults may make a compaction or two fail; the third must succeed). Reported
+   * once per database.
+   */
+  private void restorePointsKeepUp(PrimaryNode n, List<Listed> listing, NavigableMap<Long, Lineage.Entry> points,
+      long now) {
+    long interval = 300_000, before = Math.floorDiv(now - 90_000, interval) * interval - 2 * interval - 20_000;
+    long due = 0;
+    for (var e : points.entrySet()) if (e.getValue().ackMillis() < before) due = Math.max(due, e.getKey());
+    long newest = listing.stream().mapToLong(Listed::txid).max().orElse(0);
+    if (due > 0 && newest < due && stalled.add(n.name())) {
+      tally.find(Problem.STALLED, n.name(), "restore points stop at " + (newest == 0 ? "none" : Txid.format(newest))
+          + " but TXID " + Txid.format(due) + " was acknowledged before " + Timestamps.format(before)
+          + ", three level-2 intervals ago; see logs/server.log for compaction errors");
+    }
   }
 
   private <T> List<T> sample(List<T> from, int k) {
@@ -506,7 +554,7 @@ final class ServerTortureRun {
       }
       if (!n.syncUntilInSync(10)) continue;
       if (n.hwm() < before.get(n)) {
-        tally.find(Problem.SERVER, n.name(), "level 1 did not catch up: Litefs-Hwm " + Txid.format(n.hwm())
+        tally.find(Problem.STALLED, n.name(), "level 1 did not catch up: Litefs-Hwm " + Txid.format(n.hwm())
             + " is below TXID " + Txid.format(before.get(n)) + ", acknowledged more than 20 s before");
       }
     }
