@@ -75,6 +75,8 @@ final class BackupApi {
   private final Duration timeout;
   private long slowestMillis;
   private String slowest = "";
+  private final List<String> overBudget = new ArrayList<>();
+  private long budgetMillis = Long.MAX_VALUE;
 
   BackupApi(String base, String cluster, Duration timeout) {
     this.base = base;
@@ -156,6 +158,18 @@ final class BackupApi {
     }
   }
 
+  /** Answers slower than this are kept for {@link #drainOverBudget()}. */
+  void budget(Duration d) {
+    budgetMillis = d.toMillis();
+  }
+
+  /** The answers slower than the budget since the last call, as "61234 ms for GET /db/info?db=… (200)". */
+  synchronized List<String> drainOverBudget() {
+    List<String> out = List.copyOf(overBudget);
+    overBudget.clear();
+    return out;
+  }
+
   /** The slowest answer so far: "1234 ms for GET /db/info?db=…". */
   synchronized String slowest() {
     return slowestMillis + " ms for " + slowest;
@@ -170,10 +184,12 @@ final class BackupApi {
       HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
       long millis = (System.nanoTime() - start) / 1_000_000;
       synchronized (this) {
+        String what = method + " " + target + " (" + r.statusCode() + ")";
         if (millis > slowestMillis) {
           slowestMillis = millis;
-          slowest = method + " " + target + " (" + r.statusCode() + ")";
+          slowest = what;
         }
+        if (millis > budgetMillis) overBudget.add(millis + " ms for " + what);
       }
       return new Reply(r.statusCode(), r.body(), r.headers().firstValue("Litefs-Hwm").orElse(null));
     } catch (InterruptedException e) {

@@ -197,7 +197,7 @@ final class ServerChecks {
     Map<Long, Listed> now = new HashMap<>();
     for (Listed l : listing) {
       now.put(l.txid(), l);
-      tally.point("listed by info");
+      tally.point("listed points compared");
       Entry e = n.lineage().entry(l.txid());
       if (e == null || !e.point()) {
         tally.find(Problem.POINT, n.name(), "/db/info lists TXID " + Txid.format(l.txid()) + ", which is "
@@ -354,7 +354,7 @@ final class ServerChecks {
       newTxid = BackupApi.Point.of(r).txid();
     }
     n.lineage().restoreAnswered(pending, newTxid);
-    tally.point("restored to");
+    tally.point("restores");
     return newTxid;
   }
 
@@ -390,7 +390,7 @@ final class ServerChecks {
       newTxid = BackupApi.Point.of(r).txid();
     }
     n.lineage().restoreAnswered(pending, newTxid);
-    tally.point("restored to");
+    tally.point("restores");
     return newTxid;
   }
 

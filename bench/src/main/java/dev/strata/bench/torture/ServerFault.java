@@ -4,7 +4,8 @@ package dev.strata.bench.torture;
 enum ServerFault {
   KILL9_UPLOAD("kill-9-upload", "SIGKILL of strata serve while a LiteFS upload is in flight; restarted after a pause"),
   KILL9_COMPACTION("kill-9-compaction",
-      "SIGKILL of strata serve while it compacts: a level-1 upload held by the storage, or just after a 10-s boundary"),
+      "SIGKILL of strata serve while it compacts: a level-1 (or, near its boundary, level-2) upload held by the "
+          + "storage, or just after a 10-s boundary"),
   SIGTERM("sigterm", "strata serve stopped with SIGTERM while nodes upload, then restarted"),
   STORAGE_ERRORS("storage-5xx", "the S3 storage answers 500/503 to a fraction of requests"),
   STORAGE_RESETS("storage-reset", "the S3 storage resets a fraction of connections"),

@@ -37,6 +37,8 @@ final class ServerTortureRun {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+  /** The harness's requests are small (databases of a few MB): slower than this, with no fault running, is a finding. */
+  private static final Duration ANSWER_BUDGET = Duration.ofSeconds(30);
   private static final int[] PAGE_SIZES = {4096, 1024, 8192, 2048, 4096, 512};
 
   private final ServerTortureOptions opt;
@@ -136,6 +138,7 @@ final class ServerTortureRun {
     s3 = new S3Target(work.resolve("s3"));
     port = ServerProcess.freePort();
     api = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(60));
+    api.budget(ANSWER_BUDGET);
     nodeApi = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(30));
     startServer();
     Path scratch = Files.createDirectories(work.resolve("scratch"));
@@ -299,9 +302,12 @@ final class ServerTortureRun {
       case KILL9_COMPACTION -> {
         String how;
         if (faultRng.nextBoolean()) {
-          String marker = s3.holdUploads(1);
+          // Level 2 when its 5-minute boundary is near (its compaction reads many files), else level 1.
+          long toFive = 300_000 - System.currentTimeMillis() % 300_000;
+          int level = toFive < 60_000 ? 2 : 1;
+          String marker = s3.holdUploads(level);
           int seen = s3.requestLog().size();
-          long start = System.currentTimeMillis(), deadline = start + 12_000;
+          long start = System.currentTimeMillis(), deadline = start + (level == 2 ? toFive : 0) + 12_000;
           boolean held = false;
           while (!held && System.currentTimeMillis() < deadline) {
             List<String> log = s3.requestLog();
@@ -312,8 +318,9 @@ final class ServerTortureRun {
           }
           server.kill9();
           s3.endFault();
-          how = held ? "killed while the storage held a level-1 upload (" + (System.currentTimeMillis() - start)
-              + " ms after holding began)" : "no level-1 upload within 12 s; killed anyway";
+          how = held ? "killed while the storage held a level-" + level + " upload (" + (System.currentTimeMillis()
+              - start) + " ms after holding began)" : "no level-" + level + " upload within "
+              + (deadline - start) / 1000 + " s; killed anyway";
         } else {
           long boundary = (System.currentTimeMillis() / 10_000 + 1) * 10_000;
           long offset = faultRng.nextLong(1500);
@@ -372,7 +379,7 @@ final class ServerTortureRun {
           tally.find(Problem.PROTOCOL, n.name(), "stale upload (" + kind + ") at position " + before + " answered "
               + r.describe() + "; want 409 EPOSMISMATCH naming " + before);
         }
-        tally.point("stale upload refused");
+        tally.point("stale uploads refused");
       }
       Pos after = api.positions().getOrDefault(n.name(), Pos.ZERO);
       if (!after.equals(before)) {
@@ -411,13 +418,14 @@ final class ServerTortureRun {
     }
     if (newTxid < 0) return d + ": failed";
     long start = System.currentTimeMillis();
+    boolean already = n.pos().txid() >= newTxid;
     while (n.pos().txid() < newTxid && System.currentTimeMillis() - start < 30_000) sleep(20);
     if (n.pos().txid() < newTxid) {
       tally.find(Problem.NODE, n.name(), "did not converge to restored TXID " + Txid.format(newTxid) + " within 30 s"
           + " (node at " + n.pos() + "; last error: " + n.lastError() + ")");
     }
-    return d + " as TXID " + Txid.format(newTxid) + "; node converged in " + (System.currentTimeMillis() - start)
-        + " ms";
+    return d + " as TXID " + Txid.format(newTxid) + (already ? "; the node had converged before the answer came"
+        : "; the node converged " + (System.currentTimeMillis() - start) + " ms after the answer");
   }
 
   /** A restore point acknowledged within the last minutes, not the newest; -1 when there is none. */
@@ -449,6 +457,10 @@ final class ServerTortureRun {
       noAnswer("a check", e);
     } finally {
       for (PrimaryNode n : nodes) n.resume();
+    }
+    for (String slow : api.drainOverBudget()) {
+      tally.find(Problem.SERVER, "-", "a check was answered after " + slow + " (budget " + ANSWER_BUDGET.toSeconds()
+          + " s, no fault running); see logs/server.log");
     }
     StringBuilder pos = new StringBuilder();
     for (PrimaryNode n : nodes) pos.append(' ').append(n.name()).append('@').append(Txid.format(n.pos().txid()));
