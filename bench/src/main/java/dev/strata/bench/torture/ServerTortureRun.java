@@ -113,27 +113,10 @@ final class ServerTortureRun {
     return tally;
   }
 
-  /**
-   * The retention phase, in memory when /dev/shm is there: its thousands of storage writes each fsync, which on
-   * tmpfs costs nothing, and the phase proves retention, not durability. Deleted afterwards unless --keep (the
-   * phase is deterministic: the same seed with --keep rebuilds it).
-   */
-  private void runWeeks() throws Exception {
-    Path shm = Path.of("/dev/shm");
-    boolean inMemory = Files.isDirectory(shm) && Files.isWritable(shm);
-    Path dir = inMemory ? shm.resolve("strata-torture-weeks-" + opt.seed() + "-" + ProcessHandle.current().pid())
-        : work.resolve("weeks");
-    try {
-      new RetentionWeeks(opt, tally, Files.createDirectories(dir), s -> log("%s", s), weeksSeed).run();
-    } finally {
-      if (inMemory && !opt.keep()) DirectoryTree.delete(dir);
-      else if (inMemory) log("retention phase kept in %s", dir);
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------------------------
-  // Set-up and tear-down
+  // The cycles, then the weeks
 
+  /** Starts S3, the server and the nodes, then runs cycles until the duration or the cycle count is reached. */
   private void runCycles() throws Exception {
     s3 = new S3Target(work.resolve("s3"));
     port = ServerProcess.freePort();
@@ -221,6 +204,27 @@ final class ServerTortureRun {
     }
     return kinds.getLast();
   }
+
+  /**
+   * The retention phase, in memory when /dev/shm is there: its thousands of storage writes each fsync, which on
+   * tmpfs costs nothing, and the phase proves retention, not durability. Deleted afterwards unless --keep (the
+   * phase is deterministic: the same seed with --keep rebuilds it).
+   */
+  private void runWeeks() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    boolean inMemory = Files.isDirectory(shm) && Files.isWritable(shm);
+    Path dir = inMemory ? shm.resolve("strata-torture-weeks-" + opt.seed() + "-" + ProcessHandle.current().pid())
+        : work.resolve("weeks");
+    try {
+      new RetentionWeeks(opt, tally, Files.createDirectories(dir), s -> log("%s", s), weeksSeed).run();
+    } finally {
+      if (inMemory && !opt.keep()) DirectoryTree.delete(dir);
+      else if (inMemory) log("retention phase kept in %s", dir);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Tear-down
 
   /** Stops everything this run started; safe to call twice (the shutdown hook and the normal end). */
   private synchronized void tearDown() {
