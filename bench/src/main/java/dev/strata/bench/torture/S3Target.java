@@ -76,6 +76,17 @@ final class S3Target implements ReplicaTarget {
     return String.format("%s on %.0f%% of requests", pool, p * 100);
   }
 
+  /**
+   * Holds every PUT into {@code level} of any database (the request is read and never answered) until
+   * {@link #endFault()}: a compaction caught mid-upload. Returns the log line marker of a held request.
+   */
+  String holdUploads(int level) {
+    String marker = "/" + level + "/";
+    proxy.schedule((method, target, n) -> method.equals("PUT") && target.contains(marker) ? Fault.STALL
+        : Fault.NONE);
+    return marker;
+  }
+
   @Override
   public void endFault() {
     proxy.schedule(FaultProxy.passAll());

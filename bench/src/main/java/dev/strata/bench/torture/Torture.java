@@ -14,8 +14,14 @@ public final class Torture {
   private Torture() {}
 
   public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--server")) {
+      serverMain(args);
+      return;
+    }
     if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
       System.out.print(TortureOptions.USAGE);
+      System.out.println();
+      System.out.print(ServerTortureOptions.USAGE);
       return;
     }
     if (List.of(args).contains("--list-faults")) {
@@ -33,6 +39,47 @@ public final class Torture {
     }
     Tally tally = run(opt, System.out);
     System.exit(tally.passed() ? 0 : 1);
+  }
+
+  /** {@code bin/torture --server …}: the server profile. */
+  private static void serverMain(String[] args) throws Exception {
+    if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+      System.out.print(ServerTortureOptions.USAGE);
+      return;
+    }
+    if (List.of(args).contains("--list-faults")) {
+      for (ServerFault k : ServerFault.values()) System.out.printf("%-20s %s%n", k.label(), k.description());
+      return;
+    }
+    ServerTortureOptions opt;
+    try {
+      opt = ServerTortureOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("torture: " + e.getMessage());
+      System.err.print(ServerTortureOptions.USAGE);
+      System.exit(2);
+      return;
+    }
+    ServerTally tally = runServer(opt, System.out);
+    System.exit(tally.passed() ? 0 : 1);
+  }
+
+  /** Runs the server profile and prints its report; deletes the work directory when it passed (unless --keep). */
+  static ServerTally runServer(ServerTortureOptions opt, PrintStream out) throws Exception {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "dev/strata/bench/torture/logback-torture.xml");
+    }
+    ServerTortureRun run = new ServerTortureRun(opt, out);
+    ServerTally tally;
+    try {
+      tally = run.run();
+    } finally {
+      out.flush();
+    }
+    out.print(tally.report(opt, run.elapsedMillis()));
+    if (tally.passed() && !opt.keep()) run.deleteWorkDir();
+    else out.println("work directory kept: " + opt.workDir().toAbsolutePath());
+    return tally;
   }
 
   /** Runs and prints the report; deletes the work directory when the run passed (unless --keep). */

@@ -47,6 +47,7 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
         --keep                 keep the work directory even when the run passes
         --strata PATH          run strata through this launcher (e.g. bin/strata) instead of java -cp
         --list-faults          print the fault kinds and exit
+        --server               prove strata serve instead (see below, or bin/torture --server --help)
       """;
 
   static TortureOptions defaults(long seed) {

@@ -1,0 +1,56 @@
+package dev.strata.bench.torture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.strata.bench.torture.ServerTally.Finding;
+import dev.strata.bench.torture.ServerTally.Problem;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The short profile of the server torture harness, run by every {@code bin/test}: a fixed seed, three LiteFS-like
+ * nodes pushing to a {@code strata serve} process on S3Proxy, five cycles with one fault each (kill -9 mid-upload,
+ * kill -9 mid-compaction, S3 answering 5xx, stale uploads, a restore while the node writes), every export and
+ * restore point checked against the oracle, then five simulated weeks of retention in-process. About two and a half
+ * minutes. The other faults (SIGTERM, storage resets and stalls) run in the soak: bin/torture --server --duration 30m.
+ */
+class ServerTortureShortProfileTest {
+  /** Changing the seed changes the schedule; keep it fixed so that a failure reproduces. */
+  static final long SEED = 20261203L;
+
+  /**
+   * Server bugs the harness reports that are being fixed on another branch. Each is matched exactly and printed
+   * while it lasts; anything else fails the build. Remove an entry once its fix has landed.
+   */
+  static final Map<String, Predicate<Finding>> KNOWN = Map.of(
+      "level 3 is never trimmed (Compactor applies retention to level n-1 after compacting into level n, and the "
+          + "snapshot step only to level 9, so the top level keeps every file: storage grows without bound)",
+      f -> f.problem() == Problem.RETENTION && f.detail().startsWith("level 3 keeps"));
+
+  @Test
+  void shortProfileFindsNothingUnknown() throws Exception {
+    ServerTortureOptions opt = ServerTortureOptions.defaults(SEED).with(b -> {
+      b.maxCycles = 5;
+      b.databases = 3;
+      b.faults = EnumSet.of(ServerFault.KILL9_UPLOAD, ServerFault.KILL9_COMPACTION, ServerFault.STORAGE_ERRORS,
+          ServerFault.STALE_POSITION, ServerFault.RESTORE_LIVE);
+      b.burstsPerDay = 8;
+      b.workDir = Path.of("target", "torture-server-short").toAbsolutePath();
+    });
+    ServerTally tally = Torture.runServer(opt, System.out);
+    KNOWN.forEach((why, match) -> {
+      if (tally.findings.stream().anyMatch(match)) System.out.println("known server bug still present: " + why);
+    });
+    List<String> unknown = tally.findings.stream().filter(f -> KNOWN.values().stream().noneMatch(k -> k.test(f)))
+        .map(f -> f.problem() + " db " + f.db() + ", " + f.when() + ": " + f.detail()).toList();
+    assertThat(unknown).as("server torture findings (seed %d)", SEED).isEmpty();
+    assertThat(tally.cycles).isEqualTo(5);
+    assertThat(tally.faults.keySet()).containsAll(opt.faults());
+    assertThat(tally.exportsVerified()).isGreaterThan(5 * opt.databases());
+    assertThat(tally.pointsChecked()).isGreaterThan(100);
+  }
+}
