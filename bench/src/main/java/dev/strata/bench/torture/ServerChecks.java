@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,8 @@ import java.util.regex.Pattern;
 final class ServerChecks {
   /** Restore points younger than this must be restorable whatever the server's levels. */
   static final Duration MUST_KEEP = Duration.ofMinutes(5);
+  /** How far apart the points kept for the whole retention may be: level 2's 5 minutes, a 10-s flush, slack. */
+  static final Duration GRANULARITY = Duration.ofMinutes(5).plusSeconds(30);
   private static final Pattern CLI_CHECK = Pattern.compile("txid ([0-9a-f]{16}) at (\\S+)");
   private static final Pattern CLI_RESTORE = Pattern.compile("new txid is ([0-9a-f]{16})");
 
@@ -214,13 +217,17 @@ final class ServerChecks {
             + Timestamps.format(l.timestamp()) + ", expected " + window(e) + " (" + e.origin() + ")");
       }
     }
-    long horizon = clock.millis() - retention.toMillis();
+    // A point of level 0 or 1 may go once its level's window (5 min, 1 h) has passed; what must stay for the whole
+    // retention is LiteFS Cloud's promise, a point every five minutes: a listed point within one level-2 interval
+    // (plus a level-1 flush and slack) of every point that was listed.
+    long horizon = clock.millis() - retention.toMillis() + GRANULARITY.toMillis();
+    List<Long> times = listing.stream().map(Listed::timestamp).sorted().toList();
     for (Listed old : seen.values()) {
-      if (!now.containsKey(old.txid()) && old.timestamp() >= horizon) {
-        tally.find(Problem.POINT_LOST, n.name(), "restore point " + Txid.format(old.txid()) + " at "
-            + Timestamps.format(old.timestamp()) + " was listed, is inside the " + retention.toDays()
-            + "-day retention and is no longer listed");
-      }
+      if (now.containsKey(old.txid()) || old.timestamp() < horizon) continue;
+      if (clock.millis() - old.timestamp() >= MUST_KEEP.toMillis() && hasNear(times, old.timestamp())) continue;
+      tally.find(Problem.POINT_LOST, n.name(), "restore point " + Txid.format(old.txid()) + " at "
+          + Timestamps.format(old.timestamp()) + " was listed, is inside the " + retention.toDays()
+          + "-day retention and is no longer listed, nor any point within " + GRANULARITY.toSeconds() + " s of it");
     }
     seen.keySet().removeIf(t -> !now.containsKey(t));
     seen.putAll(now);
@@ -273,6 +280,13 @@ final class ServerChecks {
       tally.find(Problem.POINT, n.name(), what + " says time " + (got.timestamp() == null ? "none"
           : Timestamps.format(ts)) + ", expected " + window(e) + " (" + e.origin() + ")");
     }
+  }
+
+  /** True when a time of {@code sorted} lies within {@link #GRANULARITY} of {@code t}. */
+  private static boolean hasNear(List<Long> sorted, long t) {
+    int i = Collections.binarySearch(sorted, t - GRANULARITY.toMillis());
+    if (i < 0) i = -i - 1;
+    return i < sorted.size() && sorted.get(i) <= t + GRANULARITY.toMillis();
   }
 
   private void lost(PrimaryNode n, long txid, Entry e, boolean listed, String answer) {

@@ -2,13 +2,9 @@ package dev.strata.bench.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.strata.bench.torture.ServerTally.Finding;
-import dev.strata.bench.torture.ServerTally.Problem;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,15 +18,6 @@ class ServerTortureShortProfileTest {
   /** Changing the seed changes the schedule; keep it fixed so that a failure reproduces. */
   static final long SEED = 20261203L;
 
-  /**
-   * Server bugs the harness reports that are being fixed on another branch. Each is matched exactly and printed
-   * while it lasts; anything else fails the build. Remove an entry once its fix has landed.
-   */
-  static final Map<String, Predicate<Finding>> KNOWN = Map.of(
-      "level 3 is never trimmed (Compactor applies retention to level n-1 after compacting into level n, and the "
-          + "snapshot step only to level 9, so the top level keeps every file: storage grows without bound)",
-      f -> f.problem() == Problem.RETENTION && f.detail().startsWith("level 3 keeps"));
-
   @Test
   void shortProfileFindsNothingUnknown() throws Exception {
     ServerTortureOptions opt = ServerTortureOptions.defaults(SEED).with(b -> {
@@ -42,12 +29,9 @@ class ServerTortureShortProfileTest {
       b.workDir = Path.of("target", "torture-server-short").toAbsolutePath();
     });
     ServerTally tally = Torture.runServer(opt, System.out);
-    KNOWN.forEach((why, match) -> {
-      if (tally.findings.stream().anyMatch(match)) System.out.println("known server bug still present: " + why);
-    });
-    List<String> unknown = tally.findings.stream().filter(f -> KNOWN.values().stream().noneMatch(k -> k.test(f)))
+    List<String> findings = tally.findings.stream()
         .map(f -> f.problem() + " db " + f.db() + ", " + f.when() + ": " + f.detail()).toList();
-    assertThat(unknown).as("server torture findings (seed %d)", SEED).isEmpty();
+    assertThat(findings).as("server torture findings (seed %d)", SEED).isEmpty();
     assertThat(tally.cycles).isEqualTo(5);
     assertThat(tally.faults.keySet()).containsAll(opt.faults());
     assertThat(tally.exportsVerified()).isGreaterThan(5 * opt.databases());
