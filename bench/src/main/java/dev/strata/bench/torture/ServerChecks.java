@@ -348,28 +348,8 @@ final class ServerChecks {
   long restore(PrimaryNode n, long target, String via, String why) throws IOException {
     Lineage.PendingRestore pending = n.lineage().restoreStarted(target, "restore to " + Txid.format(target) + " ("
         + why + ", " + via + ")");
-    long newTxid;
-    if (via.equals("cli")) {
-      CommandRun r = cli(List.of("restore", n.name(), "--txid", Txid.format(target)), "restore-" + n.name());
-      Matcher m = CLI_RESTORE.matcher(r.stdout());
-      if (r.exit() != 0 || !m.find()) {
-        tally.find(Problem.SERVER, n.name(), "strata cluster restore --txid " + Txid.format(target) + " failed (exit "
-            + r.exit() + "): " + r.lastLine());
-        return -1;
-      }
-      newTxid = Txid.parse(m.group(1));
-    } else {
-      Reply r = api.restoreTxid(n.name(), target);
-      if (!r.ok()) {
-        tally.find(Problem.SERVER, n.name(), "POST /db/restore to " + Txid.format(target) + " answered "
-            + r.describe());
-        return -1;
-      }
-      newTxid = BackupApi.Point.of(r).txid();
-    }
-    n.lineage().restoreAnswered(pending, newTxid);
-    tally.point("restores");
-    return newTxid;
+    return restore(n, pending, via, "--txid", Txid.format(target), () -> api.restoreTxid(n.name(), target),
+        "POST /db/restore to " + Txid.format(target));
   }
 
   /**
@@ -384,21 +364,36 @@ final class ServerChecks {
     if (n.lineage().entry(target) == null) return -1; // checkTimestamp reported it
     Lineage.PendingRestore pending = n.lineage().restoreStarted(target, "restore to " + Timestamps.format(at)
         + " = " + Txid.format(target) + " (" + why + ", " + via + ")");
+    return restore(n, pending, via, "--timestamp", Timestamps.format(at), () -> api.restoreTimestamp(n.name(), at),
+        "POST /db/restore?timestamp=" + Timestamps.format(at));
+  }
+
+  /** A request to the server that may fail with an {@link IOException}. */
+  @FunctionalInterface
+  private interface Request {
+    Reply send() throws IOException;
+  }
+
+  /**
+   * Asks for a restore through {@code strata cluster restore FLAG VALUE} ({@code via} "cli") or {@code http};
+   * returns the new TXID and tells the lineage, or −1 after recording a finding.
+   */
+  private long restore(PrimaryNode n, Lineage.PendingRestore pending, String via, String flag, String value,
+      Request http, String httpWhat) throws IOException {
     long newTxid;
     if (via.equals("cli")) {
-      CommandRun r = cli(List.of("restore", n.name(), "--timestamp", Timestamps.format(at)), "restore-" + n.name());
+      CommandRun r = cli(List.of("restore", n.name(), flag, value), "restore-" + n.name());
       Matcher m = CLI_RESTORE.matcher(r.stdout());
       if (r.exit() != 0 || !m.find()) {
-        tally.find(Problem.SERVER, n.name(), "strata cluster restore --timestamp " + Timestamps.format(at)
-            + " failed (exit " + r.exit() + "): " + r.lastLine());
+        tally.find(Problem.SERVER, n.name(), "strata cluster restore " + flag + " " + value + " failed (exit "
+            + r.exit() + "): " + r.lastLine());
         return -1;
       }
       newTxid = Txid.parse(m.group(1));
     } else {
-      Reply r = api.restoreTimestamp(n.name(), at);
+      Reply r = http.send();
       if (!r.ok()) {
-        tally.find(Problem.SERVER, n.name(), "POST /db/restore?timestamp=" + Timestamps.format(at) + " answered "
-            + r.describe());
+        tally.find(Problem.SERVER, n.name(), httpWhat + " answered " + r.describe());
         return -1;
       }
       newTxid = BackupApi.Point.of(r).txid();
