@@ -146,7 +146,7 @@ class BadInputTest {
         String response = rawExchange("POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n" + body);
         assertThat(response).as("%s %s", path, body).startsWith("HTTP/1.1 400 ")
-            .contains("\r\nContent-type: application/json\r\n")
+            .containsIgnoringCase("\r\nContent-Type: application/json\r\n") // names are case-insensitive
             .contains("\r\n\r\n{\"code\":\"EBADREQUEST\",\"error\":\"malformed request body");
       }
     }
