@@ -152,6 +152,27 @@ class BadInputTest {
     }
   }
 
+  @Test
+  void anErrorAnsweredBeforeTheBodyLeavesTheConnectionUsable() throws Exception {
+    // Refused before its body is read (a malformed cluster ID), with the body still on its way: clients such as
+    // Java's HttpClient reuse the connection for their next request, so it must not be closed under them.
+    try (Socket s = new Socket("127.0.0.1", ts.server.address().getPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      byte[] body = db.snapshot(0);
+      out.write(("POST /db/tx?db=db HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\nLitefs-Cluster-Id: bad\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(300);
+      out.write(body);
+      out.write("GET /pos HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      s.shutdownOutput();
+      String responses = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(responses).startsWith("HTTP/1.1 400 ").contains("EBADCLUSTERID").contains("}\nHTTP/1.1 200 ");
+    }
+  }
+
   /** Sends a request as written, half-closes, and returns everything the server answers until it closes. */
   private String rawExchange(String request) throws Exception {
     try (Socket s = new Socket("127.0.0.1", ts.server.address().getPort())) {

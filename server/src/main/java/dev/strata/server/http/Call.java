@@ -18,6 +18,8 @@ import org.eclipse.jetty.server.Response;
 /** One request being answered: its authenticated cluster, query parameters, body, and response helpers. */
 final class Call {
   static final String JSON = "application/json";
+  /** The most of an unread request body read (and dropped) to keep the connection; see {@link #drainBody}. */
+  private static final long DRAIN_LIMIT = 64 * 1024;
 
   private final Request request;
   private final Response response;
@@ -120,9 +122,25 @@ final class Call {
   private OutputStream start(int status, String contentType, long length) {
     this.status = status;
     response.setStatus(status);
+    if (!drainBody()) response.getHeaders().put(HttpHeader.CONNECTION, "close");
     if (contentType != null) response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     if (length >= 0) response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
     return line.countOut(Response.asBufferedOutputStream(request, response));
+  }
+
+  /**
+   * Reads what the endpoint left of the request body (all of it, when it failed before reading), up to {@link
+   * #DRAIN_LIMIT}; true when the body has ended. Jetty keeps a connection for the next request only if the body was
+   * read to its end; otherwise it closes the connection after the response, and the response must say so, or a
+   * client that reuses the connection finds it closed (the JDK's server drained 64 KiB in the same way).
+   */
+  private boolean drainBody() {
+    InputStream rest = Request.asInputStream(request); // not closed: closing it before its end fails the request
+    try {
+      return rest.skip(DRAIN_LIMIT) < DRAIN_LIMIT && rest.read() < 0;
+    } catch (IOException | RuntimeException e) {
+      return false; // unreadable: the connection cannot be reused
+    }
   }
 
   private static Map<String, String> parseQuery(String raw) {

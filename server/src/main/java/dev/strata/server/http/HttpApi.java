@@ -30,7 +30,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The cost is 2.2 MiB of jars (jetty-server, -http, -io, -util 12.1.12); S3Proxy, which the tests run, is built on
  * the same version.
  *
- * <p>Handlers run on virtual threads, one per request, and block on the request and response streams as before.
+ * <p>Handlers run on virtual threads, one per request, and block on the request and response streams.
  */
 public final class HttpApi implements AutoCloseable {
   /** How long {@link #close} waits for requests in flight. */
