@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import com.sun.net.httpserver.HttpServer;
 import dev.strata.server.Server;
 import dev.strata.server.ServerConfig;
 import dev.strata.server.Tokens;
 import dev.strata.server.client.ServerClient;
-import dev.strata.server.http.HttpApi;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;

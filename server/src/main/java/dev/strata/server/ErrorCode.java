@@ -23,8 +23,10 @@ public enum ErrorCode {
   /** Strata: a malformed or truncated LTX body (litefs-backup answers these with a 500). */
   EBADLTX(400),
   /**
-   * Strata: a request the HTTP layer cannot read (a malformed chunked body, one cut short). Not EBADLTX: the bytes
-   * never reached the LTX decoder, and /db/upload's body is a SQLite file. litefs-backup answers these with a 500.
+   * Strata: a request the HTTP layer cannot read (a malformed chunked body, one cut short, an unparsable request
+   * line or header). Not EBADLTX: the bytes never reached the LTX decoder, and /db/upload's body is a SQLite file.
+   * litefs-backup answers these with a 500. Sent with 400, or with the HTTP layer's more specific 4xx (414 URI too
+   * long, 431 headers too large).
    */
   EBADREQUEST(400),
   /** Strata: a known path with another method (chi answers these 405 with no body). */

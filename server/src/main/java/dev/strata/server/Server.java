@@ -1,8 +1,5 @@
 package dev.strata.server;
 
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.file.FileReplicaClient;
@@ -18,8 +15,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +27,6 @@ import org.slf4j.LoggerFactory;
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
 
-  static {
-    // Small responses (headers only, for /db/tx) must not wait for Nagle's algorithm and the client's delayed ACK;
-    // the JDK server reads this once, when its first instance starts.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
-
   private final ServerConfig config;
   private final MetadataStore store;
   private final ReplicaClient storage;
@@ -48,8 +35,6 @@ public final class Server implements AutoCloseable {
   private final BackupService service;
   private final CompactionScheduler scheduler;
   private final HttpApi api;
-  private final HttpServer http;
-  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
   private Server(ServerConfig config, ReplicaClient given) throws IOException {
     this.config = config;
@@ -70,8 +55,8 @@ public final class Server implements AutoCloseable {
       service.finishDeletions();
       this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),
           config.compactionThreads());
-      this.api = new HttpApi(service, store, config.tokens(), metrics, config.stallTimeout());
-      this.http = bind(config);
+      this.api = new HttpApi(service, store, config.tokens(), metrics, config.bind(),
+          config.tls() == null ? null : TlsContext.load(config.tls()), config.stallTimeout());
     } catch (IOException | RuntimeException e) {
       store.close();
       if (s != null) s.close();
@@ -87,9 +72,12 @@ public final class Server implements AutoCloseable {
   /** Starts with a storage client made by the caller (it is closed with the server); null to use the config's. */
   public static Server start(ServerConfig config, ReplicaClient storage) throws IOException {
     Server s = new Server(config, storage);
-    s.http.setExecutor(s.api.executor(s.executor));
-    s.http.createContext("/", s.api.handler());
-    s.http.start();
+    try {
+      s.api.start();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
     if (config.schedule()) s.scheduler.start();
     s.logStart();
     return s;
@@ -105,14 +93,6 @@ public final class Server implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("storage: " + ReplicaUrl.redact(String.valueOf(e.getMessage())));
     }
-  }
-
-  private static HttpServer bind(ServerConfig config) throws IOException {
-    InetSocketAddress addr = config.bind();
-    if (config.tls() == null) return HttpServer.create(addr, 1024);
-    HttpsServer https = HttpsServer.create(addr, 1024);
-    https.setHttpsConfigurator(new HttpsConfigurator(TlsContext.load(config.tls())));
-    return https;
   }
 
   private void logStart() {
@@ -135,18 +115,18 @@ public final class Server implements AutoCloseable {
   }
 
   private String addressText() {
-    InetSocketAddress a = http.getAddress();
+    InetSocketAddress a = api.address();
     return a.getHostString() + ":" + a.getPort();
   }
 
   /** The bound address (useful with port 0). */
   public InetSocketAddress address() {
-    return http.getAddress();
+    return api.address();
   }
 
   /** {@code http://127.0.0.1:PORT} (or https) for clients on this machine. */
   public String localUrl() {
-    return (config.tls() == null ? "http" : "https") + "://127.0.0.1:" + http.getAddress().getPort();
+    return (config.tls() == null ? "http" : "https") + "://127.0.0.1:" + api.address().getPort();
   }
 
   /** The operations behind the API. */
@@ -182,10 +162,8 @@ public final class Server implements AutoCloseable {
   /** Stops accepting requests (waiting briefly for those in flight), the loops, then the store. */
   @Override
   public void close() throws IOException {
-    http.stop(1);
-    scheduler.close();
     api.close();
-    executor.shutdownNow();
+    scheduler.close();
     store.close();
     storage.close();
   }

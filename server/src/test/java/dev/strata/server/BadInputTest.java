@@ -146,9 +146,30 @@ class BadInputTest {
         String response = rawExchange("POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n" + body);
         assertThat(response).as("%s %s", path, body).startsWith("HTTP/1.1 400 ")
-            .contains("\r\nContent-type: application/json\r\n")
+            .containsIgnoringCase("\r\nContent-Type: application/json\r\n") // names are case-insensitive
             .contains("\r\n\r\n{\"code\":\"EBADREQUEST\",\"error\":\"malformed request body");
       }
+    }
+  }
+
+  @Test
+  void anErrorAnsweredBeforeTheBodyLeavesTheConnectionUsable() throws Exception {
+    // Refused before its body is read (a malformed cluster ID), with the body still on its way: clients such as
+    // Java's HttpClient reuse the connection for their next request, so it must not be closed under them.
+    try (Socket s = new Socket("127.0.0.1", ts.server.address().getPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      byte[] body = db.snapshot(0);
+      out.write(("POST /db/tx?db=db HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\nLitefs-Cluster-Id: bad\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(300);
+      out.write(body);
+      out.write("GET /pos HTTP/1.1\r\nHost: x\r\nAuthorization: cluster c1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      s.shutdownOutput();
+      String responses = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(responses).startsWith("HTTP/1.1 400 ").contains("EBADCLUSTERID").contains("}\nHTTP/1.1 200 ");
     }
   }
 

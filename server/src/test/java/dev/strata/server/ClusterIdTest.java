@@ -3,11 +3,9 @@ package dev.strata.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.strata.ltx.Pos;
 import dev.strata.server.client.ServerClient;
 import dev.strata.server.client.ServerException;
-import dev.strata.server.http.HttpApi;
 import dev.strata.server.store.Rows;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -57,6 +57,85 @@ class ErrorShapeTest {
     }
   }
 
+  /**
+   * Requests the HTTP layer itself refuses, before any endpoint runs (the JDK's server answered these with an HTML
+   * page naming a Java exception): each is a 4xx with the JSON error shape.
+   */
+  @Test
+  void requestsTheHttpLayerRefusesAreJsonErrors() throws Exception {
+    String auth = "Host: x\r\nAuthorization: cluster c1\r\n";
+    Map<String, String> requests = new java.util.LinkedHashMap<>();
+    requests.put("bad escape in the query", "GET /db/info?db=%zz HTTP/1.1\r\n" + auth + "\r\n");
+    requests.put("bad escape in the path", "GET /db/%zz HTTP/1.1\r\n" + auth + "\r\n");
+    requests.put("illegal header name", "GET /pos HTTP/1.1\r\n" + auth + "Bad Header: x\r\n\r\n");
+    requests.put("100 KiB header", "GET /pos HTTP/1.1\r\n" + auth + "X-Big: " + "a".repeat(100 * 1024) + "\r\n\r\n");
+    requests.put("conflicting lengths", "POST /db/tx?db=db HTTP/1.1\r\n" + auth
+        + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+    requests.put("unsupported transfer coding", "POST /db/tx?db=db HTTP/1.1\r\n" + auth
+        + "Transfer-Encoding: gzip\r\n\r\nhello");
+    requests.put("bad chunk size", "POST /db/tx?db=db HTTP/1.1\r\n" + auth
+        + "Transfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n");
+    requests.put("bad request line", "GET /pos HTTP/1.1 extra\r\n" + auth + "\r\n");
+    requests.put("unknown HTTP version", "GET /pos HTTP/7.0\r\n" + auth + "\r\n");
+    try (TestServer ts = new TestServer(dir)) {
+      for (Map.Entry<String, String> c : requests.entrySet()) {
+        RawResponse r = RawResponse.exchange(ts.server.address().getPort(), c.getValue());
+        assertThat(r.status()).as("%s: %s", c.getKey(), r).isBetween(400, 499);
+        assertThat(r.header("content-type")).as("%s: %s", c.getKey(), r).isEqualTo("application/json");
+        assertThat(r.body()).as("%s", c.getKey()).endsWith("}\n").doesNotContainPattern(
+            "Exception|\\b(java|javax|sun|com\\.sun|org\\.eclipse)\\.");
+        com.fasterxml.jackson.databind.JsonNode json = GoJson.parse(r.body().getBytes(StandardCharsets.UTF_8));
+        List<String> names = new java.util.ArrayList<>();
+        json.fieldNames().forEachRemaining(names::add);
+        assertThat(names).as("%s: %s", c.getKey(), r).containsExactly("code", "error");
+        assertThat(json.get("code").isTextual() && json.get("error").isTextual()).as("%s", c.getKey()).isTrue();
+      }
+      assertThat(ts.raw("GET", "/pos", "cluster c1", null).statusCode()).isEqualTo(200); // still serving
+    }
+  }
+
+  /** One response read off a raw socket: the request is sent as written, then everything until the server closes. */
+  private record RawResponse(int status, Map<String, String> headers, String body) {
+    static RawResponse exchange(int port, String request) throws IOException {
+      String text;
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        s.setSoTimeout(30_000);
+        try {
+          s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+          s.shutdownOutput();
+        } catch (IOException e) {
+          // the server refused before reading it all; its answer is still there to read
+        }
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try {
+          for (int n; (n = s.getInputStream().read(buf)) > 0; ) got.write(buf, 0, n);
+        } catch (java.net.SocketException e) {
+          // a reset after the response: keep what arrived
+        }
+        text = got.toString(StandardCharsets.ISO_8859_1);
+      }
+      int end = text.indexOf("\r\n\r\n");
+      if (!text.startsWith("HTTP/1.1 ") || end < 0) return new RawResponse(-1, Map.of(), text);
+      Map<String, String> headers = new java.util.HashMap<>();
+      String[] lines = text.substring(0, end).split("\r\n");
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+            lines[i].substring(colon + 1).trim());
+      }
+      String body = text.substring(end + 4);
+      String length = headers.get("content-length");
+      if (length != null) body = body.substring(0, Math.min(body.length(), Integer.parseInt(length)));
+      return new RawResponse(Integer.parseInt(lines[0].substring(9, 12)), headers,
+          new String(body.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
+    }
+
+    String header(String name) {
+      return headers.get(name);
+    }
+  }
+
   /** Storage whose listings fail with a given unchecked exception. */
   private static final class Failing extends ForwardingReplicaClient {
     private final RuntimeException thrown;

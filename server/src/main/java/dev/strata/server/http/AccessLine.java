@@ -1,6 +1,5 @@
 package dev.strata.server.http;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.strata.server.ErrorCode;
 import dev.strata.server.Names;
 import java.io.FilterInputStream;
@@ -20,26 +19,30 @@ import org.slf4j.LoggerFactory;
  * {@code cluster} and {@code db} are {@code -} when unknown (a failed Authorization, no {@code db} parameter);
  * {@code in} and {@code out} count body bytes read and written. {@code code} follows an error response, or an
  * error that cut off a response already under way (its status is then the 200 that was sent); {@code status=-}
- * means the connection ended before any response, {@code stalled=true} that the stall guard ended it. Headers
- * (Authorization, tokens) and query strings are never written.
+ * means the connection ended before any response, {@code stalled=true} that the client stopped sending or
+ * reading for the stall timeout. Headers (Authorization, tokens) and query strings are never written.
  */
 final class AccessLine {
   static final String LOGGER = "dev.strata.server.access";
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
 
-  private final HttpExchange exchange;
+  private final String method;
+  private final String path;
   private final long start = System.nanoTime();
   private long bytesIn;
   private long bytesOut;
   private ErrorCode code;
   private boolean stalled;
 
-  /** Starts the clock and wraps the exchange's streams to count the bytes of both bodies. */
-  AccessLine(HttpExchange exchange) {
-    this.exchange = exchange;
-    InputStream in = exchange.getRequestBody();
-    OutputStream out = exchange.getResponseBody();
-    exchange.setStreams(new FilterInputStream(in) {
+  /** Starts the clock; {@code path} as sent (still percent-encoded). */
+  AccessLine(String method, String path) {
+    this.method = method;
+    this.path = path;
+  }
+
+  /** The request body, counting its bytes. */
+  InputStream countIn(InputStream in) {
+    return new FilterInputStream(in) {
       @Override
       public int read() throws IOException {
         int b = in.read();
@@ -53,7 +56,12 @@ final class AccessLine {
         if (n > 0) bytesIn += n;
         return n;
       }
-    }, new FilterOutputStream(out) {
+    };
+  }
+
+  /** The response body, counting its bytes. */
+  OutputStream countOut(OutputStream out) {
+    return new FilterOutputStream(out) {
       @Override
       public void write(int b) throws IOException {
         out.write(b);
@@ -65,7 +73,7 @@ final class AccessLine {
         out.write(b, off, len);
         bytesOut += len;
       }
-    });
+    };
   }
 
   /** The request failed with {@code code} (answered with it, or cut off by it). */
@@ -73,18 +81,17 @@ final class AccessLine {
     this.code = code;
   }
 
-  /** The stall guard closed the connection. */
+  /** The client stalled and the connection was closed. */
   void stalled() {
     stalled = true;
   }
 
-  /** Writes the line; {@code cluster} and {@code db} null or empty when unknown. */
-  void write(String cluster, String db) {
+  /** Writes the line; {@code status} −1 when none was sent; {@code cluster}, {@code db} null or empty if unknown. */
+  void write(int status, String cluster, String db) {
     if (!log.isInfoEnabled()) return;
-    int status = exchange.getResponseCode();
     StringBuilder b = new StringBuilder(128)
-        .append(word(exchange.getRequestMethod())).append(' ')
-        .append(word(exchange.getRequestURI().getRawPath()))
+        .append(word(method)).append(' ')
+        .append(word(path))
         .append(" cluster=").append(word(cluster))
         .append(" db=").append(word(db))
         .append(" status=").append(status < 0 ? "-" : Integer.toString(status))

@@ -1,7 +1,5 @@
 package dev.strata.server.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.strata.server.ApiException;
 import dev.strata.server.ErrorCode;
 import dev.strata.server.ServerMetrics;
@@ -9,6 +7,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.QuietException;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,13 +22,14 @@ import org.slf4j.LoggerFactory;
  * unknown path without it is 401), then the path picks an endpoint; an unknown path is a plain-text 404, a known
  * path with the wrong method a 405 (with a JSON error, where chi sends none). Then the LiteFS cluster ID, if the
  * request carries one, must be the cluster's. {@code /metrics} needs no authorization. Every other error is the
- * JSON error shape; an unexpected failure is logged and answered 500 {@code EINTERNAL} without its detail.
+ * JSON error shape; an unexpected failure is logged and answered 500 {@code EINTERNAL} without its detail. (The
+ * errors Jetty answers itself, for requests it cannot parse, are {@link JsonErrors}'.)
  *
- * <p>Requests the JDK's server rejects before any handler runs (a request line or URI it cannot parse, such as a
- * bad percent-escape, a header name with illegal characters, conflicting lengths) get its own small HTML page;
- * there is no hook to change that short of another HTTP server.
+ * <p>Runs on a virtual thread per request and blocks on the body streams. A client that stalls (Jetty's idle
+ * timeout fails the read or write) or an error after the response has begun closes the connection, so that a
+ * partial response cannot pass for a whole one.
  */
-final class ApiHandler implements HttpHandler {
+final class ApiHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
 
   @FunctionalInterface
@@ -35,14 +41,12 @@ final class ApiHandler implements HttpHandler {
 
   private final Auth auth;
   private final ClusterIds clusterIds;
-  private final StallGuard guard;
   private final ServerMetrics metrics;
   private final Map<String, Route> routes;
 
-  ApiHandler(Endpoints e, Auth auth, ClusterIds clusterIds, StallGuard guard, ServerMetrics metrics) {
+  ApiHandler(Endpoints e, Auth auth, ClusterIds clusterIds, ServerMetrics metrics) {
     this.auth = auth;
     this.clusterIds = clusterIds;
-    this.guard = guard;
     this.metrics = metrics;
     this.routes = Map.of(
         "/pos", new Route("GET", e::pos),
@@ -57,55 +61,64 @@ final class ApiHandler implements HttpHandler {
   }
 
   @Override
-  public void handle(HttpExchange ex) throws IOException {
-    AccessLine line = new AccessLine(ex);
-    StallGuard.Watch watch = guard.current();
-    Call call = new Call(ex, watch, null);
+  public boolean handle(Request request, Response response, Callback callback) {
+    String method = request.getMethod(), path = request.getHttpURI().getPath();
+    AccessLine line = new AccessLine(method, path);
+    Call call = new Call(request, response, line, null);
+    Throwable broken = null; // set when the connection must be closed instead of ending the response
     try {
-      if (watch != null) watch.end(); // the headers have arrived
-      String path = ex.getRequestURI().getRawPath();
       if (path.equals("/metrics")) {
-        metrics(ex);
-        return;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        metrics.write(buf);
+        call.send(200, metrics.contentType(), buf.toByteArray());
+        return true;
       }
-      call = new Call(ex, watch, auth.cluster(ex.getRequestHeaders().getFirst("Authorization")));
+      call = call.from(auth.cluster(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
       Route route = routes.get(path);
       if (route == null) {
         call.send(404, "text/plain; charset=utf-8", "404 page not found\n".getBytes(StandardCharsets.UTF_8));
-      } else if (!route.method().equals(ex.getRequestMethod())) {
+      } else if (!route.method().equals(method)) {
         call.header("Allow", route.method());
         throw new ApiException(ErrorCode.EBADMETHOD, "method not allowed");
       } else {
-        clusterIds.check(call.cluster(), ex.getRequestHeaders().getFirst(ClusterIds.HEADER),
-            route.method().equals("POST"));
+        clusterIds.check(call.cluster(), request.getHeaders().get(ClusterIds.HEADER), method.equals("POST"));
         route.endpoint().handle(call);
       }
     } catch (ApiException e) {
       line.failed(e.code());
-      fail(call, e, ex);
+      broken = fail(call, e);
     } catch (IOException | RuntimeException e) {
-      if (watch != null && watch.fired()) {
+      if (stalled(e)) {
         line.stalled();
-        log.warn("{} {}: client stalled; connection closed", ex.getRequestMethod(), ex.getRequestURI().getPath());
-        return;
+        log.warn("{} {}: client stalled; connection closed", method, path);
+        broken = e;
+      } else if (RequestBody.causeOf(e) instanceof RequestBody.Malformed malformed) {
+        line.failed(ErrorCode.EBADREQUEST); // the client's fault, not the server's: no warning
+        broken = fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()));
+      } else {
+        // The detail is for the operator: a client is told no more than that it was not its fault.
+        log.warn("{} {}: {}", method, path, e.toString());
+        line.failed(ErrorCode.EINTERNAL);
+        broken = fail(call, new ApiException(ErrorCode.EINTERNAL, "internal error"));
       }
-      RequestBody.Malformed malformed = RequestBody.causeOf(e);
-      if (malformed != null) { // the client's fault, not the server's: no warning
-        line.failed(ErrorCode.EBADREQUEST);
-        fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()), ex);
-        return;
-      }
-      // The detail is for the operator: a client is told no more than that it was not its fault.
-      log.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
-      line.failed(ErrorCode.EINTERNAL);
-      fail(call, new ApiException(ErrorCode.EINTERNAL, "internal error"), ex);
     } finally {
-      try {
-        ex.close();
-      } finally {
-        line.write(call.cluster(), database(call));
+      if (broken == null) {
+        callback.succeeded();
+      } else {
+        request.getConnectionMetaData().getConnection().getEndPoint().close(broken);
+        callback.failed(new QuietException.Exception(broken)); // quiet: logged above when it matters
       }
+      line.write(call.status(), call.cluster(), database(call));
     }
+    return true;
+  }
+
+  /** True when Jetty's idle timeout (the stall timeout) failed a read or write. */
+  private static boolean stalled(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof TimeoutException) return true;
+    }
+    return false;
   }
 
   /** The request's {@code db} parameter as sent, for the access log; null when absent or unreadable. */
@@ -117,40 +130,17 @@ final class ApiHandler implements HttpHandler {
     }
   }
 
-  /** Sends the error, or, when the response has begun, breaks the connection so the body reads as incomplete. */
-  private static void fail(Call call, ApiException e, HttpExchange ex) {
-    if (call.responded()) {
-      abort(ex);
-      return;
-    }
+  /**
+   * Sends the error; returns null when it was sent, or why the connection must be closed instead: the response had
+   * begun (closing it keeps a cut-off body from reading as complete), or the client is gone.
+   */
+  private static Throwable fail(Call call, ApiException e) {
+    if (call.responded()) return e;
     try {
       call.error(e);
-    } catch (IOException ignored) {
-      // the client is gone
+      return null;
+    } catch (IOException gone) {
+      return gone;
     }
-  }
-
-  /**
-   * Closes the connection without ending the body: an interrupted write on the socket channel closes it, so a
-   * chunked response gets no terminating chunk.
-   */
-  private static void abort(HttpExchange ex) {
-    Thread.currentThread().interrupt();
-    try {
-      ex.getResponseBody().write(0);
-      ex.getResponseBody().flush();
-    } catch (IOException ignored) {
-      // expected: the channel is now closed
-    } finally {
-      Thread.interrupted();
-    }
-  }
-
-  private void metrics(HttpExchange ex) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    metrics.write(buf);
-    ex.getResponseHeaders().set("Content-Type", metrics.contentType());
-    ex.sendResponseHeaders(200, buf.size());
-    ex.getResponseBody().write(buf.toByteArray());
   }
 }

@@ -7,15 +7,14 @@ import java.io.InputStream;
 /**
  * A request body as the endpoints read it. Reading it touches only the client's connection, so a read that fails
  * (a chunk size that is not hex, a body cut short, a reset) is the client's fault: it becomes a {@link Malformed},
- * which the handler answers with 400 {@code EBADREQUEST} however deep in a service it surfaced. That includes the
- * JDK's unchecked exceptions: a chunk size beyond an int overflows in its parser and fails the read with an
- * IndexOutOfBoundsException.
+ * which the handler answers with 400 {@code EBADREQUEST} however deep in a service it surfaced. That includes
+ * unchecked exceptions: Jetty reports a framing error as an {@code HttpException}, a runtime exception.
  */
 final class RequestBody extends FilterInputStream {
   /** A request body that could not be read. */
   static final class Malformed extends IOException {
     Malformed(Exception cause) {
-      // The JDK's own words for a framing error ("invalid chunk length"); none for an unchecked exception's.
+      // An I/O exception's words ("early EOF"); none for an unchecked exception's, which may name a Java class.
       super("malformed request body" + (cause instanceof IOException && cause.getMessage() != null
           ? ": " + cause.getMessage() : ""), cause);
     }
