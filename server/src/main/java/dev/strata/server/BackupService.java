@@ -31,11 +31,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -283,8 +285,34 @@ public final class BackupService {
     return store.read(c -> Rows.txnsFrom(c, db.id(), 0));
   }
 
+  /**
+   * Header times of each database's storage files, read once (S3 listings lack them: one HEAD per file) and kept
+   * for the databases asked about most recently; a database's entries are trimmed to the files it still holds.
+   */
+  private final Map<String, Map<LtxFileMeta, Instant>> headerTimes = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Map<LtxFileMeta, Instant>> eldest) {
+      return size() > 64;
+    }
+  };
+
   private RestorePlanner planner(DbRow db) {
-    return new RestorePlanner(jobs.storage(db.cluster(), db.name()));
+    Map<LtxFileMeta, Instant> times;
+    synchronized (headerTimes) {
+      times = headerTimes.computeIfAbsent(db.cluster() + "/" + db.name(), k -> new ConcurrentHashMap<>());
+    }
+    return new RestorePlanner(jobs.storage(db.cluster(), db.name()), times);
+  }
+
+  /** Forgets the header times of files a database no longer holds (retention deleted them). */
+  private void trimHeaderTimes(DbRow db, RestorePlanner planner) throws IOException {
+    Map<LtxFileMeta, Instant> times;
+    synchronized (headerTimes) {
+      times = headerTimes.get(db.cluster() + "/" + db.name());
+    }
+    if (times != null && times.size() > planner.files().all().size()) {
+      times.keySet().retainAll(new HashSet<>(planner.files().all()));
+    }
   }
 
   /** Every restore point (staging and storage) in TXID order; or only the first and the last. */
@@ -297,6 +325,7 @@ public final class BackupService {
     for (var p : all ? planner.restorePoints() : planner.firstAndLastRestorePoints()) {
       points.putIfAbsent(p.txid(), new RestorePoint(p.txid(), p.timestamp(), p.postApplyChecksum()));
     }
+    trimHeaderTimes(db, planner);
     if (all || points.size() <= 1) return List.copyOf(points.values());
     return List.of(points.firstEntry().getValue(), points.lastEntry().getValue());
   }

@@ -25,17 +25,27 @@ import java.util.TreeSet;
  */
 public final class RestorePlanner {
   private final ReplicaClient client;
-  private final Map<LtxFileMeta, Instant> headerTimes = new HashMap<>();
+  private final Map<LtxFileMeta, Instant> headerTimes;
   private ReplicaFiles files;
 
   /** A planner that lists the replica on first use. */
   public RestorePlanner(ReplicaClient client) {
+    this(client, new HashMap<>());
+  }
+
+  /**
+   * A planner that lists the replica on first use and keeps the header times it reads in {@code headerTimes}, a
+   * cache its caller may share between planners of the same replica: files never change once written, so a time
+   * read once stays true (a server answering many requests then sends each HEAD once). Thread-safe when the map is.
+   */
+  public RestorePlanner(ReplicaClient client, Map<LtxFileMeta, Instant> headerTimes) {
     this.client = client;
+    this.headerTimes = headerTimes;
   }
 
   /** A planner over files already listed. */
   public RestorePlanner(ReplicaClient client, ReplicaFiles files) {
-    this.client = client;
+    this(client);
     this.files = files;
   }
 

@@ -151,7 +151,8 @@ public final class S3ReplicaClient implements ReplicaClient {
     String prefix = levelPrefix(level);
     List<LtxFileMeta> files = new ArrayList<>();
     try {
-      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/").build();
+      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/")
+          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT)).build();
       for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
         for (S3Object o : page.contents()) {
           TxidRange range = LtxFileName.parse(o.key().substring(prefix.length()));
@@ -170,7 +171,8 @@ public final class S3ReplicaClient implements ReplicaClient {
     String key = key(level, range);
     HeadObjectResponse r;
     try {
-      r = s3.headObject(b -> b.bucket(config.bucket()).key(key));
+      r = s3.headObject(b -> b.bucket(config.bucket()).key(key)
+          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT)));
     } catch (SdkException e) {
       throw failure("HEAD", key, e);
     }
@@ -231,6 +233,13 @@ public final class S3ReplicaClient implements ReplicaClient {
     return LtxFileMeta.of(level, info, size, Instant.now().truncatedTo(ChronoUnit.MILLIS));
   }
 
+  /**
+   * One attempt of a LIST page or a HEAD (a few hundred KiB at most) that has not answered in this time is
+   * abandoned and retried, for the same reason as {@link #attemptTimeout}; a batch delete of up to 1000 keys gets
+   * longer, since S3 itself takes seconds for one.
+   */
+  private static final Duration SMALL_REQUEST_ATTEMPT = Duration.ofSeconds(5);
+  private static final Duration DELETE_ATTEMPT = Duration.ofSeconds(15);
   /** Every upload attempt may take this long, plus the time its bytes need at {@link #SLOWEST_UPLOAD}. */
   private static final Duration UPLOAD_ATTEMPT_BASE = Duration.ofSeconds(2);
   /** The slowest link an upload is expected to crawl over (0.5 Mbit/s), in bytes per second. */
@@ -343,7 +352,8 @@ public final class S3ReplicaClient implements ReplicaClient {
       List<ObjectIdentifier> batch = keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH));
       List<S3Error> errors;
       try {
-        errors = s3.deleteObjects(b -> b.bucket(config.bucket()).delete(d -> d.objects(batch).quiet(true)))
+        errors = s3.deleteObjects(b -> b.bucket(config.bucket()).delete(d -> d.objects(batch).quiet(true))
+                .overrideConfiguration(o -> o.apiCallAttemptTimeout(DELETE_ATTEMPT)))
             .errors();
       } catch (SdkException e) {
         throw failure("DeleteObjects", levelPrefix(level), e);
@@ -362,7 +372,8 @@ public final class S3ReplicaClient implements ReplicaClient {
     String prefix = rootPrefix();
     List<String> names = new ArrayList<>();
     try {
-      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/").build();
+      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/")
+          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT)).build();
       for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
         for (CommonPrefix p : page.commonPrefixes()) {
           String name = p.prefix().substring(prefix.length(), p.prefix().length() - 1);

@@ -101,6 +101,10 @@ final class ApiHandler extends Handler.Abstract {
         line.failed(ErrorCode.EINTERNAL);
         broken = fail(call, new ApiException(ErrorCode.EINTERNAL, "internal error"));
       }
+    } catch (Error e) { // out of memory, say: close the connection rather than let an empty answer pass for success
+      line.failed(ErrorCode.EINTERNAL);
+      broken = e;
+      throw e;
     } finally {
       if (broken == null) {
         callback.succeeded();
