@@ -3,6 +3,7 @@ package dev.strata.bench.torture;
 import dev.strata.bench.torture.NodeDatabase.State;
 import dev.strata.bench.torture.NodeDatabase.Txn;
 import dev.strata.bench.torture.ServerTally.Problem;
+import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxCompactor;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxHeader;
@@ -255,8 +256,8 @@ final class PrimaryNode implements AutoCloseable {
     State s = db.replace(pages, h.commit(), h.maxTxid(), h.timestamp());
     if (s.checksum() != trailer.postApplyChecksum()) {
       tally.find(Problem.CONTENT, name, "GET /db/snapshot at " + Txid.format(h.maxTxid()) + ": its pages give "
-          + "checksum " + dev.strata.ltx.Checksum.format(s.checksum()) + ", its trailer says "
-          + dev.strata.ltx.Checksum.format(trailer.postApplyChecksum()));
+          + "checksum " + Checksum.format(s.checksum()) + ", its trailer says "
+          + Checksum.format(trailer.postApplyChecksum()));
     }
     lineage.observeSnapshot(s, before, "GET /db/snapshot (" + reason + ")");
     unsent.clear();
@@ -298,8 +299,8 @@ final class PrimaryNode implements AutoCloseable {
       case "replayed" -> lastAcked != null ? lastAcked : db.snapshot(now);
       case "snapshot-over" -> db.snapshot(now);
       case "gap" -> db.noChange(3, server.txid() + 2, server.postApplyChecksum(), now);
-      case "wrong-pre-apply" -> db.noChange(3, server.txid() + 1, other | dev.strata.ltx.Checksum.FLAG, now);
-      case "behind" -> db.noChange(3, server.txid(), other | dev.strata.ltx.Checksum.FLAG, now);
+      case "wrong-pre-apply" -> db.noChange(3, server.txid() + 1, other | Checksum.FLAG, now);
+      case "behind" -> db.noChange(3, server.txid(), other | Checksum.FLAG, now);
       default -> throw new IllegalArgumentException(kind);
     };
   }

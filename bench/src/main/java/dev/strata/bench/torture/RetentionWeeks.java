@@ -38,10 +38,12 @@ import java.util.function.Consumer;
  *   <li>every restore point {@code /db/info?all=} lists is one the oracle knows, and every point listed once stays
  *       listed while inside the 30-day window; a sample resolves with restore/check, by TXID and by time, and one
  *       is restored and exported;
- *   <li>old files do get deleted: after the first 30 days, no storage file older than its level's retention (plus
- *       two days' grace) remains but the newest snapshot; storage stops growing.
+ *   <li>restore points keep up: with every level run, the newest listed point is the newest acknowledged TXID;
+ *   <li>old files do get deleted: after the first 30 days, no storage file whose newest data is older than its
+ *       level's retention (plus two days' grace) remains but the newest snapshot; storage stops growing.
  * </ul>
- * Storage is a directory whose files take the simulated time as their modification time ({@link StorageClock}).
+ * Storage is a directory whose files take the simulated time as their modification time ({@link StorageClock}). The
+ * simulated time starts on a fixed date and every choice comes from the seed, so a seed replays the phase exactly.
  */
 final class RetentionWeeks {
   private static final String CLUSTER = "weeks";
@@ -111,7 +113,7 @@ final class RetentionWeeks {
           burst(nextBurst);
           nextBurst += gap();
         }
-        clock.set(Instant.ofEpochMilli(b));
+        advanceTo(b);
         List<Integer> due = new ArrayList<>(List.of(1, 2));
         if (b % HOUR == 0) due.add(3);
         if (b % DAY == 0) due.add(9);
@@ -145,7 +147,7 @@ final class RetentionWeeks {
   /** Some databases commit a few transactions seconds apart and sync; level 1 runs at the next 10-s boundary. */
   private void burst(long at) throws Exception {
     bursts++;
-    clock.set(Instant.ofEpochMilli(at));
+    advanceTo(at);
     boolean any = false;
     for (PrimaryNode n : nodes) {
       if (any && rng.nextInt(10) < 4) continue;
@@ -159,9 +161,13 @@ final class RetentionWeeks {
       n.syncUntilInSync(20);
     }
     mayHaveWork.add(1);
-    long now = clock.millis();
-    clock.set(Instant.ofEpochMilli((now / 10_000 + 1) * 10_000));
+    advanceTo((clock.millis() / 10_000 + 1) * 10_000);
     runLevel(1);
+  }
+
+  /** Moves the simulated clock to {@code t}, never back (a burst may run past the boundary that follows it). */
+  private void advanceTo(long t) {
+    if (t > clock.millis()) clock.set(Instant.ofEpochMilli(t));
   }
 
   private void runLevel(int level) throws IOException {

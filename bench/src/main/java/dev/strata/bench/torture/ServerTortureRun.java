@@ -10,6 +10,8 @@ import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.DirectoryTree;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +20,14 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.OptionalInt;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * One server run ({@code bin/torture --server}): LiteFS-like nodes push several databases to a {@code strata serve}
@@ -63,7 +68,7 @@ final class ServerTortureRun {
   private final List<PrimaryNode> nodes = new ArrayList<>();
   private int cycle;
   /** Databases whose restore points were reported as not keeping up. */
-  private final java.util.Set<String> stalled = new java.util.HashSet<>();
+  private final Set<String> stalled = new HashSet<>();
   private int serverStarts;
   private long slowestStartMillis;
 
@@ -75,10 +80,6 @@ final class ServerTortureRun {
     this.choiceRng = new Random(master.nextLong());
     this.nodeSeed = master.nextLong();
     this.weeksSeed = master.nextLong();
-  }
-
-  ServerTally tally() {
-    return tally;
   }
 
   /** Runs the cycles and the retention phase as the options say; returns what was found. */
@@ -99,8 +100,8 @@ final class ServerTortureRun {
       if (opt.weeks() > 0) runWeeks();
     } catch (Exception e) {
       tally.find(Problem.HARNESS, "-", "harness stopped: " + e);
-      java.io.StringWriter trace = new java.io.StringWriter();
-      e.printStackTrace(new java.io.PrintWriter(trace));
+      StringWriter trace = new StringWriter();
+      e.printStackTrace(new PrintWriter(trace));
       Files.writeString(logs.resolve("harness-error.txt"), trace.toString());
     } finally {
       tearDown();
@@ -308,7 +309,7 @@ final class ServerTortureRun {
         if (faultRng.nextBoolean()) {
           // Level 2 when its 5-minute boundary is near (its compaction reads many files), else level 1.
           long toFive = 300_000 - System.currentTimeMillis() % 300_000;
-          int level = toFive < 60_000 ? 2 : 1;
+          int level = toFive < 20_000 ? 2 : 1;
           String marker = s3.holdUploads(level);
           int seen = s3.requestLog().size();
           long start = System.currentTimeMillis(), deadline = start + (level == 2 ? toFive : 0) + 12_000;
@@ -558,7 +559,7 @@ final class ServerTortureRun {
    * level 1 (a Litefs-Hwm at least the position before the wait), i.e. compaction recovered from every fault.
    */
   private void levelOneCaughtUp() throws InterruptedException {
-    Map<PrimaryNode, Long> before = new java.util.HashMap<>();
+    Map<PrimaryNode, Long> before = new HashMap<>();
     for (PrimaryNode n : nodes) if (n.syncUntilInSync(10)) before.put(n, n.pos().txid());
     sleep(21_000);
     for (PrimaryNode n : before.keySet()) {
