@@ -31,13 +31,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -286,33 +284,22 @@ public final class BackupService {
   }
 
   /**
-   * Header times of each database's storage files, read once (S3 listings lack them: one HEAD per file) and kept
-   * for the databases asked about most recently; a database's entries are trimmed to the files it still holds.
+   * The header fields read from each database's storage files (S3 listings lack them: one HEAD per file), kept for
+   * the databases asked about most recently and trimmed to the files a database still holds.
    */
-  private final Map<String, Map<LtxFileMeta, Instant>> headerTimes = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<String, RestorePlanner.HeaderCache> headers = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Map<LtxFileMeta, Instant>> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, RestorePlanner.HeaderCache> eldest) {
       return size() > 64;
     }
   };
 
   private RestorePlanner planner(DbRow db) {
-    Map<LtxFileMeta, Instant> times;
-    synchronized (headerTimes) {
-      times = headerTimes.computeIfAbsent(db.cluster() + "/" + db.name(), k -> new ConcurrentHashMap<>());
+    RestorePlanner.HeaderCache cache;
+    synchronized (headers) {
+      cache = headers.computeIfAbsent(db.cluster() + "/" + db.name(), k -> new RestorePlanner.HeaderCache());
     }
-    return new RestorePlanner(jobs.storage(db.cluster(), db.name()), times);
-  }
-
-  /** Forgets the header times of files a database no longer holds (retention deleted them). */
-  private void trimHeaderTimes(DbRow db, RestorePlanner planner) throws IOException {
-    Map<LtxFileMeta, Instant> times;
-    synchronized (headerTimes) {
-      times = headerTimes.get(db.cluster() + "/" + db.name());
-    }
-    if (times != null && times.size() > planner.files().all().size()) {
-      times.keySet().retainAll(new HashSet<>(planner.files().all()));
-    }
+    return new RestorePlanner(jobs.storage(db.cluster(), db.name()), cache);
   }
 
   /** Every restore point (staging and storage) in TXID order; or only the first and the last. */
@@ -325,7 +312,10 @@ public final class BackupService {
     for (var p : all ? planner.restorePoints() : planner.firstAndLastRestorePoints()) {
       points.putIfAbsent(p.txid(), new RestorePoint(p.txid(), p.timestamp(), p.postApplyChecksum()));
     }
-    trimHeaderTimes(db, planner);
+    synchronized (headers) {
+      RestorePlanner.HeaderCache cache = headers.get(db.cluster() + "/" + db.name());
+      if (cache != null) cache.retainOnly(planner.files().all());
+    }
     if (all || points.size() <= 1) return List.copyOf(points.values());
     return List.of(points.firstEntry().getValue(), points.lastEntry().getValue());
   }

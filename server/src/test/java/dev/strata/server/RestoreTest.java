@@ -214,6 +214,28 @@ class RestoreTest {
   }
 
   @Test
+  void pointsOnlyStorageHoldsCarryTheirChecksumAndTime() throws Exception {
+    TestDb db = new TestDb(512);
+    Instant t1 = ts.clock.instant();
+    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), t1.toEpochMilli()));
+    long c1 = db.pos().postApplyChecksum();
+    ts.compactAll();
+    for (char c : new char[] {'2', '3'}) { // staging moves on past TXID 1
+      ts.clock.advance(Duration.ofMinutes(10));
+      client.writeTx("db", db.commit(Map.of(1, db.fill(c)), ts.clock.millis()));
+      ts.server.scheduler().runLevel(1);
+    }
+    assertThat(ts.localTxids("c1", "db")).doesNotContain(1L);
+    // On S3 the listing carries neither: they are read (one HEAD per file, once) for the answer.
+    for (int i = 0; i < 2; i++) {
+      ServerClient.RestorePoint first = client.info("db", true).restorablePaths().getFirst();
+      assertThat(first.maxTxid()).isEqualTo(1);
+      assertThat(first.postApplyChecksum()).isEqualTo(c1);
+      assertThat(Instant.parse(first.maxTimestamp())).isEqualTo(t1);
+    }
+  }
+
+  @Test
   void infoListsStagedPointsBeforeAnyCompaction() throws Exception {
     TestDb db = new TestDb(512);
     client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));

@@ -235,12 +235,16 @@ final class ServerChecks {
   }
 
   /**
-   * Checks a TXID with {@code restore/check} ({@code via} "http" or "cli"). A restore point that must be kept
-   * (recent or listed) must resolve to itself at its time; any other may be refused with 404 ENOTXID.
+   * Checks a TXID with {@code restore/check} ({@code via} "http" or "cli"). A restore point acknowledged less than
+   * five minutes ago must resolve to itself at its time; any other may be refused with 404 ENOTXID, but never
+   * resolve to another point. ({@code listed} only words the finding.)
    */
   void checkTxid(PrimaryNode n, long txid, boolean listed, String via) throws IOException {
     Entry e = n.lineage().entry(txid);
-    boolean mustKeep = e != null && e.point() && (listed || clock.millis() - e.ackMillis() < MUST_KEEP.toMillis());
+    // A listed point older than level 0's five minutes may leave between the listing and this check, when it was
+    // only a level-0 point (listedPoints checks that a point within five minutes of it stays listed).
+    long age = clock.millis() - (e == null ? 0 : e.ackMillis());
+    boolean mustKeep = e != null && e.point() && age < MUST_KEEP.toMillis();
     BackupApi.Point got;
     if (via.equals("cli")) {
       CommandRun r = cli(List.of("restore", n.name(), "--txid", Txid.format(txid), "--check"), "check-" + n.name());

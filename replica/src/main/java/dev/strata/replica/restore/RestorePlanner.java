@@ -9,10 +9,12 @@ import dev.strata.replica.ReplicaFiles;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Plans restores from a replica's listings (DESIGN.md "Restore"): the newest full-database file at or before the
@@ -25,22 +27,34 @@ import java.util.TreeSet;
  */
 public final class RestorePlanner {
   private final ReplicaClient client;
-  private final Map<LtxFileMeta, Instant> headerTimes;
+  private final HeaderCache headers;
   private ReplicaFiles files;
 
   /** A planner that lists the replica on first use. */
   public RestorePlanner(ReplicaClient client) {
-    this(client, new HashMap<>());
+    this(client, new HeaderCache());
   }
 
   /**
-   * A planner that lists the replica on first use and keeps the header times it reads in {@code headerTimes}, a
-   * cache its caller may share between planners of the same replica: files never change once written, so a time
-   * read once stays true (a server answering many requests then sends each HEAD once). Thread-safe when the map is.
+   * A planner that lists the replica on first use and keeps the header fields it reads in {@code headers}, which
+   * its caller may share between planners of the same replica: files never change once written, so what was read
+   * once stays true (a server answering many requests then sends each HEAD once).
    */
-  public RestorePlanner(ReplicaClient client, Map<LtxFileMeta, Instant> headerTimes) {
+  public RestorePlanner(ReplicaClient client, HeaderCache headers) {
     this.client = client;
-    this.headerTimes = headerTimes;
+    this.headers = headers;
+  }
+
+  /** What was read of files whose listing lacks their header: the time and, when read, the post-apply checksum. */
+  public static final class HeaderCache {
+    private record Read(Instant time, long postApplyChecksum) {}
+
+    private final Map<LtxFileMeta, Read> read = new ConcurrentHashMap<>();
+
+    /** Forgets every file but {@code kept} (after retention deleted some). */
+    public void retainOnly(Collection<LtxFileMeta> kept) {
+      if (read.size() > kept.size()) read.keySet().retainAll(new HashSet<>(kept));
+    }
   }
 
   /** A planner over files already listed. */
@@ -109,30 +123,44 @@ public final class RestorePlanner {
     return plan(files(), points.get(found).txid());
   }
 
-  /** Every TXID a restore can reach, with its timestamp (headers read where the listing lacks them). */
+  /**
+   * Every TXID a restore can reach, with its timestamp and checksum (headers read where the listing lacks them:
+   * one HEAD per file on S3, in parallel, once per file for a shared {@link HeaderCache}).
+   */
   public List<RestorePoint> restorePoints() throws IOException {
-    List<RestorePoint> points = restorablePoints();
-    List<LtxFileMeta> needTimes = new ArrayList<>();
-    for (RestorePoint p : points) {
-      LtxFileMeta m = endingFile(p.txid());
-      if (!m.hasHeader() && !headerTimes.containsKey(m)) needTimes.add(m);
-    }
-    List<LtxFileMeta> described = ReplicaFiles.describeAll(client, needTimes); // in parallel: one HEAD each on S3
-    for (int i = 0; i < needTimes.size(); i++) {
-      headerTimes.put(needTimes.get(i), Instant.ofEpochMilli(described.get(i).timestamp()));
-    }
-    List<RestorePoint> out = new ArrayList<>(points.size());
-    for (RestorePoint p : points) out.add(new RestorePoint(p.txid(), timeOf(p.txid()), p.postApplyChecksum(), p.files()));
-    return out;
+    return withHeaders(restorablePoints());
   }
 
   /** The first and the last restore point with their timestamps (what a summary shows); empty when none. */
   public List<RestorePoint> firstAndLastRestorePoints() throws IOException {
     List<RestorePoint> points = restorablePoints();
-    if (points.isEmpty()) return List.of();
-    List<RestorePoint> out = new ArrayList<>();
-    for (RestorePoint p : points.size() == 1 ? List.of(points.getFirst()) : List.of(points.getFirst(), points.getLast())) {
-      out.add(new RestorePoint(p.txid(), timeOf(p.txid()), p.postApplyChecksum(), p.files()));
+    if (points.size() <= 1) return withHeaders(points);
+    return withHeaders(List.of(points.getFirst(), points.getLast()));
+  }
+
+  private List<RestorePoint> withHeaders(List<RestorePoint> points) throws IOException {
+    List<LtxFileMeta> unread = new ArrayList<>();
+    for (RestorePoint p : points) {
+      LtxFileMeta m = endingFile(p.txid());
+      HeaderCache.Read known = headers.read.get(m);
+      boolean needChecksum = p.postApplyChecksum() == 0;
+      if (!m.hasHeader() || needChecksum) {
+        if (known == null || (needChecksum && known.postApplyChecksum() == 0)) unread.add(m);
+      }
+    }
+    List<LtxFileMeta> described = ReplicaFiles.describeAll(client, unread);
+    for (int i = 0; i < unread.size(); i++) {
+      LtxFileMeta d = described.get(i);
+      headers.read.put(unread.get(i), new HeaderCache.Read(Instant.ofEpochMilli(d.timestamp()), d.postApplyChecksum()));
+    }
+    List<RestorePoint> out = new ArrayList<>(points.size());
+    for (RestorePoint p : points) {
+      long checksum = p.postApplyChecksum();
+      if (checksum == 0) {
+        HeaderCache.Read known = headers.read.get(endingFile(p.txid()));
+        if (known != null) checksum = known.postApplyChecksum();
+      }
+      out.add(new RestorePoint(p.txid(), timeOf(p.txid()), checksum, p.files()));
     }
     return out;
   }
@@ -171,12 +199,12 @@ public final class RestorePlanner {
   private Instant timeOf(long txid) throws IOException {
     LtxFileMeta m = endingFile(txid);
     if (m.hasHeader()) return Instant.ofEpochMilli(m.timestamp());
-    Instant t = headerTimes.get(m);
-    if (t == null) {
-      t = Instant.ofEpochMilli(ReplicaFiles.timestamp(client, m)); // S3: one HEAD for its metadata
-      headerTimes.put(m, t);
+    HeaderCache.Read known = headers.read.get(m);
+    if (known == null) {
+      known = new HeaderCache.Read(Instant.ofEpochMilli(ReplicaFiles.timestamp(client, m)), 0); // S3: one HEAD
+      headers.read.putIfAbsent(m, known);
     }
-    return t;
+    return known.time();
   }
 
   /**

@@ -76,7 +76,9 @@ public final class S3ReplicaClient implements ReplicaClient {
         .socketTimeout(config.timeout())
         .connectionTimeout(config.timeout().compareTo(Duration.ofSeconds(10)) < 0 ? config.timeout()
             : Duration.ofSeconds(10))
-        .maxConnections(64)
+        // A merge holds one connection per input (up to 32) for its whole length, and the server runs up to 8 at once
+        // beside restores and parallel HEADs: a smaller pool starves and stalls them all.
+        .maxConnections(320)
         .build();
     var retry = AwsRetryStrategy.standardRetryStrategy().toBuilder()
         .maxAttempts(config.maxAttempts())
