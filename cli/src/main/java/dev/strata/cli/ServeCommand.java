@@ -3,6 +3,7 @@ package dev.strata.cli;
 import dev.strata.server.Server;
 import dev.strata.server.ServerConfig;
 import dev.strata.server.Tokens;
+import dev.strata.server.store.PostgresMetadataStore;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,11 +21,20 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Run the LiteFS-compatible backup server (a drop-in for litefs-backup).",
       "Environment: LFSB_DATA_PATH, LFSB_BIND, BUCKET_NAME, AWS_ENDPOINT_URL_S3, AWS_REGION,",
-      "AWS_ACCESS_KEY_ID (AWS_ACCESS_KEY), AWS_SECRET_ACCESS_KEY (AWS_SECRET_KEY), STRATA_TOKENS."})
+      "AWS_ACCESS_KEY_ID (AWS_ACCESS_KEY), AWS_SECRET_ACCESS_KEY (AWS_SECRET_KEY), STRATA_TOKENS,",
+      "STRATA_METADATA_URL."})
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--data", paramLabel = "DIR",
       description = "Data directory: metadata, staging, and storage when no bucket is set (default $LFSB_DATA_PATH).")
   Path data;
+
+  @Option(names = "--metadata", paramLabel = "URL",
+      description = {"Keep metadata, staging and coordination in PostgreSQL (postgres://user@host:5432/db), shared by",
+        "any number of instances (default $STRATA_METADATA_URL; unset: embedded SQLite in the data directory)."})
+  String metadata;
+
+  @Option(names = "--check", description = "Check the metadata database (connectivity, schema version) and exit.")
+  boolean check;
 
   @Option(names = "--bind", paramLabel = "ADDR", description = "Listen address (default $LFSB_BIND or :2200).")
   String bind;
@@ -50,6 +60,15 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (check) {
+      String url = metadataUrl(System.getenv());
+      if (url == null) {
+        throw new IllegalArgumentException("--check needs --metadata (or STRATA_METADATA_URL): the embedded store is"
+            + " checked by starting the server");
+      }
+      System.out.println(PostgresMetadataStore.check(url));
+      return 0;
+    }
     ServerConfig cfg = config(System.getenv());
     Server server = Server.start(cfg);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -71,6 +90,8 @@ final class ServeCommand implements Callable<Integer> {
     if (dataDir == null && nonEmpty(env.get("LFSB_DATA_PATH"))) dataDir = Path.of(env.get("LFSB_DATA_PATH"));
     if (dataDir == null) throw new IllegalArgumentException("data directory required: --data DIR or LFSB_DATA_PATH");
     ServerConfig cfg = ServerConfig.defaults(dataDir);
+    String metadataUrl = metadataUrl(env);
+    if (metadataUrl != null) cfg = cfg.withMetadataUrl(metadataUrl);
     String addr = bind != null ? bind : nonEmpty(env.get("LFSB_BIND")) ? env.get("LFSB_BIND") : ServerConfig.DEFAULT_BIND;
     cfg = cfg.withBind(ServerConfig.parseBind(addr));
     String url = replica != null ? replica : s3Url(env);
@@ -88,6 +109,11 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--tls-key needs --tls-cert");
     }
     return cfg;
+  }
+
+  private String metadataUrl(Map<String, String> env) {
+    String url = metadata != null ? metadata : env.get("STRATA_METADATA_URL");
+    return nonEmpty(url) ? url : null;
   }
 
   /**

@@ -11,6 +11,7 @@ import dev.strata.replica.restore.RestorePlan;
 import dev.strata.replica.restore.RestorePlanner;
 import dev.strata.server.compaction.CompactionJobs;
 import dev.strata.server.compaction.DbLocks;
+import dev.strata.server.compaction.JobLeases;
 import dev.strata.server.store.AppendTx;
 import dev.strata.server.store.DbRow;
 import dev.strata.server.store.DbState;
@@ -207,20 +208,22 @@ public final class BackupService {
   }
 
   /**
-   * {@code DELETE /db}: removes the database's rows, then its storage objects. A crash in between leaves a
-   * recorded deletion that {@link #finishDeletions} completes at the next start.
+   * {@code DELETE /db}: removes the database's rows, then its storage objects, holding its lease (a job running on
+   * another instance finishes first). A crash in between leaves a recorded deletion that {@link #finishDeletions}
+   * completes at the next start of any instance.
    */
   public void delete(String cluster, String name) throws IOException {
     ReentrantLock lock = locks.of(cluster, name);
     lock.lock();
-    try {
+    try (JobLeases.Held held = jobs.leases().acquire(cluster, name)) {
       DbRow db = store.read(c -> Rows.findDb(c, cluster, name));
       if (db == null) throw ApiException.noDatabase();
       store.write(c -> {
+        held.lease().check(c);
         Rows.deleteDb(c, db);
         return null;
       });
-      jobs.forget(cluster, name);
+      jobs.forget(db);
       removeStorage(cluster, name);
     } finally {
       lock.unlock();
@@ -232,7 +235,7 @@ public final class BackupService {
     for (String[] d : store.read(Rows::pendingDeletions)) {
       ReentrantLock lock = locks.of(d[0], d[1]);
       lock.lock();
-      try {
+      try (JobLeases.Held held = jobs.leases().acquire(d[0], d[1])) {
         removeStorage(d[0], d[1]);
       } finally {
         lock.unlock();
@@ -283,23 +286,9 @@ public final class BackupService {
     return store.read(c -> Rows.txnsFrom(c, db.id(), 0));
   }
 
-  /**
-   * The header fields read from each database's storage files (S3 listings lack them: one HEAD per file), kept for
-   * the databases asked about most recently and trimmed to the files a database still holds.
-   */
-  private final Map<String, RestorePlanner.HeaderCache> headers = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, RestorePlanner.HeaderCache> eldest) {
-      return size() > 64;
-    }
-  };
-
+  /** A planner over the database's catalogue: the files that count, with their header fields (no HEAD requests). */
   private RestorePlanner planner(DbRow db) {
-    RestorePlanner.HeaderCache cache;
-    synchronized (headers) {
-      cache = headers.computeIfAbsent(db.cluster() + "/" + db.name(), k -> new RestorePlanner.HeaderCache());
-    }
-    return new RestorePlanner(jobs.storage(db.cluster(), db.name()), cache);
+    return new RestorePlanner(jobs.catalogue(db));
   }
 
   /** Every restore point (staging and storage) in TXID order; or only the first and the last. */
@@ -312,10 +301,6 @@ public final class BackupService {
     for (var p : all ? planner.restorePoints() : planner.firstAndLastRestorePoints()) {
       points.putIfAbsent(p.txid(), new RestorePoint(p.txid(), p.timestamp(), p.postApplyChecksum()));
     }
-    synchronized (headers) {
-      RestorePlanner.HeaderCache cache = headers.get(db.cluster() + "/" + db.name());
-      if (cache != null) cache.retainOnly(planner.files().all());
-    }
     if (all || points.size() <= 1) return List.copyOf(points.values());
     return List.of(points.firstEntry().getValue(), points.lastEntry().getValue());
   }
@@ -326,7 +311,7 @@ public final class BackupService {
     TxnRow local = store.read(c -> Rows.txnByMax(c, db.id(), txid));
     if (local != null) return new Checked(txid, Instant.ofEpochMilli(local.timestamp()));
     RestorePlan plan = storagePlan(db, txid);
-    LtxFileMeta last = ReplicaFiles.describe(jobs.storage(db.cluster(), db.name()), plan.files().getLast());
+    LtxFileMeta last = ReplicaFiles.describe(jobs.catalogue(db), plan.files().getLast());
     return new Checked(txid, Instant.ofEpochMilli(last.timestamp()));
   }
 
@@ -344,7 +329,7 @@ public final class BackupService {
       try {
         RestorePlan plan = planner.toTimestamp(t);
         if (best == null || Txid.compare(plan.targetTxid(), best.txid()) > 0) {
-          LtxFileMeta last = ReplicaFiles.describe(jobs.storage(db.cluster(), db.name()), plan.files().getLast());
+          LtxFileMeta last = ReplicaFiles.describe(jobs.catalogue(db), plan.files().getLast());
           best = new Checked(plan.targetTxid(), Instant.ofEpochMilli(last.timestamp()));
         }
       } catch (IllegalArgumentException e) {
@@ -373,7 +358,7 @@ public final class BackupService {
       }
       if (!local) {
         RestorePlan plan = storagePlan(db, txid);
-        MergedLtxFile.write(jobs.storage(db.cluster(), db.name()), plan.files(), true, tmp);
+        MergedLtxFile.write(jobs.catalogue(db), plan.files(), true, tmp);
       }
       return SpooledLtx.adopt(tmp);
     } catch (IOException | RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.strata.replica.level.LevelConfig;
 import dev.strata.server.compaction.CompactionJobs;
 import dev.strata.server.compaction.CompactionScheduler;
 import dev.strata.server.compaction.DbLocks;
+import dev.strata.server.compaction.JobLeases;
 import dev.strata.server.http.HttpApi;
 import dev.strata.server.store.MetadataStore;
 import java.io.IOException;
@@ -28,6 +29,7 @@ public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
 
   private final ServerConfig config;
+  private final DataDirLock dataLock;
   private final MetadataStore store;
   private final ReplicaClient storage;
   private final ServerMetrics metrics = new ServerMetrics();
@@ -39,27 +41,34 @@ public final class Server implements AutoCloseable {
   private Server(ServerConfig config, ReplicaClient given) throws IOException {
     this.config = config;
     Path data = config.dataDir().toAbsolutePath();
+    Files.createDirectories(data);
+    this.dataLock = DataDirLock.take(data);
     Path tmp = data.resolve("tmp");
-    wipe(tmp);
-    Files.createDirectories(tmp);
-    this.store = MetadataStore.open(data.resolve("server.db"));
+    MetadataStore opened = null;
     ReplicaClient s = null;
     try {
+      wipe(tmp);
+      Files.createDirectories(tmp);
+      opened = MetadataStore.open(config.metadataUrl(), data);
+      this.store = opened;
       s = given != null ? given : config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
           : openReplica(config.replicaUrl());
       this.storage = s;
       DbLocks locks = new DbLocks();
-      this.jobs = new CompactionJobs(store, storage, config.levels(), tmp, config.clock(), metrics, locks);
+      this.jobs = new CompactionJobs(store, storage, config.levels(), tmp, config.clock(), metrics, locks,
+          new JobLeases(store));
       this.service = new BackupService(store, jobs, tmp, config.clock(), metrics, locks);
       metrics.lagSource(service::lags);
       service.finishDeletions();
+      jobs.catalogueOlderDatabases();
       this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),
           config.compactionThreads());
       this.api = new HttpApi(service, store, config.tokens(), metrics, config.bind(),
           config.tls() == null ? null : TlsContext.load(config.tls()), config.stallTimeout());
     } catch (IOException | RuntimeException e) {
-      store.close();
+      if (opened != null) opened.close();
       if (s != null) s.close();
+      dataLock.close();
       throw e;
     }
   }
@@ -104,7 +113,7 @@ public final class Server implements AutoCloseable {
     log.info("snapshot level {}: interval={} retention={}", Level.SNAPSHOT, GoDuration.format(l.snapshotInterval()),
         GoDuration.format(l.snapshotRetention()));
     log.info("storage: {}", storage.location());
-    log.info("metadata: {}", config.dataDir().toAbsolutePath().resolve("server.db"));
+    log.info("metadata: {}", store.describe());
     if (config.tokens().enabled()) {
       log.info("authentication: on, tokens for {} clusters", config.tokens().size());
     } else {
@@ -166,6 +175,7 @@ public final class Server implements AutoCloseable {
     scheduler.close();
     store.close();
     storage.close();
+    dataLock.close();
   }
 
   private static void wipe(Path dir) throws IOException {

@@ -10,8 +10,11 @@ import java.time.InstantSource;
 /**
  * Everything {@link Server} needs. Start from {@link #defaults(Path)} and change what differs.
  *
- * @param dataDir holds {@code server.db} (metadata and level-0 staging), {@code tmp/} and, when no replica URL is
- *     given, {@code objects/} (the embedded storage)
+ * @param dataDir holds {@code server.db} (metadata and level-0 staging, unless {@code metadataUrl} names
+ *     PostgreSQL), {@code tmp/} and, when no replica URL is given, {@code objects/} (the embedded storage); one
+ *     instance at a time ({@code server.lock})
+ * @param metadataUrl {@code postgres://…} to keep metadata, staging and coordination in PostgreSQL, shared by any
+ *     number of instances; null for the embedded SQLite file
  * @param bind address to listen on; port 0 picks a free one
  * @param replicaUrl storage for levels 1–9 ({@code s3://…}, a path or {@code file://…}); null for
  *     {@code <dataDir>/objects}
@@ -23,6 +26,7 @@ import java.time.InstantSource;
  */
 public record ServerConfig(
     Path dataDir,
+    String metadataUrl,
     InetSocketAddress bind,
     String replicaUrl,
     Tokens tokens,
@@ -38,7 +42,7 @@ public record ServerConfig(
 
   /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, DESIGN.md's levels. */
   public static ServerConfig defaults(Path dataDir) {
-    return new ServerConfig(dataDir, parseBind(DEFAULT_BIND), null, Tokens.none(), null, LevelConfig.defaults(),
+    return new ServerConfig(dataDir, null, parseBind(DEFAULT_BIND), null, Tokens.none(), null, LevelConfig.defaults(),
         InstantSource.system(), true, Duration.ofSeconds(60), 8);
   }
 
@@ -54,49 +58,55 @@ public record ServerConfig(
   /** A record's own toString would show the storage URL's keys and the TLS password: redacted here. */
   @Override
   public String toString() {
-    return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", replicaUrl="
+    return "ServerConfig[dataDir=" + dataDir + ", metadata=" + (metadataUrl == null ? "embedded"
+        : dev.strata.server.store.PostgresMetadataStore.redact(metadataUrl)) + ", bind=" + bind + ", replicaUrl="
         + ReplicaUrl.redact(replicaUrl) + ", tokens=" + tokens.size() + " clusters, tls=" + tls
         + ", levels=" + levels + ", schedule=" + schedule + ", stallTimeout=" + stallTimeout + ", compactionThreads="
         + compactionThreads + "]";
   }
 
+  public ServerConfig withMetadataUrl(String url) {
+    return new ServerConfig(dataDir, url, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads);
+  }
+
   public ServerConfig withBind(InetSocketAddress a) {
-    return new ServerConfig(dataDir, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withReplicaUrl(String url) {
-    return new ServerConfig(dataDir, bind, url, tokens, tls, levels, clock, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, url, tokens, tls, levels, clock, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withTokens(Tokens t) {
-    return new ServerConfig(dataDir, bind, replicaUrl, t, tls, levels, clock, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, t, tls, levels, clock, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withTls(TlsConfig t) {
-    return new ServerConfig(dataDir, bind, replicaUrl, tokens, t, levels, clock, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, t, levels, clock, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withLevels(LevelConfig l) {
-    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withClock(InstantSource c) {
-    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, c, schedule, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, c, schedule, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withSchedule(boolean s) {
-    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, clock, s, stallTimeout,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, s, stallTimeout,
         compactionThreads);
   }
 
   public ServerConfig withStallTimeout(Duration d) {
-    return new ServerConfig(dataDir, bind, replicaUrl, tokens, tls, levels, clock, schedule, d,
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, d,
         compactionThreads);
   }
 

@@ -36,7 +36,8 @@ class CrashTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
         System.getProperty("java.class.path"), ServerProcess.class.getName(), data.toString(),
-        Integer.toString(port)).redirectErrorStream(true).start();
+        Integer.toString(port), String.valueOf(TestMetadata.urlFor(data) == null ? "" : TestMetadata.urlFor(data)))
+        .redirectErrorStream(true).start();
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
     for (String line; (line = r.readLine()) != null; ) {
       if (line.equals("ready")) break;

@@ -49,7 +49,7 @@ class ErrorShapeTest {
       try (TestServer ts = new TestServer(dir.resolve("data-" + thrown.hashCode()), new dev.strata.replica.testing
           .FakeClock(java.time.Instant.now()), UnaryOperator.identity(), failing)) {
         ts.client("c1").writeTx("db", new TestDb(512).commit(Map.of(1, TestDb.fill(512, 'a')), 0));
-        HttpResponse<byte[]> r = ts.raw("GET", "/db/info?db=db", "cluster c1", null);
+        HttpResponse<byte[]> r = ts.raw("DELETE", "/db?db=db", "cluster c1", null); // lists the storage to empty it
         assertThat(r.statusCode()).as("%s", thrown).isEqualTo(500);
         assertThat(new String(r.body(), StandardCharsets.UTF_8)).as("%s", thrown)
             .isEqualTo("{\"code\":\"EINTERNAL\",\"error\":\"internal error\"}\n");

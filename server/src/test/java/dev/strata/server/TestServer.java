@@ -37,7 +37,8 @@ final class TestServer implements AutoCloseable {
     this.data = data;
     this.clock = clock;
     ServerConfig cfg = ServerConfig.defaults(data).withBind(new InetSocketAddress("127.0.0.1", 0))
-        .withClock(clock).withSchedule(false).withStallTimeout(Duration.ofSeconds(2));
+        .withClock(clock).withSchedule(false).withStallTimeout(Duration.ofSeconds(2))
+        .withMetadataUrl(TestMetadata.urlFor(data));
     this.server = Server.start(tweak.apply(cfg), storage);
   }
 

@@ -9,7 +9,11 @@ import dev.strata.replica.level.Level;
 import dev.strata.replica.level.LevelCompactor;
 import dev.strata.replica.level.LevelConfig;
 import dev.strata.server.ServerMetrics;
+import dev.strata.ltx.TxidRange;
+import dev.strata.replica.ReplicaFiles;
+import dev.strata.server.store.CataloguedReplicaClient;
 import dev.strata.server.store.DbRow;
+import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import dev.strata.server.store.Rows;
 import dev.strata.server.store.TxnRow;
@@ -20,7 +24,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +45,11 @@ import org.slf4j.LoggerFactory;
  * retention of level n−1; for level 9 a snapshot, then retention of every level. The snapshot job runs daily for
  * every database, so that an idle database's files expire too.
  *
- * <p>Each database's storage work is serialized by its {@link DbLocks} lock. The metadata database is written only
- * after storage, in short transactions, so uploads from LiteFS never wait on storage.
+ * <p>Each database's storage work is serialized by its {@link DbLocks} lock within this instance and by its
+ * {@link JobLeases lease} across instances; an instance that finds the lease held elsewhere leaves the job to the
+ * holder. The engine works on the database's {@link CataloguedReplicaClient}: a file counts once its catalogue row
+ * is committed under the lease. The metadata database is written only after storage, in short transactions, so
+ * uploads from LiteFS never wait on storage.
  */
 public final class CompactionJobs {
   private static final Logger log = LoggerFactory.getLogger(CompactionJobs.class);
@@ -49,6 +61,7 @@ public final class CompactionJobs {
   private final InstantSource clock;
   private final ServerMetrics metrics;
   private final DbLocks locks;
+  private final JobLeases leases;
   /**
    * The engines of the databases worked on most recently, each keeping what its storage holds in memory between
    * jobs (a busy database's catalogue is a few MiB: 30 days of 5-minute files), so that memory stays bounded
@@ -65,7 +78,7 @@ public final class CompactionJobs {
   private final ConcurrentHashMap<String, Long> flushedThrough = new ConcurrentHashMap<>();
 
   public CompactionJobs(MetadataStore store, ReplicaClient root, LevelConfig levels, Path tmpDir,
-      InstantSource clock, ServerMetrics metrics, DbLocks locks) {
+      InstantSource clock, ServerMetrics metrics, DbLocks locks, JobLeases leases) {
     this.store = store;
     this.root = root;
     this.levels = levels;
@@ -73,6 +86,7 @@ public final class CompactionJobs {
     this.clock = clock;
     this.metrics = metrics;
     this.locks = locks;
+    this.leases = leases;
   }
 
   /** The storage of one database: {@code <root>/<cluster>/<name>}. */
@@ -80,18 +94,30 @@ public final class CompactionJobs {
     return root.child(cluster).child(name);
   }
 
-  private LevelCompactor compactor(String cluster, String name) {
+  /** The files of a database that count, read only (restore plans, info). */
+  public CataloguedReplicaClient catalogue(DbRow db) {
+    return new CataloguedReplicaClient(store, storage(db.cluster(), db.name()), db.id());
+  }
+
+  private static String key(DbRow db) {
+    return db.cluster() + "/" + db.name() + "#" + db.id();
+  }
+
+  private LevelCompactor compactor(DbRow db) {
     synchronized (compactors) {
-      return compactors.computeIfAbsent(cluster + "/" + name,
-          k -> new LevelCompactor(storage(cluster, name), levels, clock, tmpDir));
+      return compactors.computeIfAbsent(key(db), k -> newCompactor(db));
     }
   }
 
   private LevelCompactor cachedOrNew(DbRow db) {
     synchronized (compactors) {
-      LevelCompactor c = compactors.get(db.cluster() + "/" + db.name());
-      return c != null ? c : new LevelCompactor(storage(db.cluster(), db.name()), levels, clock, tmpDir);
+      LevelCompactor c = compactors.get(key(db));
+      return c != null ? c : newCompactor(db);
     }
+  }
+
+  private LevelCompactor newCompactor(DbRow db) {
+    return new LevelCompactor(catalogue(db), levels, clock, tmpDir);
   }
 
   /** The level whose job follows a successful job of {@code level}: n+1, then snapshots, then none (−1). */
@@ -101,27 +127,32 @@ public final class CompactionJobs {
   }
 
   /**
-   * Runs the job of {@code level} for a database. Returns false when the job has to wait (the storage of an
-   * earlier database of this name is still being removed); errors are thrown and the request stays.
+   * Runs the job of {@code level} for a database. Returns false when the job has to wait (another instance holds
+   * the database's lease, or the storage of an earlier database of this name is still being removed); errors are
+   * thrown and the request stays.
    */
   public boolean run(DbRow db, int level) throws IOException {
     ReentrantLock lock = locks.of(db.cluster(), db.name());
     lock.lock();
     long start = System.nanoTime();
-    try {
+    try (JobLeases.Held held = leases.tryAcquire(db.cluster(), db.name())) {
+      if (held == null) return false;
+      if (!held.continuous()) forget(db); // another instance worked on it since: what is cached may be stale
       if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
       boolean wrote;
       if (level == 1) {
-        wrote = flush(db);
-      } else if (level == Level.SNAPSHOT) {
-        LevelCompactor compactor = compactor(db.cluster(), db.name());
-        wrote = compactor.snapshot() != null;
-        for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
-        compactor.retain(Level.SNAPSHOT);
+        wrote = flush(db, held.lease());
       } else {
-        LevelCompactor compactor = compactor(db.cluster(), db.name());
-        wrote = !compactor.compact(level).isEmpty();
-        compactor.retain(level - 1);
+        LevelCompactor compactor = fenced(compactor(db), held.lease());
+        if (level == Level.SNAPSHOT) {
+          wrote = compactor.snapshot() != null;
+          for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
+          compactor.retain(Level.SNAPSHOT);
+          sweep((CataloguedReplicaClient) compactor.client());
+        } else {
+          wrote = !compactor.compact(level).isEmpty();
+          compactor.retain(level - 1);
+        }
       }
       int following = next(level);
       if (wrote && following != -1) {
@@ -133,7 +164,7 @@ public final class CompactionJobs {
       metrics.compaction(level, (System.nanoTime() - start) / 1e9);
       return true;
     } catch (IOException | RuntimeException e) {
-      flushedThrough.remove(db.cluster() + "/" + db.name()); // what storage holds is uncertain now
+      flushedThrough.remove(key(db)); // what storage holds is uncertain now
       metrics.storageError(level == 1 ? "flush" : level == Level.SNAPSHOT ? "snapshot" : "compact");
       throw e;
     } finally {
@@ -145,11 +176,11 @@ public final class CompactionJobs {
    * Level 0 → level 1: everything accepted since the newest TXID in storage, as one file; then raises the HWM and
    * applies level-0 retention. Returns whether a file was written.
    */
-  private boolean flush(DbRow db) throws IOException {
-    String key = db.cluster() + "/" + db.name();
+  private boolean flush(DbRow db, Lease lease) throws IOException {
+    String key = key(db);
     Long known = flushedThrough.get(key);
-    // A flush needs no catalogue: a new engine only stores its file, unless one is at hand anyway.
-    LevelCompactor compactor = known == null ? compactor(db.cluster(), db.name()) : cachedOrNew(db);
+    // A flush needs no listing: a new engine only stores its file, unless one is at hand anyway.
+    LevelCompactor compactor = fenced(known == null ? compactor(db) : cachedOrNew(db), lease);
     long prevMax = known != null ? known : compactor.storedThrough(1);
     Path tmp = Files.createTempFile(tmpDir, "l1-", ".ltx");
     try {
@@ -189,6 +220,7 @@ public final class CompactionJobs {
         if (Txid.compare(prevMax, db.hwm()) > 0) {
           // A flush stored its file but did not record it (a crash in between): record it now.
           store.write(c -> {
+            lease.check(c);
             Rows.raiseHwm(c, db.id(), prevMax);
             return null;
           });
@@ -201,6 +233,7 @@ public final class CompactionJobs {
       log.debug("stored {} level 1 {}", compactor.client().location(), stored.fileName());
       long cutoff = clock.millis() - levels.level(0).retention().toMillis();
       store.write(c -> {
+        lease.check(c);
         Rows.raiseHwm(c, db.id(), last.maxTxid());
         Rows.enforceLevel0Retention(c, db.id(), last.maxTxid(), cutoff);
         return null;
@@ -211,11 +244,75 @@ public final class CompactionJobs {
     }
   }
 
-  /** Forgets the storage state of a database (after it is deleted). */
-  public void forget(String cluster, String name) {
-    flushedThrough.remove(cluster + "/" + name);
+  private static LevelCompactor fenced(LevelCompactor compactor, Lease lease) {
+    ((CataloguedReplicaClient) compactor.client()).fence(lease);
+    return compactor;
+  }
+
+  /**
+   * Deletes storage objects of a database that its catalogue does not hold and that are older than
+   * {@link #ORPHAN_AGE}: written by a job that crashed or lost its lease before cataloguing them. (Younger ones may
+   * belong to a job on another instance that is about to catalogue them.)
+   */
+  private void sweep(CataloguedReplicaClient catalogue) throws IOException {
+    ReplicaClient storage = catalogue.storage();
+    Instant cutoff = Instant.now().minus(ORPHAN_AGE);
+    for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
+      Set<TxidRange> known = new HashSet<>();
+      for (LtxFileMeta f : catalogue.listFiles(level)) known.add(f.range());
+      List<TxidRange> orphans = new ArrayList<>();
+      for (LtxFileMeta f : storage.listFiles(level)) {
+        if (!known.contains(f.range()) && f.createdAt() != null && f.createdAt().isBefore(cutoff)) {
+          orphans.add(f.range());
+        }
+      }
+      if (orphans.isEmpty()) continue;
+      storage.deleteFiles(level, orphans);
+      log.info("{}: swept {} uncatalogued file(s) of level {}", storage.location(), orphans.size(), level);
+    }
+  }
+
+  /** Objects younger than this are never swept. */
+  static final Duration ORPHAN_AGE = Duration.ofHours(1);
+
+  /**
+   * Catalogues the storage of databases from before the catalogue (a data directory of an older version): every
+   * file in storage counts, as it did then. Run once at start.
+   */
+  public void catalogueOlderDatabases() throws IOException {
+    for (DbRow db : store.read(Rows::uncatalogued)) {
+      try (JobLeases.Held held = leases.acquire(db.cluster(), db.name())) {
+        ReplicaClient storage = storage(db.cluster(), db.name());
+        int files = 0;
+        for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
+          List<LtxFileMeta> listed = ReplicaFiles.describeAll(storage, storage.listFiles(level));
+          files += listed.size();
+          store.write(c -> {
+            held.lease().check(c);
+            for (LtxFileMeta f : listed) Rows.insertFile(c, db.id(), f);
+            return null;
+          });
+        }
+        store.write(c -> {
+          held.lease().check(c);
+          Rows.markCatalogued(c, db.id());
+          return null;
+        });
+        log.info("catalogued {} storage file(s) of {}/{}", files, db.cluster(), db.name());
+      }
+    }
+  }
+
+  /** The leases of this instance. */
+  public JobLeases leases() {
+    return leases;
+  }
+
+  /** Forgets what is cached of a database's storage (after it is deleted, or worked on by another instance). */
+  public void forget(DbRow db) {
+    flushedThrough.remove(key(db));
     synchronized (compactors) {
-      compactors.remove(cluster + "/" + name);
+      compactors.remove(key(db));
     }
   }
 }

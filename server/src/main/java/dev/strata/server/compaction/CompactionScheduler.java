@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
@@ -75,7 +76,9 @@ public final class CompactionScheduler implements AutoCloseable {
           return null;
         });
       }
-      requests = store.read(c -> Rows.compactionRequests(c, level));
+      requests = new ArrayList<>(store.read(c -> Rows.compactionRequests(c, level)));
+      // Instances sharing PostgreSQL each start at a different database, so that they rarely meet at one lease.
+      Collections.shuffle(requests);
     } catch (IOException e) {
       log.error("compaction L{}: reading requests: {}", level, e.getMessage());
       return 0;

@@ -64,9 +64,9 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
   @Override
   public Result run(Connection c) throws SQLException, IOException {
     LtxHeader h = file.info().header();
-    DbRow db = Rows.findDb(c, cluster, name);
-    if (db == null && !create) throw ApiException.noDatabase();
-    if (db == null) db = Rows.insertDb(c, cluster, name); // undone by the job's savepoint if anything fails
+    // Created (if allowed) and locked: a failure below undoes the creation with the rest of the job.
+    DbRow db = create ? Rows.lockOrCreateDb(c, cluster, name) : Rows.lockDb(c, cluster, name);
+    if (db == null) throw ApiException.noDatabase();
     TxnRow cur = Rows.latestTxn(c, db.id());
     Pos curPos = cur == null ? Pos.ZERO : cur.pos();
     if (cur != null && cur.pageSize() != h.pageSize()) {
@@ -102,7 +102,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
           if (old == null) {
             throw new ApiException(ErrorCode.ENOPREVPAGE, "prev page " + p + " not found @ " + Txid.format(curPos.txid()));
           }
-          if (old[1] == sum && Arrays.equals(pages.data(old[0]), buf)) continue;
+          if (old[1] == sum && Arrays.equals(pages.data(db.id(), pgno, old[0]), buf)) continue;
           checksum = Checksum.roll(checksum, old[1], sum);
         } else {
           grown++;

@@ -16,13 +16,13 @@ final class Pages implements AutoCloseable {
 
   Pages(Connection c) throws SQLException {
     current = Statements.prepare(c,
-        "SELECT rowid, chksum FROM pages WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
-    data = Statements.prepare(c, "SELECT data FROM pages WHERE rowid = ?");
+        "SELECT max_txid, chksum FROM pages WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
+    data = Statements.prepare(c, "SELECT data FROM pages WHERE db_id = ? AND pgno = ? AND max_txid = ?");
     insert = Statements.prepare(c,
         "INSERT INTO pages (db_id, pgno, min_txid, max_txid, chksum, data) VALUES (?, ?, ?, ?, ?, ?)");
   }
 
-  /** The newest version of a page: {rowid, checksum}, or null. */
+  /** The newest version of a page: {MaxTXID, checksum}, or null. */
   long[] current(long dbId, int pgno) throws SQLException {
     current.setLong(1, dbId);
     current.setLong(2, Integer.toUnsignedLong(pgno));
@@ -32,8 +32,10 @@ final class Pages implements AutoCloseable {
   }
 
   /** The bytes of a page version. */
-  byte[] data(long rowid) throws SQLException {
-    data.setLong(1, rowid);
+  byte[] data(long dbId, int pgno, long maxTxid) throws SQLException {
+    data.setLong(1, dbId);
+    data.setLong(2, Integer.toUnsignedLong(pgno));
+    data.setLong(3, maxTxid);
     try (ResultSet rs = data.executeQuery()) {
       return rs.next() ? rs.getBytes(1) : null;
     }

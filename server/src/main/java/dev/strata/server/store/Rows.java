@@ -1,10 +1,14 @@
 package dev.strata.server.store;
 
+import dev.strata.ltx.TxidRange;
+import dev.strata.replica.LtxFileMeta;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -72,15 +76,28 @@ public final class Rows {
     }
   }
 
-  /** Creates a database row. */
-  public static DbRow insertDb(Connection c, String cluster, String name) throws SQLException {
+  /**
+   * The database {@code cluster/name}, created if missing, locked for the rest of the caller's transaction: on
+   * PostgreSQL, uploads to one database from several instances queue here, and each then sees the others'
+   * committed transactions (the embedded store has one writer anyway).
+   */
+  public static DbRow lockOrCreateDb(Connection c, String cluster, String name) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO databases (cluster, name, catalogued) VALUES (?, ?, 1)"
+        + " ON CONFLICT (cluster, name) DO NOTHING");
+    ps.setString(1, cluster);
+    ps.setString(2, name);
+    ps.executeUpdate();
+    return lockDb(c, cluster, name);
+  }
+
+  /** The database {@code cluster/name} locked for the rest of the caller's transaction, or null. */
+  public static DbRow lockDb(Connection c, String cluster, String name) throws SQLException {
     PreparedStatement ps = Statements.prepare(c,
-        "INSERT INTO databases (cluster, name) VALUES (?, ?) RETURNING id");
+        "UPDATE databases SET hwm = hwm WHERE cluster = ? AND name = ? RETURNING id, cluster, name, hwm");
     ps.setString(1, cluster);
     ps.setString(2, name);
     try (ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return new DbRow(rs.getLong(1), cluster, name, 0);
+      return rs.next() ? dbRow(rs) : null;
     }
   }
 
@@ -149,9 +166,11 @@ public final class Rows {
 
   /** Raises the high-water mark (never lowers it). */
   public static void raiseHwm(Connection c, long dbId, long txid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE databases SET hwm = max(hwm, ?) WHERE id = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE databases SET hwm = CASE WHEN hwm < ? THEN ? ELSE hwm END WHERE id = ?")) {
       ps.setLong(1, txid);
-      ps.setLong(2, dbId);
+      ps.setLong(2, txid);
+      ps.setLong(3, dbId);
       ps.executeUpdate();
     }
   }
@@ -175,8 +194,9 @@ public final class Rows {
    */
   public static void requestForEveryDatabase(Connection c, int level) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO compaction_requests (db_id, level, idempotency_key)"
-        + " SELECT id, ?, random() FROM databases WHERE true ON CONFLICT (db_id, level) DO NOTHING")) {
+        + " SELECT id, ?, ? FROM databases WHERE true ON CONFLICT (db_id, level) DO NOTHING")) {
       ps.setInt(1, level);
+      ps.setLong(2, ThreadLocalRandom.current().nextLong());
       ps.executeUpdate();
     }
   }
@@ -312,6 +332,99 @@ public final class Rows {
       }
     }
     Pages.collapse(c, dbId, txid, commit);
+  }
+
+  // --- the catalogue of storage files ---------------------------------------------------------------------------
+
+  private static final String FILE_COLUMNS = "level, min_txid, max_txid, size, created_at, page_size, \"commit\","
+      + " timestamp, pre_apply_checksum, post_apply_checksum";
+
+  /** The catalogued files of one level of a database, in TXID order. */
+  public static List<LtxFileMeta> files(Connection c, long dbId, int level) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT " + FILE_COLUMNS + " FROM files WHERE db_id = ?"
+        + " AND level = ? ORDER BY min_txid, max_txid");
+    ps.setLong(1, dbId);
+    ps.setInt(2, level);
+    List<LtxFileMeta> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) out.add(fileMeta(rs));
+    }
+    return out;
+  }
+
+  /** One catalogued file, or null. */
+  public static LtxFileMeta file(Connection c, long dbId, int level, TxidRange range) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT " + FILE_COLUMNS + " FROM files WHERE db_id = ?"
+        + " AND level = ? AND min_txid = ? AND max_txid = ?");
+    ps.setLong(1, dbId);
+    ps.setInt(2, level);
+    ps.setLong(3, range.min());
+    ps.setLong(4, range.max());
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? fileMeta(rs) : null;
+    }
+  }
+
+  /** Records a stored file (replacing the row of an earlier file of the same name). */
+  public static void insertFile(Connection c, long dbId, LtxFileMeta f) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO files (db_id, " + FILE_COLUMNS + ")"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (db_id, level, min_txid, max_txid) DO UPDATE SET"
+        + " size = excluded.size, created_at = excluded.created_at, page_size = excluded.page_size,"
+        + " \"commit\" = excluded.\"commit\", timestamp = excluded.timestamp,"
+        + " pre_apply_checksum = excluded.pre_apply_checksum, post_apply_checksum = excluded.post_apply_checksum");
+    ps.setLong(1, dbId);
+    ps.setInt(2, f.level());
+    ps.setLong(3, f.minTxid());
+    ps.setLong(4, f.maxTxid());
+    ps.setLong(5, f.size());
+    ps.setLong(6, f.createdAt() == null ? 0 : f.createdAt().toEpochMilli());
+    ps.setInt(7, f.pageSize());
+    ps.setLong(8, Integer.toUnsignedLong(f.commit()));
+    ps.setLong(9, f.timestamp());
+    ps.setLong(10, f.preApplyChecksum());
+    ps.setLong(11, f.postApplyChecksum());
+    ps.executeUpdate();
+  }
+
+  /** Forgets files of one level. */
+  public static void deleteFiles(Connection c, long dbId, int level, Collection<TxidRange> ranges)
+      throws SQLException {
+    PreparedStatement ps = Statements.prepare(c,
+        "DELETE FROM files WHERE db_id = ? AND level = ? AND min_txid = ? AND max_txid = ?");
+    for (TxidRange r : ranges) {
+      ps.setLong(1, dbId);
+      ps.setInt(2, level);
+      ps.setLong(3, r.min());
+      ps.setLong(4, r.max());
+      ps.addBatch();
+    }
+    ps.executeBatch();
+  }
+
+  /** Databases whose storage has not been catalogued yet (data directories from before the catalogue). */
+  public static List<DbRow> uncatalogued(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT id, cluster, name, hwm FROM databases WHERE catalogued = 0 ORDER BY cluster, name")) {
+      List<DbRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(dbRow(rs));
+      }
+      return out;
+    }
+  }
+
+  /** Marks a database's storage as catalogued. */
+  public static void markCatalogued(Connection c, long dbId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE databases SET catalogued = 1 WHERE id = ?")) {
+      ps.setLong(1, dbId);
+      ps.executeUpdate();
+    }
+  }
+
+  private static LtxFileMeta fileMeta(ResultSet rs) throws SQLException {
+    return new LtxFileMeta(rs.getInt(1), new TxidRange(rs.getLong(2), rs.getLong(3)), rs.getLong(4),
+        Instant.ofEpochMilli(rs.getLong(5)), rs.getInt(6), (int) rs.getLong(7), rs.getLong(8), rs.getLong(9),
+        rs.getLong(10));
   }
 
   private static DbRow dbRow(ResultSet rs) throws SQLException {

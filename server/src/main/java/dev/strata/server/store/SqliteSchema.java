@@ -6,11 +6,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The metadata database's tables (litefs-backup's schema, spec §4.2, as a guide). Checksums are stored as signed
- * 64-bit integers, timestamps as epoch milliseconds. Versioned with {@code PRAGMA user_version}.
+ * The embedded metadata database's tables (litefs-backup's schema, spec §4.2, as a guide); PostgreSQL's are the
+ * same ({@code db/postgresql/V1__schema.sql}). Checksums are stored as signed 64-bit integers, timestamps as epoch
+ * milliseconds. Versioned with {@code PRAGMA user_version}.
  */
-final class Schema {
-  static final int VERSION = 2;
+final class SqliteSchema {
+  static final int VERSION = 3;
 
   private static final String[] V1 = {
     """
@@ -71,7 +72,37 @@ final class Schema {
     ) STRICT, WITHOUT ROWID""",
   };
 
-  private Schema() {}
+  // Version 3: several instances (leases with fencing epochs) and the catalogue of storage files that count. A
+  // database from an older version is catalogued from a listing of its storage at the server's next start.
+  private static final String[] V3 = {
+    "ALTER TABLE databases ADD COLUMN catalogued INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TABLE leases (
+      cluster TEXT NOT NULL,
+      name TEXT NOT NULL,
+      owner TEXT NOT NULL,
+      epoch INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (cluster, name)
+    ) STRICT, WITHOUT ROWID""",
+    """
+    CREATE TABLE files (
+      db_id INTEGER NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+      level INTEGER NOT NULL,
+      min_txid INTEGER NOT NULL,
+      max_txid INTEGER NOT NULL,
+      size INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      page_size INTEGER NOT NULL,
+      "commit" INTEGER NOT NULL,
+      timestamp INTEGER NOT NULL,
+      pre_apply_checksum INTEGER NOT NULL,
+      post_apply_checksum INTEGER NOT NULL,
+      PRIMARY KEY (db_id, level, min_txid, max_txid)
+    ) STRICT, WITHOUT ROWID""",
+  };
+
+  private SqliteSchema() {}
 
   /** Creates or upgrades the schema inside one transaction. */
   static void migrate(Connection c) throws SQLException {
@@ -83,14 +114,17 @@ final class Schema {
           version = rs.next() ? rs.getInt(1) : 0;
         }
         if (version > VERSION) {
-          throw new SQLException("metadata database has schema version " + version + ", newer than this server ("
-              + VERSION + ")");
+          throw new SQLException("metadata database has schema version " + version + ", newer than this server knows ("
+              + VERSION + "): run a newer strata");
         }
         if (version < 1) {
           for (String ddl : V1) s.execute(ddl);
         }
         if (version < 2) {
           for (String ddl : V2) s.execute(ddl);
+        }
+        if (version < 3) {
+          for (String ddl : V3) s.execute(ddl);
         }
         s.execute("PRAGMA user_version = " + VERSION);
         s.execute("COMMIT");

@@ -1,0 +1,136 @@
+package dev.strata.server.compaction;
+
+import dev.strata.server.ApiException;
+import dev.strata.server.ErrorCode;
+import dev.strata.server.store.Lease;
+import dev.strata.server.store.MetadataStore;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance's side of the {@link Lease}s: one owner name per process, leases taken for a job and renewed in the
+ * background while it runs, then released. A killed instance's leases expire after {@link #TTL}, and the next
+ * tick of another instance's scheduler takes its jobs over.
+ */
+public final class JobLeases {
+  private static final Logger log = LoggerFactory.getLogger(JobLeases.class);
+
+  /** How long a lease lasts without renewal; it is renewed every quarter of that. */
+  public static final Duration TTL = Duration.ofSeconds(10);
+
+  private final MetadataStore store;
+  private final String owner;
+  /** The epoch of each database's lease this instance held last, to notice when another instance held it since. */
+  private final ConcurrentHashMap<String, Long> lastEpochs = new ConcurrentHashMap<>();
+
+  public JobLeases(MetadataStore store) {
+    this.store = store;
+    this.owner = ownerName();
+  }
+
+  /** This instance's name in the leases table: host, pid and a random part (a restarted process is a new owner). */
+  public String owner() {
+    return owner;
+  }
+
+  /** A lease being held; closing it stops the renewals and releases it. */
+  public final class Held implements AutoCloseable {
+    private final Lease lease;
+    private final boolean continuous;
+    private final Thread renewer;
+    private volatile boolean closed;
+
+    private Held(Lease lease, boolean continuous) {
+      this.lease = lease;
+      this.continuous = continuous;
+      this.renewer = Thread.ofVirtual().name("strata-lease-" + lease.cluster() + "/" + lease.name()).start(this::renew);
+    }
+
+    public Lease lease() {
+      return lease;
+    }
+
+    /**
+     * False when another instance held this database's lease since this instance last did: whatever this instance
+     * remembers of its storage may be out of date.
+     */
+    public boolean continuous() {
+      return continuous;
+    }
+
+    private void renew() {
+      long every = TTL.toMillis() / 4;
+      while (!closed) {
+        try {
+          Thread.sleep(every);
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (closed) return;
+        try {
+          if (!store.write(c -> lease.renew(c, System.currentTimeMillis(), TTL.toMillis()))) {
+            log.warn("lease on {}/{} was taken over; the job's commits will be refused", lease.cluster(),
+                lease.name());
+            return;
+          }
+        } catch (IOException | RuntimeException e) {
+          log.debug("renewing lease on {}/{}: {}", lease.cluster(), lease.name(), e.getMessage());
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      renewer.interrupt();
+      try {
+        store.write(c -> {
+          lease.release(c);
+          return null;
+        });
+      } catch (IOException | RuntimeException e) {
+        log.debug("releasing lease on {}/{}: {} (it expires by itself)", lease.cluster(), lease.name(),
+            e.getMessage());
+      }
+    }
+  }
+
+  /** Takes the lease of {@code cluster/name} if no other instance holds it; null if one does. */
+  public Held tryAcquire(String cluster, String name) throws IOException {
+    Lease lease = store.write(c -> Lease.acquire(c, cluster, name, owner, System.currentTimeMillis(), TTL.toMillis()));
+    if (lease == null) return null;
+    Long before = lastEpochs.put(cluster + "/" + name, lease.epoch());
+    return new Held(lease, before != null && before + 1 == lease.epoch());
+  }
+
+  /**
+   * Takes the lease of {@code cluster/name}, waiting for another instance's job to end (at most two lease lengths,
+   * then {@code EUNAVAILABLE}).
+   */
+  public Held acquire(String cluster, String name) throws IOException {
+    long deadline = System.nanoTime() + 2 * TTL.toNanos();
+    while (true) {
+      Held h = tryAcquire(cluster, name);
+      if (h != null) return h;
+      if (System.nanoTime() > deadline) {
+        throw new ApiException(ErrorCode.EUNAVAILABLE, "database " + cluster + "/" + name
+            + " is busy with a job on another instance; try again");
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted waiting for the lease on " + cluster + "/" + name);
+      }
+    }
+  }
+
+  private static String ownerName() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "");
+    return (host.isEmpty() ? "host" : host) + "/" + ProcessHandle.current().pid() + "/" + UUID.randomUUID().toString().substring(0, 8);
+  }
+}

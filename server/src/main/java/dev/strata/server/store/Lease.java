@@ -1,0 +1,87 @@
+package dev.strata.server.store;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * The right to run one database's storage jobs (flush, compaction, snapshot, retention, deletion), held by one server
+ * instance at a time until {@code expires_at}. Every acquisition raises the epoch; the holder's metadata commits
+ * {@link #check} that the epoch is still theirs in the same transaction, so an instance that paused past its lease
+ * (a GC pause, a partition) and was replaced cannot commit stale work: what it wrote to storage stays uncatalogued
+ * and is swept later.
+ *
+ * <p>Expiry is compared on each instance's own clock: instances must keep their clocks within a few seconds of each
+ * other (NTP), well inside the lease's length.
+ */
+public record Lease(String cluster, String name, String owner, long epoch) {
+
+  /** Thrown when a commit finds that the lease was taken over. */
+  public static final class LostException extends IOException {
+    LostException(Lease l) {
+      super("lease on " + l.cluster() + "/" + l.name() + " (epoch " + l.epoch() + ") was taken over by another"
+          + " instance; this job's work is discarded");
+    }
+  }
+
+  /**
+   * Takes the lease of {@code cluster/name} until {@code now + ttlMillis} when it is free, expired or already
+   * {@code owner}'s; null when another instance holds it.
+   */
+  public static Lease acquire(Connection c, String cluster, String name, String owner, long now, long ttlMillis)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO leases (cluster, name, owner, epoch, expires_at)"
+        + " VALUES (?, ?, ?, 1, ?) ON CONFLICT (cluster, name) DO UPDATE SET owner = excluded.owner,"
+        + " epoch = leases.epoch + 1, expires_at = excluded.expires_at"
+        + " WHERE leases.expires_at < ? OR leases.owner = excluded.owner RETURNING epoch")) {
+      ps.setString(1, cluster);
+      ps.setString(2, name);
+      ps.setString(3, owner);
+      ps.setLong(4, now + ttlMillis);
+      ps.setLong(5, now);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new Lease(cluster, name, owner, rs.getLong(1)) : null;
+      }
+    }
+  }
+
+  /** Extends the lease to {@code now + ttlMillis}; false when it was taken over. */
+  public boolean renew(Connection c, long now, long ttlMillis) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET expires_at = ? WHERE cluster = ? AND name = ?"
+        + " AND owner = ? AND epoch = ?")) {
+      ps.setLong(1, now + ttlMillis);
+      bind(ps, 2);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Gives the lease up, so that another instance need not wait for it to expire. */
+  public void release(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET expires_at = 0 WHERE cluster = ? AND name = ?"
+        + " AND owner = ? AND epoch = ?")) {
+      bind(ps, 1);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Fails the caller's transaction unless this lease is still the current one; on PostgreSQL it also holds the
+   * lease's row until the transaction ends, so that no takeover can slip in between this check and the commit.
+   */
+  public void check(Connection c) throws SQLException, LostException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET epoch = epoch WHERE cluster = ? AND name = ?"
+        + " AND owner = ? AND epoch = ?")) {
+      bind(ps, 1);
+      if (ps.executeUpdate() != 1) throw new LostException(this);
+    }
+  }
+
+  private void bind(PreparedStatement ps, int first) throws SQLException {
+    ps.setString(first, cluster);
+    ps.setString(first + 1, name);
+    ps.setString(first + 2, owner);
+    ps.setLong(first + 3, epoch);
+  }
+}
