@@ -86,13 +86,6 @@ final class AgeFormat {
     }
   }
 
-  /** An age file failed to parse, authenticate or open; the message is one line. */
-  static final class BadFile extends IOException {
-    BadFile(String message) {
-      super(message);
-    }
-  }
-
   /** True when {@code b} starts with the age v1 version line. */
   static boolean isAge(byte[] b, int len) {
     if (len < MAGIC.length) return false;
@@ -103,26 +96,26 @@ final class AgeFormat {
   static Header readHeader(InputStream in) throws IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream(256);
     String first = line(in, all);
-    if (!VERSION_LINE.equals(first)) throw new BadFile("not an age file (no \"" + VERSION_LINE + "\" line)");
+    if (!VERSION_LINE.equals(first)) throw new AgeFileException("not an age file (no \"" + VERSION_LINE + "\" line)");
     List<Stanza> stanzas = new ArrayList<>();
     while (true) {
       int macStart = all.size();
       String l = line(in, all);
       if (l.startsWith("---")) {
-        if (!l.startsWith("--- ")) throw new BadFile("malformed age header (MAC line)");
+        if (!l.startsWith("--- ")) throw new AgeFileException("malformed age header (MAC line)");
         byte[] all0 = all.toByteArray();
         byte[] macInput = Arrays.copyOf(all0, macStart + 3);
         byte[] mac = b64(l.substring(4));
-        if (mac.length != 32) throw new BadFile("malformed age header (MAC length)");
+        if (mac.length != 32) throw new AgeFileException("malformed age header (MAC length)");
         return new Header(List.copyOf(stanzas), macInput, mac, all.size());
       }
-      if (!l.startsWith("-> ")) throw new BadFile("malformed age header (want a stanza or the MAC line)");
+      if (!l.startsWith("-> ")) throw new AgeFileException("malformed age header (want a stanza or the MAC line)");
       String[] parts = l.substring(3).split(" ", -1);
-      if (parts.length == 0 || parts[0].isEmpty()) throw new BadFile("malformed age header (empty stanza type)");
+      if (parts.length == 0 || parts[0].isEmpty()) throw new AgeFileException("malformed age header (empty stanza type)");
       ByteArrayOutputStream body = new ByteArrayOutputStream();
       while (true) {
         String b = line(in, all);
-        if (b.length() > COLUMNS) throw new BadFile("malformed age header (stanza body line too long)");
+        if (b.length() > COLUMNS) throw new AgeFileException("malformed age header (stanza body line too long)");
         body.writeBytes(b.getBytes(StandardCharsets.US_ASCII));
         if (b.length() < COLUMNS) break;
       }
@@ -135,21 +128,21 @@ final class AgeFormat {
     StringBuilder b = new StringBuilder();
     while (true) {
       int c = in.read();
-      if (c < 0) throw new BadFile("age header ends early (file truncated)");
+      if (c < 0) throw new AgeFileException("age header ends early (file truncated)");
       all.write(c);
-      if (all.size() > MAX_HEADER) throw new BadFile("age header longer than 64 KiB");
+      if (all.size() > MAX_HEADER) throw new AgeFileException("age header longer than 64 KiB");
       if (c == '\n') return b.toString();
-      if (c < 0x20 || c > 0x7e) throw new BadFile("malformed age header (not printable ASCII)");
+      if (c < 0x20 || c > 0x7e) throw new AgeFileException("malformed age header (not printable ASCII)");
       b.append((char) c);
     }
   }
 
-  private static byte[] b64(String s) throws BadFile {
-    if (s.endsWith("=")) throw new BadFile("malformed age header (base64 padding)");
+  private static byte[] b64(String s) throws AgeFileException {
+    if (s.endsWith("=")) throw new AgeFileException("malformed age header (base64 padding)");
     try {
       return Base64.getDecoder().decode(s);
     } catch (IllegalArgumentException e) {
-      throw new BadFile("malformed age header (base64)");
+      throw new AgeFileException("malformed age header (base64)");
     }
   }
 
@@ -171,7 +164,7 @@ final class AgeFormat {
       }
       byte[] k = key.getEncoded();
       byte[] mac = hmac(hkdf(k, new byte[0], "header"), h.macInput());
-      if (!MessageDigest.isEqual(mac, h.mac())) throw new BadFile("age header MAC mismatch (header modified)");
+      if (!MessageDigest.isEqual(mac, h.mac())) throw new AgeFileException("age header MAC mismatch (header modified)");
       return k;
     }
     return null;
@@ -232,7 +225,7 @@ final class AgeFormat {
       c.init(mode, key, new IvParameterSpec(nonce));
       return c.doFinal(in, 0, len, out, 0);
     } catch (AEADBadTagException e) {
-      throw new BadFile("age payload chunk " + index + " fails authentication (truncated or modified)");
+      throw new AgeFileException("age payload chunk " + index + " fails authentication (truncated or modified)");
     } catch (GeneralSecurityException e) {
       throw new IOException("age: ChaCha20-Poly1305 failed: " + e.getMessage(), e);
     }

@@ -220,7 +220,7 @@ public final class AgeReplicaClient implements ReplicaClient {
         AgeFormat.Header h = AgeFormat.readHeader(in);
         SecretKeySpec key = payloadKey(h, in, name);
         plain = h.plainSize(stored);
-        if (plain < 0) throw new AgeFormat.BadFile(name + ": stored size does not fit an age payload (truncated?)");
+        if (plain < 0) throw new AgeFileException(name + ": stored size does not fit an age payload (truncated?)");
         long chunks = h.chunkCount(stored);
         DecryptingInputStream d = new DecryptingInputStream(in, key, 0, 0, chunks, name);
         head = d.readNBytes(LtxHeader.SIZE);
@@ -248,7 +248,7 @@ public final class AgeReplicaClient implements ReplicaClient {
           meta = LtxFileMeta.bare(level, range, plain, created);
         }
       }
-    } catch (AgeFormat.BadFile e) {
+    } catch (AgeFileException e) {
       meta = LtxFileMeta.bare(level, range, 0, created);
     } finally {
       closeEarly(raw);
@@ -277,15 +277,15 @@ public final class AgeReplicaClient implements ReplicaClient {
     byte[] fileKey;
     try {
       fileKey = AgeFormat.fileKey(h, readers);
-    } catch (AgeFormat.BadFile e) {
-      throw new AgeFormat.BadFile(name + ": " + e.getMessage());
+    } catch (AgeFileException e) {
+      throw new AgeFileException(name + ": " + e.getMessage());
     }
     if (fileKey == null) {
       throw new AgeKeyException("wrong age identity: " + keys.identities().stream().map(Path::toString)
           .reduce((a, b) -> a + ", " + b).orElse("") + " does not open " + name);
     }
     byte[] nonce = in.readNBytes(AgeFormat.NONCE);
-    if (nonce.length < AgeFormat.NONCE) throw new AgeFormat.BadFile(name + ": age payload truncated (no nonce)");
+    if (nonce.length < AgeFormat.NONCE) throw new AgeFileException(name + ": age payload truncated (no nonce)");
     return AgeFormat.payloadKey(fileKey, nonce);
   }
 

@@ -71,15 +71,15 @@ final class DecryptingInputStream extends InputStream {
       if (n < AgeFormat.TAG) throw truncated();
       try {
         len = AgeFormat.chunk(cipher, Cipher.DECRYPT_MODE, key, index, last, ct, n, pt);
-      } catch (AgeFormat.BadFile e) {
-        throw new AgeFormat.BadFile(name + ": " + e.getMessage());
+      } catch (AgeFileException e) {
+        throw new AgeFileException(name + ": " + e.getMessage());
       }
-      if (last && len == 0 && index > 0) throw new AgeFormat.BadFile(name + ": age payload ends in an empty chunk");
+      if (last && len == 0 && index > 0) throw new AgeFileException(name + ": age payload ends in an empty chunk");
       pos = 0;
       index++;
       if (last) {
         done = true;
-        if (chunks >= 0 && src.read() >= 0) throw new AgeFormat.BadFile(name + ": data after the final age chunk");
+        if (chunks >= 0 && src.read() >= 0) throw new AgeFileException(name + ": data after the final age chunk");
       }
       if (skip > 0) {
         int k = Math.min(skip, len);
@@ -90,8 +90,8 @@ final class DecryptingInputStream extends InputStream {
     return true;
   }
 
-  private AgeFormat.BadFile truncated() {
-    return new AgeFormat.BadFile(name + ": age payload truncated at chunk " + index);
+  private AgeFileException truncated() {
+    return new AgeFileException(name + ": age payload truncated at chunk " + index);
   }
 
   @Override
