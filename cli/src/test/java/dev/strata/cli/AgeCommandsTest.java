@@ -52,7 +52,7 @@ class AgeCommandsTest {
       for (int i = 0; i < increments; i++) {
         clock.advance(Duration.ofMinutes(30));
         s.execute("INSERT INTO notes(body) VALUES ('" + "later ".repeat(5000 * (i + 1)) + "')");
-        chain.incrementFile(db, 0);
+        chain.incrementFile(db, 1);
       }
     }
     last = Files.readAllBytes(db);

@@ -51,6 +51,7 @@ public final class AgeReplicaClient implements ReplicaClient {
   private final List<RecipientStanzaWriter> writers;
   private final List<RecipientStanzaReader> readers;
   private final Map<String, Described> described = new ConcurrentHashMap<>();
+  private final boolean[] sniffed = new boolean[MAX_LEVEL + 1]; // levels checked for age files (no keys given)
 
   private record Described(long storedSize, Instant storedAt, LtxFileMeta meta) {}
 
@@ -138,7 +139,10 @@ public final class AgeReplicaClient implements ReplicaClient {
   @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
     List<LtxFileMeta> raw = delegate.listFiles(level);
-    if (detectsOnly()) return raw;
+    if (detectsOnly()) {
+      checkNotEncrypted(level, raw);
+      return raw;
+    }
     List<LtxFileMeta> out = new ArrayList<>(raw.size());
     List<Integer> todo = new ArrayList<>();
     for (LtxFileMeta f : raw) {
@@ -176,6 +180,32 @@ public final class AgeReplicaClient implements ReplicaClient {
     if (error[0] != null) throw error[0];
     out.removeIf(java.util.Objects::isNull);
     return out;
+  }
+
+  /**
+   * Without keys: fails with {@link #NO_IDENTITY} when the level holds age files, before anything acts on the listing
+   * (a restore would otherwise start and fail on its first read). One small read per level and client, of a file the
+   * backend could not describe (all of them on S3).
+   */
+  private void checkNotEncrypted(int level, List<LtxFileMeta> raw) throws IOException {
+    if (sniffed[level]) return;
+    for (LtxFileMeta f : raw) {
+      if (f.hasHeader() && f.postApplyChecksum() != 0) continue;
+      InputStream in;
+      try {
+        in = delegate.openFile(level, f.range(), 0);
+      } catch (java.nio.file.NoSuchFileException e) {
+        continue;
+      }
+      try {
+        byte[] b = in.readNBytes(AgeFormat.MAGIC.length);
+        if (AgeFormat.isAge(b, b.length)) throw new AgeKeyException(NO_IDENTITY);
+      } finally {
+        closeEarly(in);
+      }
+      break;
+    }
+    sniffed[level] = true;
   }
 
   /** What is known of a listed file without a request: its plaintext header, or a cached description. */
