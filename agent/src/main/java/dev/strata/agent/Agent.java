@@ -82,7 +82,7 @@ public final class Agent implements AutoCloseable {
    */
   private static Path checkUrl(ReplicaSpec r, Consumer<Path> checkReplicaDirectory) {
     try (ReplicaClient c = ReplicaUrl.open(r.url())) {
-      if (!(c instanceof FileReplicaClient f)) return null;
+      if (!(dev.strata.replica.age.AgeReplicaClient.unwrap(c) instanceof FileReplicaClient f)) return null;
       checkReplicaDirectory.accept(f.root());
       return DatabaseSpec.realPath(f.root());
     } catch (IOException e) {

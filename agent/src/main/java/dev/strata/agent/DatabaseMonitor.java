@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import dev.strata.replica.age.AgeReplicaClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +74,7 @@ public final class DatabaseMonitor implements AutoCloseable {
     if (clients.size() != spec.replicas().size()) throw new IllegalArgumentException("one client per replica");
     try {
       for (int i = 0; i < clients.size(); i++) {
-        if (clients.get(i) instanceof FileReplicaClient f) {
+        if (dev.strata.replica.age.AgeReplicaClient.unwrap(clients.get(i)) instanceof FileReplicaClient f) {
           spec.checkReplicaDirectory(spec.replicas().get(i), f.root());
         }
       }
@@ -139,7 +140,16 @@ public final class DatabaseMonitor implements AutoCloseable {
       ReplicaClient c = clients.get(i);
       ReplicaSpec r = spec.replicas().get(i);
       // the integration point for compaction and retention: see ReplicaUpkeep
-      ReplicaUpkeep u = upkeep.create(c, r.levels() != null ? r.levels() : spec.levels(), spec.capture().clock());
+      ReplicaUpkeep u;
+      if (c instanceof AgeReplicaClient a && a.encrypts() && !a.decrypts()) {
+        // A write-only host: compacting would mean reading what it cannot decrypt.
+        log.info("{}: replica {} is encrypted and no age identity is configured here: uploading level 0 only; "
+            + "compaction and retention are left to a process holding the identity (strata compact)",
+            spec.name(), r.name());
+        u = ReplicaUpkeep.NONE;
+      } else {
+        u = upkeep.create(c, r.levels() != null ? r.levels() : spec.levels(), spec.capture().clock());
+      }
       uploaders.add(new ReplicaUploader(r.name(), c, capture, progress, u,
           new Backoff(Duration.ofSeconds(1), spec.retryMax()), heads[i]));
     }

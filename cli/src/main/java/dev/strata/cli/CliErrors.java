@@ -26,6 +26,10 @@ final class CliErrors {
   private CliErrors() {}
 
   static String oneLine(Throwable e) {
+    // An encrypted replica read without the right key: that alone is the message, whatever wrapped it.
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof dev.strata.replica.age.AgeKeyException) return redact(t.getMessage());
+    }
     String msg = switch (e) {
       case NoSuchFileException n -> "no such file: " + n.getFile();
       case AccessDeniedException a -> "permission denied: " + a.getFile();

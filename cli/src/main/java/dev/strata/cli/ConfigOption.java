@@ -24,6 +24,20 @@ final class ConfigOption {
   @Option(names = {"-no-expand-env", "--no-expand-env"}, description = "Do not expand $VAR in the config file.")
   boolean noExpandEnv;
 
+  @Option(names = {"--age-identity", "-age-identity"}, paramLabel = "FILE",
+      description = "age identity file (AGE-SECRET-KEY-1… lines) to read an encrypted replica; may repeat.")
+  List<Path> ageIdentities = new java.util.ArrayList<>();
+
+  /**
+   * Opens a replica URL with the {@code --age-identity} keys added; without any key, the client still recognises an
+   * encrypted replica and says so instead of failing on its contents.
+   */
+  dev.strata.replica.ReplicaClient open(String url) {
+    var keys = new dev.strata.replica.age.AgeKeys(List.of(), ageIdentities);
+    return dev.strata.replica.age.AgeReplicaClient.wrap(dev.strata.replica.ReplicaUrl.open(url, keys),
+        dev.strata.replica.age.AgeKeys.NONE);
+  }
+
   /** The config file this command reads. */
   Path file() {
     if (config != null) return config;

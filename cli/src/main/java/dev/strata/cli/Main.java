@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       VerifyCommand.class,
       ServeCommand.class,
       ClusterCommand.class,
+      RekeyCommand.class,
+      CompactCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,7 +1,6 @@
 package dev.strata.cli;
 
 import dev.strata.replica.ReplicaClient;
-import dev.strata.replica.ReplicaUrl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -36,6 +35,6 @@ final class ReplicaArgument {
   static ReplicaClient open(String arg, ConfigOption config) throws IOException {
     List<String> urls = urls(arg, config);
     if (urls.size() > 1) System.err.println("strata: " + arg + " has " + urls.size() + " replicas; using the first");
-    return ReplicaUrl.open(urls.getFirst());
+    return config.open(urls.getFirst());
   }
 }

@@ -108,7 +108,7 @@ final class RestoreCommand implements Callable<Integer> {
     }
     List<ReplicaClient> clients = new ArrayList<>();
     try {
-      for (String url : urls) clients.add(dev.strata.replica.ReplicaUrl.open(url));
+      for (String url : urls) clients.add(config.open(url));
       Chosen chosen = choose(clients, targetTxid, targetTime);
       if (chosen == null) {
         if (ifReplicaExists) {

@@ -1,5 +1,7 @@
 package dev.strata.replica;
 
+import dev.strata.replica.age.AgeKeys;
+import dev.strata.replica.age.AgeReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.s3.S3Config;
 import dev.strata.replica.s3.S3ReplicaClient;
@@ -31,6 +33,9 @@ import java.util.regex.Pattern;
  *       (default {@code ~/.ssh/known_hosts}).
  * </ul>
  *
+ * Any URL may add {@code age-recipient=age1…} (encrypt to these public keys) and {@code age-identity=/path/key.txt}
+ * (decrypt with the keys in these files), each a comma-separated list: see {@link AgeReplicaClient}.
+ *
  * Option names may also be written in camelCase ({@code forcePathStyle}). Values are percent-decoded; a {@code +}
  * stays a plus, as base64 keys need.
  */
@@ -48,6 +53,31 @@ public final class ReplicaUrl {
    * never holds a secret: it shows the URL only through {@link #redact}, and no value of a secret option.
    */
   public static ReplicaClient open(String url) {
+    return open(url, AgeKeys.NONE);
+  }
+
+  /**
+   * Opens the replica a URL names, encrypted with age when the URL ({@code age-recipient}, {@code age-identity}) or
+   * {@code extra} give keys: see {@link AgeReplicaClient}. Without any key the backend's own client is returned.
+   */
+  public static ReplicaClient open(String url, AgeKeys extra) {
+    ReplicaClient c = openBackend(url, extra);
+    return c instanceof AgeReplicaClient a && a.detectsOnly() ? a.delegate() : c;
+  }
+
+  /** The keys an URL's {@code age-recipient} and {@code age-identity} options give (comma-separated lists). */
+  private static AgeKeys ageKeys(Options o) {
+    String r = o.take("age-recipient"), i = o.take("age-identity");
+    if (r == null && i == null) return AgeKeys.NONE;
+    java.util.List<String> recipients = r == null ? java.util.List.of()
+        : java.util.Arrays.stream(r.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+    java.util.List<Path> identities = i == null ? java.util.List.of()
+        : java.util.Arrays.stream(i.split(",")).map(String::strip).filter(x -> !x.isEmpty()).map(ReplicaUrl::home)
+            .toList();
+    return new AgeKeys(recipients, identities);
+  }
+
+  private static ReplicaClient openBackend(String url, AgeKeys extra) {
     if (url == null || url.isBlank()) throw new IllegalArgumentException("replica URL required");
     Matcher m = SCHEME.matcher(url);
     if (!m.find()) {
@@ -56,11 +86,13 @@ public final class ReplicaUrl {
       if (typo.find()) { // "s3:/bucket" is a mistyped URL, not a directory; not echoed, it may hold keys
         throw new IllegalArgumentException("invalid replica URL: want " + typo.group(1) + "://…");
       }
-      return new FileReplicaClient(Path.of(url));
+      return AgeReplicaClient.wrap(new FileReplicaClient(Path.of(url)), extra);
     }
     String scheme = m.group(1).toLowerCase(Locale.ROOT);
     Parts u = Parts.parse(scheme, url.substring(m.end()));
-    return switch (scheme) {
+    AgeKeys keys = ageKeys(u.options).plus(extra);
+    keys.validate();
+    ReplicaClient backend = switch (scheme) {
       case "file" -> openFile(u, url);
       case "s3" -> new S3ReplicaClient(s3Config(u));
       case "sftp" -> new SftpReplicaClient(sftpConfig(u));
@@ -73,6 +105,7 @@ public final class ReplicaUrl {
             + " (want a path, file://, s3:// or sftp://)");
       }
     };
+    return AgeReplicaClient.wrap(backend, keys);
   }
 
   private static ReplicaClient openFile(Parts u, String url) {
@@ -220,6 +253,7 @@ public final class ReplicaUrl {
   /** Query options whose values messages may show; any other value may be a secret. */
   private static final Set<String> SHOWN_OPTIONS = Set.of("endpoint", "region", "force-path-style", "part-size",
       "max-attempts", "timeout", "key-path", "host-key", "known-hosts",
+      "age-recipient", "age-identity", // public keys and the names of key files, not the keys
       "db", "format", "txid", "timestamp", "all"); // the last five: the backup server's API, in its clients' errors
 
   /**

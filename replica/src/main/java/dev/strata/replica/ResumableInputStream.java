@@ -1,6 +1,8 @@
 package dev.strata.replica;
 
 import dev.strata.ltx.TxidRange;
+import dev.strata.replica.age.AgeFileException;
+import dev.strata.replica.age.AgeKeyException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
@@ -56,8 +58,8 @@ public final class ResumableInputStream extends InputStream {
         int n = in.read(b, off, len);
         if (n > 0) offset += n;
         return n;
-      } catch (NoSuchFileException e) {
-        throw e;
+      } catch (NoSuchFileException | AgeKeyException | AgeFileException e) {
+        throw e; // retrying gives the same answer
       } catch (IOException e) {
         last = e;
         closeQuietly();

@@ -45,12 +45,11 @@ public final class ConfigFile {
       "meta-dir", "replicas", "replica", "monitor-interval", "checkpoint-interval", "min-checkpoint-page-count",
       "busy-timeout", "switch-to-wal", "levels", "snapshot");
   private static final Set<String> REPLICA_KEYS = union(REPLICA_DEFAULT_KEYS, Set.of("type", "name", "url", "path",
-      "bucket", "host", "user", "password", "key-path", "host-key"));
+      "bucket", "host", "user", "password", "key-path", "host-key", "age"));
   /** Litestream keys Strata deliberately does not honour, with the reason given in the error. */
   private static final Map<String, String> REFUSED = Map.of(
       "max-checkpoint-page-count", "strata never runs RESTART checkpoints (they block writers, Litestream #724)",
       "truncate-page-n", "strata never runs TRUNCATE checkpoints (they block writers, Litestream #1332)",
-      "age", "client-side encryption is not supported yet",
       "validation-interval", "validation is not supported; every restore is verified instead");
 
   private final String source;
@@ -182,7 +181,7 @@ public final class ConfigFile {
     Set<String> names = new HashSet<>();
     for (Node r : nodes) {
       r.allow(REPLICA_KEYS);
-      String url = replicaUrl(r, top);
+      String url = withAge(replicaUrl(r, top), r);
       String type = url.contains("://") ? url.substring(0, url.indexOf("://")) : "file";
       String name = r.string("name", type);
       for (int i = 2; !names.add(name); i++) name = r.string("name", type) + "-" + i;
@@ -194,6 +193,35 @@ public final class ConfigFile {
       out.add(new ReplicaSpec(name, url, own == levels ? null : own));
     }
     return out;
+  }
+
+  /**
+   * Adds Litestream 0.3's {@code age: {recipients: [age1…], identities: [/path/key.txt]}} to a replica URL as its
+   * {@code age-recipient} and {@code age-identity} options; a plain path becomes a {@code file://} URL to carry them.
+   */
+  private static String withAge(String url, Node r) {
+    Node age = r.object("age");
+    if (age == null) return url;
+    age.allow(Set.of("recipients", "identities"));
+    List<String> recipients = age.strings("recipients");
+    List<String> identities = age.strings("identities").stream().map(p -> absolute(p).toString()).toList();
+    if (recipients.isEmpty() && identities.isEmpty()) {
+      throw age.error("recipients", "give recipients (to encrypt) and/or identities (to decrypt)");
+    }
+    String u = url.contains("://") ? url : absolute(url).toUri().toString().replaceAll("/$", "");
+    StringBuilder sb = new StringBuilder(u);
+    if (!recipients.isEmpty()) {
+      sb.append(sb.indexOf("?") < 0 ? '?' : '&').append("age-recipient=").append(enc(String.join(",", recipients)));
+    }
+    if (!identities.isEmpty()) {
+      sb.append(sb.indexOf("?") < 0 ? '?' : '&').append("age-identity=").append(enc(String.join(",", identities)));
+    }
+    try {
+      new dev.strata.replica.age.AgeKeys(recipients, identities.stream().map(Path::of).toList()).validate();
+    } catch (IllegalArgumentException e) {
+      throw age.error(recipients.isEmpty() ? "identities" : "recipients", e.getMessage());
+    }
+    return sb.toString();
   }
 
   /** Builds the URL of a replica entry from {@code url}/{@code path}/{@code type} and the backend keys. */
@@ -375,6 +403,20 @@ public final class ConfigFile {
       if (v == null || v.isNull()) return null;
       if (!v.isObject()) throw error(key, "expected a mapping of keys");
       return new Node(v, where.isEmpty() ? key : where + "." + key);
+    }
+
+    /** A list of values; a single value counts as a list of one. */
+    List<String> strings(String key) {
+      JsonNode v = node.get(key);
+      if (v == null || v.isNull()) return List.of();
+      if (v.isValueNode()) return List.of(v.asText());
+      if (!v.isArray()) throw error(key, "expected a list");
+      List<String> out = new ArrayList<>();
+      for (JsonNode e : v) {
+        if (!e.isValueNode()) throw error(key, "expected a list of values");
+        if (!e.asText().isBlank()) out.add(e.asText().strip());
+      }
+      return out;
     }
 
     List<Node> list(String key) {

@@ -1,0 +1,415 @@
+package dev.strata.replica.age;
+
+import com.exceptionfactory.jagged.RecipientStanzaReader;
+import com.exceptionfactory.jagged.RecipientStanzaWriter;
+import dev.strata.ltx.LtxException;
+import dev.strata.ltx.LtxFileInfo;
+import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.LtxTrailer;
+import dev.strata.ltx.TxidRange;
+import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A replica whose files are age files (age-encryption.org/v1) holding the ordinary LTX files: the client-side
+ * encryption of DESIGN.md "Encryption". It decorates any backend; names and the level layout stay as they are.
+ *
+ * <p>Callers see an unencrypted replica: listings and {@link #head} report the LTX files' own sizes and header
+ * fields (read by decrypting the first and the last chunk of each file once, then cached while the stored file keeps
+ * its size and time); {@link #openFile} returns plaintext from any offset, decrypting only the chunks from there on;
+ * {@link #writeFile} encrypts while the backend uploads (one 64 KiB chunk in memory). A file that is not an age file
+ * (written before encryption was turned on) is read as it is.
+ *
+ * <p>Three modes, by the keys given: recipients and identities read and write; recipients alone write (a write-only
+ * host: listings then carry no sizes, header fields or checksums, and reading a file is an {@link AgeKeyException});
+ * no keys at all only detects an encrypted replica, failing with {@link #NO_IDENTITY} when one is read.
+ *
+ * <p>S3 object metadata of an encrypted file carries the TXIDs and the timestamp only: page size, commit and the
+ * database checksums are left out (zero), as they describe the plaintext.
+ */
+public final class AgeReplicaClient implements ReplicaClient {
+  /** The error when an encrypted file is read without an identity. */
+  public static final String NO_IDENTITY =
+      "replica is encrypted; give an age identity (--age-identity or age: identities)";
+  private static final int PARALLEL = 32;
+
+  private final ReplicaClient delegate;
+  private final AgeKeys keys;
+  private final List<RecipientStanzaWriter> writers;
+  private final List<RecipientStanzaReader> readers;
+  private final Map<String, Described> described = new ConcurrentHashMap<>();
+  private final boolean[] sniffed = new boolean[MAX_LEVEL + 1]; // levels checked for age files (no keys given)
+
+  private record Described(long storedSize, Instant storedAt, LtxFileMeta meta) {}
+
+  private AgeReplicaClient(ReplicaClient delegate, AgeKeys keys, List<RecipientStanzaWriter> writers,
+      List<RecipientStanzaReader> readers) {
+    this.delegate = delegate;
+    this.keys = keys;
+    this.writers = writers;
+    this.readers = readers;
+  }
+
+  /**
+   * The replica {@code client} encrypted to {@code recipients} ({@code age1…} public keys) and decrypted with the
+   * keys in the {@code identities} files; with neither, a client that only detects encrypted files. Bad keys are an
+   * {@link IllegalArgumentException} with a one-line message holding no secret.
+   */
+  public static AgeReplicaClient wrap(ReplicaClient client, List<String> recipients, List<Path> identities) {
+    return wrap(client, new AgeKeys(recipients, identities));
+  }
+
+  /** See {@link #wrap(ReplicaClient, List, List)}; a client already wrapped gets {@code keys} added to its own. */
+  public static AgeReplicaClient wrap(ReplicaClient client, AgeKeys keys) {
+    if (client instanceof AgeReplicaClient a) {
+      if (keys.isEmpty()) return a;
+      return wrap(a.delegate, a.keys.plus(keys));
+    }
+    return new AgeReplicaClient(client, keys, keys.writers(), keys.readers());
+  }
+
+  /** The backend under an age client, or the client itself. */
+  public static ReplicaClient unwrap(ReplicaClient client) {
+    return client instanceof AgeReplicaClient a ? a.delegate : client;
+  }
+
+  /** The backend. */
+  public ReplicaClient delegate() {
+    return delegate;
+  }
+
+  /** The keys. */
+  public AgeKeys keys() {
+    return keys;
+  }
+
+  /** True when files written are encrypted (recipients given). */
+  public boolean encrypts() {
+    return !writers.isEmpty();
+  }
+
+  /** True when encrypted files can be read (identities given). */
+  public boolean decrypts() {
+    return !readers.isEmpty();
+  }
+
+  /** True when no key is given: the client passes everything through and only detects encrypted files. */
+  public boolean detectsOnly() {
+    return writers.isEmpty() && readers.isEmpty();
+  }
+
+  @Override
+  public String type() {
+    return delegate.type();
+  }
+
+  @Override
+  public String location() {
+    return delegate.location();
+  }
+
+  @Override
+  public boolean readsInPlace() {
+    return detectsOnly() && delegate.readsInPlace();
+  }
+
+  private String name(int level, TxidRange range) {
+    return "replica file " + level + "/" + range.fileName() + " in " + delegate.location();
+  }
+
+  private static String key(int level, TxidRange range) {
+    return level + "/" + range.fileName();
+  }
+
+  // ---- listings ----
+
+  @Override
+  public List<LtxFileMeta> listFiles(int level) throws IOException {
+    List<LtxFileMeta> raw = delegate.listFiles(level);
+    if (detectsOnly()) {
+      checkNotEncrypted(level, raw);
+      return raw;
+    }
+    List<LtxFileMeta> out = new ArrayList<>(raw.size());
+    List<Integer> todo = new ArrayList<>();
+    for (LtxFileMeta f : raw) {
+      LtxFileMeta known = known(f);
+      if (known == null) todo.add(out.size());
+      out.add(known != null ? known : f);
+    }
+    if (todo.isEmpty()) return out;
+    IOException[] error = new IOException[1];
+    Semaphore slots = new Semaphore(PARALLEL);
+    List<Thread> threads = new ArrayList<>();
+    for (int i : todo) {
+      slots.acquireUninterruptibly();
+      threads.add(Thread.ofVirtual().start(() -> {
+        try {
+          LtxFileMeta f = out.get(i);
+          out.set(i, describe(f.level(), f.range(), f.size(), f.createdAt()));
+        } catch (IOException e) {
+          synchronized (error) {
+            if (error[0] == null || e instanceof AgeKeyException) error[0] = e;
+          }
+        } finally {
+          slots.release();
+        }
+      }));
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted listing " + delegate.location());
+      }
+    }
+    if (error[0] != null) throw error[0];
+    out.removeIf(java.util.Objects::isNull);
+    return out;
+  }
+
+  /**
+   * Without keys: fails with {@link #NO_IDENTITY} when the level holds age files, before anything acts on the listing
+   * (a restore would otherwise start and fail on its first read). One small read per level and client, of a file the
+   * backend could not describe (all of them on S3).
+   */
+  private void checkNotEncrypted(int level, List<LtxFileMeta> raw) throws IOException {
+    if (sniffed[level]) return;
+    for (LtxFileMeta f : raw) {
+      if (f.hasHeader() && f.postApplyChecksum() != 0) continue;
+      InputStream in;
+      try {
+        in = delegate.openFile(level, f.range(), 0);
+      } catch (java.nio.file.NoSuchFileException e) {
+        continue;
+      }
+      try {
+        byte[] b = in.readNBytes(AgeFormat.MAGIC.length);
+        if (AgeFormat.isAge(b, b.length)) throw new AgeKeyException(NO_IDENTITY);
+      } finally {
+        closeEarly(in);
+      }
+      break;
+    }
+    sniffed[level] = true;
+  }
+
+  /** What is known of a listed file without a request: its plaintext header, or a cached description. */
+  private LtxFileMeta known(LtxFileMeta f) {
+    if (f.hasHeader() && f.postApplyChecksum() != 0) return f; // an unencrypted LTX file, read by the backend
+    if (!decrypts()) return LtxFileMeta.bare(f.level(), f.range(), 0, f.createdAt()); // size unknown
+    Described d = described.get(key(f.level(), f.range()));
+    return d != null && d.storedSize == f.size() && d.storedAt.equals(f.createdAt()) ? d.meta : null;
+  }
+
+  @Override
+  public LtxFileMeta head(int level, TxidRange range) throws IOException {
+    LtxFileMeta f = delegate.head(level, range);
+    if (detectsOnly()) return f;
+    LtxFileMeta known = known(f);
+    return known != null ? known : describe(level, range, f.size(), f.createdAt());
+  }
+
+  /**
+   * Reads the LTX header and trailer of a stored file through its first and last chunk. An unencrypted file is
+   * described from its own bytes; a damaged one is described bare with size 0 (reading it names the damage).
+   */
+  private LtxFileMeta describe(int level, TxidRange range, long stored, Instant created) throws IOException {
+    String name = name(level, range);
+    LtxFileMeta meta;
+    InputStream raw;
+    try {
+      raw = delegate.openFile(level, range, 0);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null; // deleted since listed
+    }
+    try {
+      BufferedInputStream in = new BufferedInputStream(raw, 8192);
+      byte[] head;
+      byte[] tail;
+      long plain;
+      if (!sniff(in)) {
+        plain = stored;
+        head = in.readNBytes(LtxHeader.SIZE);
+        tail = plain >= LtxHeader.SIZE + LtxTrailer.SIZE ? readTail(level, range, plain) : null;
+      } else {
+        AgeFormat.Header h = AgeFormat.readHeader(in);
+        SecretKeySpec key = payloadKey(h, in, name);
+        plain = h.plainSize(stored);
+        if (plain < 0) throw new AgeFileException(name + ": stored size does not fit an age payload (truncated?)");
+        long chunks = h.chunkCount(stored);
+        DecryptingInputStream d = new DecryptingInputStream(in, key, 0, 0, chunks, name);
+        head = d.readNBytes(LtxHeader.SIZE);
+        if (plain < LtxHeader.SIZE + LtxTrailer.SIZE) {
+          tail = null;
+        } else if (plain - LtxTrailer.SIZE < AgeFormat.CHUNK) {
+          d.skipNBytes(plain - LtxTrailer.SIZE - LtxHeader.SIZE);
+          tail = d.readNBytes(LtxTrailer.SIZE);
+        } else {
+          long at = plain - LtxTrailer.SIZE;
+          long index = at / AgeFormat.CHUNK;
+          try (InputStream last = new DecryptingInputStream(delegate.openFile(level, range, h.chunkOffset(index)),
+              key, index, (int) (at % AgeFormat.CHUNK), chunks, name)) {
+            tail = last.readNBytes(LtxTrailer.SIZE);
+          }
+        }
+      }
+      if (tail == null || tail.length < LtxTrailer.SIZE) {
+        meta = LtxFileMeta.bare(level, range, plain, created);
+      } else {
+        try {
+          meta = LtxFileMeta.stored(level, range, LtxHeader.decode(head), LtxTrailer.decode(tail, 0), plain,
+              created);
+        } catch (LtxException e) {
+          meta = LtxFileMeta.bare(level, range, plain, created);
+        }
+      }
+    } catch (AgeFileException e) {
+      meta = LtxFileMeta.bare(level, range, 0, created);
+    } finally {
+      closeEarly(raw);
+    }
+    described.put(key(level, range), new Described(stored, created, meta));
+    return meta;
+  }
+
+  private byte[] readTail(int level, TxidRange range, long size) throws IOException {
+    try (InputStream in = delegate.openFile(level, range, size - LtxTrailer.SIZE)) {
+      return in.readNBytes(LtxTrailer.SIZE);
+    }
+  }
+
+  /** True when the stream starts with the age version line; the stream is left where it was. */
+  private static boolean sniff(BufferedInputStream in) throws IOException {
+    in.mark(AgeFormat.MAGIC.length);
+    byte[] b = in.readNBytes(AgeFormat.MAGIC.length);
+    in.reset();
+    return AgeFormat.isAge(b, b.length);
+  }
+
+  /** The payload key of a file whose header was just read; {@code in} is left at the first chunk. */
+  private SecretKeySpec payloadKey(AgeFormat.Header h, InputStream in, String name) throws IOException {
+    if (readers.isEmpty()) throw new AgeKeyException(NO_IDENTITY);
+    byte[] fileKey;
+    try {
+      fileKey = AgeFormat.fileKey(h, readers);
+    } catch (AgeFileException e) {
+      throw new AgeFileException(name + ": " + e.getMessage());
+    }
+    if (fileKey == null) {
+      throw new AgeKeyException("wrong age identity: " + keys.identities().stream().map(Path::toString)
+          .reduce((a, b) -> a + ", " + b).orElse("") + " does not open " + name);
+    }
+    byte[] nonce = in.readNBytes(AgeFormat.NONCE);
+    if (nonce.length < AgeFormat.NONCE) throw new AgeFileException(name + ": age payload truncated (no nonce)");
+    return AgeFormat.payloadKey(fileKey, nonce);
+  }
+
+  // ---- reads ----
+
+  @Override
+  public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+    if (offset < 0) throw new IllegalArgumentException("negative offset: " + offset);
+    String name = name(level, range);
+    if (detectsOnly() && offset > 0) return delegate.openFile(level, range, offset);
+    InputStream raw = delegate.openFile(level, range, 0);
+    boolean handedOver = false;
+    try {
+      BufferedInputStream in = new BufferedInputStream(raw, 8192);
+      if (!sniff(in)) {
+        if (offset == 0) {
+          handedOver = true;
+          return in;
+        }
+        return delegate.openFile(level, range, offset);
+      }
+      if (detectsOnly() || !decrypts()) throw new AgeKeyException(NO_IDENTITY);
+      AgeFormat.Header h = AgeFormat.readHeader(in);
+      SecretKeySpec key = payloadKey(h, in, name);
+      if (offset == 0) {
+        handedOver = true;
+        return new DecryptingInputStream(in, key, 0, 0, -1, name);
+      }
+      long index = offset / AgeFormat.CHUNK;
+      return new DecryptingInputStream(delegate.openFile(level, range, h.chunkOffset(index)), key, index,
+          (int) (offset % AgeFormat.CHUNK), -1, name);
+    } finally {
+      if (!handedOver) closeEarly(raw);
+    }
+  }
+
+  /** Closes a stream read only in part; an S3 response is aborted rather than drained to its end. */
+  private static void closeEarly(InputStream in) {
+    try {
+      if (in instanceof software.amazon.awssdk.http.Abortable a) a.abort();
+      in.close();
+    } catch (IOException | RuntimeException ignored) {
+      // only the part read was wanted
+    }
+  }
+
+  // ---- writes ----
+
+  @Override
+  public LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException {
+    if (detectsOnly()) return delegate.writeFile(level, info, data, size);
+    if (writers.isEmpty()) {
+      throw new IOException("replica " + delegate.location() + " is encrypted for reading only here: give age "
+          + "recipients to write to it");
+    }
+    byte[] fileKey = AgeFormat.randomBytes(16);
+    byte[] header = AgeFormat.writeHeader(fileKey, writers);
+    EncryptingInputStream enc = new EncryptingInputStream(data, size, header, fileKey);
+    LtxFileMeta stored = delegate.writeFile(level, opaque(info), enc, enc.size());
+    LtxFileMeta meta = LtxFileMeta.of(level, info, size, stored.createdAt());
+    if (decrypts()) described.put(key(level, stored.range()), new Described(enc.size(), stored.createdAt(), meta));
+    return meta;
+  }
+
+  /** What a backend may store beside the ciphertext (S3 metadata): TXIDs and timestamp, nothing of the pages. */
+  private static LtxFileInfo opaque(LtxFileInfo info) {
+    LtxHeader h = info.header();
+    return new LtxFileInfo(LtxHeader.of(0, 0, 0, h.minTxid(), h.maxTxid(), h.timestamp(), 0),
+        new LtxTrailer(0, 0), -1);
+  }
+
+  @Override
+  public void deleteFiles(int level, Collection<TxidRange> ranges) throws IOException {
+    delegate.deleteFiles(level, ranges);
+    for (TxidRange r : ranges) described.remove(key(level, r));
+  }
+
+  @Override
+  public List<String> listChildren() throws IOException {
+    return delegate.listChildren();
+  }
+
+  @Override
+  public ReplicaClient child(String name) {
+    return new AgeReplicaClient(delegate.child(name), keys, writers, readers);
+  }
+
+  @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+
+  @Override
+  public String toString() {
+    return "AgeReplicaClient[" + delegate.location() + ", " + keys + "]";
+  }
+}

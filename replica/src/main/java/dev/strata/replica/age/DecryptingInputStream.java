@@ -1,0 +1,117 @@
+package dev.strata.replica.age;
+
+import java.io.IOException;
+import java.io.InputStream;
+import javax.crypto.Cipher;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The plaintext of an age payload, decrypted chunk by chunk as it is read, starting at any chunk. Every chunk is
+ * authenticated before a byte of it is returned; a payload cut at a chunk boundary, a chunk modified, or bytes after
+ * the final chunk are errors naming the file.
+ */
+final class DecryptingInputStream extends InputStream {
+  private final InputStream src;
+  private final SecretKeySpec key;
+  private final String name;
+  private final long chunks; // when known (the stored size was known), else -1: the end is found by reading
+  private final Cipher cipher = AgeFormat.cipher();
+  private final byte[] ct = new byte[AgeFormat.CHUNK_CT + 1];
+  private final byte[] pt = new byte[AgeFormat.CHUNK_CT];
+  private int pending = -1; // a byte read ahead to learn that a full chunk was not the last
+  private int pos, len;
+  private long index;
+  private final long first;
+  private int skip;
+  private boolean done;
+
+  /**
+   * @param src the stored file positioned at chunk {@code index}
+   * @param skip plaintext bytes to drop from the first chunk
+   * @param chunks the number of chunks when known, else -1
+   */
+  DecryptingInputStream(InputStream src, SecretKeySpec key, long index, int skip, long chunks, String name) {
+    this.src = src;
+    this.key = key;
+    this.index = index;
+    this.first = index;
+    this.skip = skip;
+    this.chunks = chunks;
+    this.name = name;
+  }
+
+  private boolean fill() throws IOException {
+    while (pos >= len) {
+      if (done) return false;
+      int n = 0;
+      if (pending >= 0) {
+        ct[0] = (byte) pending;
+        pending = -1;
+        n = 1;
+      }
+      n += src.readNBytes(ct, n, AgeFormat.CHUNK_CT - n);
+      boolean last;
+      if (chunks >= 0) {
+        last = index == chunks - 1;
+        if (!last && n < AgeFormat.CHUNK_CT || last && n == 0) throw truncated();
+      } else if (n == AgeFormat.CHUNK_CT) {
+        int b = src.read();
+        last = b < 0;
+        pending = b;
+      } else {
+        last = true;
+      }
+      if (n == 0) {
+        if (index == first && index > 0) { // an offset at or past the end
+          done = true;
+          return false;
+        }
+        throw truncated();
+      }
+      if (n < AgeFormat.TAG) throw truncated();
+      try {
+        len = AgeFormat.chunk(cipher, Cipher.DECRYPT_MODE, key, index, last, ct, n, pt);
+      } catch (AgeFileException e) {
+        throw new AgeFileException(name + ": " + e.getMessage());
+      }
+      if (last && len == 0 && index > 0) throw new AgeFileException(name + ": age payload ends in an empty chunk");
+      pos = 0;
+      index++;
+      if (last) {
+        done = true;
+        if (chunks >= 0 && src.read() >= 0) throw new AgeFileException(name + ": data after the final age chunk");
+      }
+      if (skip > 0) {
+        int k = Math.min(skip, len);
+        pos = k;
+        skip -= k;
+      }
+    }
+    return true;
+  }
+
+  private AgeFileException truncated() {
+    return new AgeFileException(name + ": age payload truncated at chunk " + index);
+  }
+
+  @Override
+  public int read() throws IOException {
+    if (!fill()) return -1;
+    return pt[pos++] & 0xFF;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int n) throws IOException {
+    if (n == 0) return 0;
+    if (!fill()) return -1;
+    int k = Math.min(n, len - pos);
+    System.arraycopy(pt, pos, b, off, k);
+    pos += k;
+    return k;
+  }
+
+  @Override
+  public void close() throws IOException {
+    src.close();
+  }
+}
