@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.replica.age.AgeKeys;
 import dev.strata.server.Server;
 import dev.strata.server.ServerConfig;
 import dev.strata.server.Tokens;
@@ -42,6 +43,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--replica", paramLabel = "URL",
       description = "Storage URL for levels 1-9 (s3://…, file://… or a path); overrides BUCKET_NAME.")
   String replica;
+
+  @Option(names = "--age-recipient", paramLabel = "AGE1…",
+      description = "Encrypt every storage object to this age public key (may repeat); needs --age-identity too.")
+  java.util.List<String> ageRecipients = new java.util.ArrayList<>();
+
+  @Option(names = "--age-identity", paramLabel = "FILE",
+      description = "age identity file that reads the encrypted storage (may repeat).")
+  java.util.List<Path> ageIdentities = new java.util.ArrayList<>();
 
   @Option(names = "--tokens-file", paramLabel = "FILE",
       description = "Require per-cluster tokens: one CLUSTER:TOKEN per line (or $STRATA_TOKENS).")
@@ -101,6 +110,13 @@ final class ServeCommand implements Callable<Integer> {
     if (tokensFile != null) cfg = cfg.withTokens(Tokens.read(tokensFile));
     else if (env.containsKey("STRATA_TOKENS")) {
       cfg = cfg.withTokens(Tokens.required(env.get("STRATA_TOKENS"), "STRATA_TOKENS"));
+    }
+    if (!ageRecipients.isEmpty() || !ageIdentities.isEmpty()) {
+      // The server reads back what it compacts: a recipients-only server could store but never compact.
+      if (ageRecipients.isEmpty() || ageIdentities.isEmpty()) {
+        throw new IllegalArgumentException("an encrypted server needs both --age-recipient and --age-identity");
+      }
+      cfg = cfg.withAge(new AgeKeys(ageRecipients, ageIdentities));
     }
     if (tlsCert != null) {
       String pw = tlsPassword != null ? tlsPassword : env.get("STRATA_TLS_PASSWORD");

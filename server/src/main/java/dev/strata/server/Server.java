@@ -2,6 +2,8 @@ package dev.strata.server;
 
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.age.AgeKeys;
+import dev.strata.replica.age.AgeReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.level.Level;
 import dev.strata.replica.level.LevelConfig;
@@ -51,8 +53,8 @@ public final class Server implements AutoCloseable {
       Files.createDirectories(tmp);
       opened = MetadataStore.open(config.metadataUrl(), data);
       this.store = opened;
-      s = given != null ? given : config.replicaUrl() == null ? new FileReplicaClient(data.resolve("objects"))
-          : openReplica(config.replicaUrl());
+      s = given != null ? given : config.replicaUrl() == null ? embeddedStorage(data, config.age())
+          : openReplica(config.replicaUrl(), config.age());
       this.storage = s;
       DbLocks locks = new DbLocks();
       this.jobs = new CompactionJobs(store, storage, config.levels(), tmp, config.clock(), metrics, locks,
@@ -96,12 +98,18 @@ public final class Server implements AutoCloseable {
    * Opens the storage URL. Whatever fails, the message shows the URL only redacted ({@link ReplicaUrl#redact}), and
    * the original exception is not kept as the cause, whose message could show it whole.
    */
-  private static ReplicaClient openReplica(String url) {
+  private static ReplicaClient openReplica(String url, AgeKeys age) {
     try {
-      return ReplicaUrl.open(url);
+      return ReplicaUrl.open(url, age);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("storage: " + ReplicaUrl.redact(String.valueOf(e.getMessage())));
     }
+  }
+
+  /** {@code <data>/objects}, encrypted when keys are given. */
+  private static ReplicaClient embeddedStorage(Path data, AgeKeys age) {
+    ReplicaClient files = new FileReplicaClient(data.resolve("objects"));
+    return age.isEmpty() ? files : AgeReplicaClient.wrap(files, age.validate());
   }
 
   private void logStart() {
@@ -112,7 +120,7 @@ public final class Server implements AutoCloseable {
     }
     log.info("snapshot level {}: interval={} retention={}", Level.SNAPSHOT, GoDuration.format(l.snapshotInterval()),
         GoDuration.format(l.snapshotRetention()));
-    log.info("storage: {}", storage.location());
+    log.info("storage: {}{}", storage.location(), storage instanceof AgeReplicaClient ? " (age-encrypted)" : "");
     log.info("metadata: {}", store.describe());
     if (config.tokens().enabled()) {
       log.info("authentication: on, tokens for {} clusters", config.tokens().size());

@@ -1,6 +1,7 @@
 package dev.strata.server;
 
 import dev.strata.replica.ReplicaUrl;
+import dev.strata.replica.age.AgeKeys;
 import dev.strata.replica.level.LevelConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -23,6 +24,8 @@ import java.time.InstantSource;
  * @param schedule run the compaction loops; tests turn this off and call the compactions directly
  * @param stallTimeout a request whose client sends or receives nothing for this long is cut off
  * @param compactionThreads databases compacted at the same time
+ * @param age keys that every storage object is encrypted to (recipients) and read with (identities); none for
+ *     plain objects
  */
 public record ServerConfig(
     Path dataDir,
@@ -35,7 +38,8 @@ public record ServerConfig(
     InstantSource clock,
     boolean schedule,
     Duration stallTimeout,
-    int compactionThreads) {
+    int compactionThreads,
+    AgeKeys age) {
 
   /** litefs-backup's default listen address. */
   public static final String DEFAULT_BIND = ":2200";
@@ -43,7 +47,7 @@ public record ServerConfig(
   /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, DESIGN.md's levels. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(dataDir, null, parseBind(DEFAULT_BIND), null, Tokens.none(), null, LevelConfig.defaults(),
-        InstantSource.system(), true, Duration.ofSeconds(60), 8);
+        InstantSource.system(), true, Duration.ofSeconds(60), 8, AgeKeys.NONE);
   }
 
   /** TLS material: a PKCS#12 keystore, or a PEM certificate chain and PKCS#8 PEM private key. */
@@ -62,52 +66,57 @@ public record ServerConfig(
         : dev.strata.server.store.PostgresMetadataStore.redact(metadataUrl)) + ", bind=" + bind + ", replicaUrl="
         + ReplicaUrl.redact(replicaUrl) + ", tokens=" + tokens.size() + " clusters, tls=" + tls
         + ", levels=" + levels + ", schedule=" + schedule + ", stallTimeout=" + stallTimeout + ", compactionThreads="
-        + compactionThreads + "]";
+        + compactionThreads + ", age=" + age + "]";
+  }
+
+  public ServerConfig withAge(AgeKeys keys) {
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads, keys);
   }
 
   public ServerConfig withMetadataUrl(String url) {
     return new ServerConfig(dataDir, url, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withBind(InetSocketAddress a) {
     return new ServerConfig(dataDir, metadataUrl, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withReplicaUrl(String url) {
     return new ServerConfig(dataDir, metadataUrl, bind, url, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withTokens(Tokens t) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, t, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withTls(TlsConfig t) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, t, levels, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withLevels(LevelConfig l) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withClock(InstantSource c) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, c, schedule, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withSchedule(boolean s) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, s, stallTimeout,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   public ServerConfig withStallTimeout(Duration d) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, d,
-        compactionThreads);
+        compactionThreads, age);
   }
 
   /**

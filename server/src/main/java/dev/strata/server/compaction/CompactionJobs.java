@@ -11,6 +11,7 @@ import dev.strata.replica.level.LevelConfig;
 import dev.strata.server.ServerMetrics;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.ReplicaFiles;
+import dev.strata.replica.age.AgeReplicaClient;
 import dev.strata.server.store.CataloguedReplicaClient;
 import dev.strata.server.store.DbRow;
 import dev.strata.server.store.Lease;
@@ -255,7 +256,8 @@ public final class CompactionJobs {
    * belong to a job on another instance that is about to catalogue them.)
    */
   private void sweep(CataloguedReplicaClient catalogue) throws IOException {
-    ReplicaClient storage = catalogue.storage();
+    // Names and times are all a sweep needs: the objects themselves, undecrypted.
+    ReplicaClient storage = AgeReplicaClient.unwrap(catalogue.storage());
     Instant cutoff = Instant.now().minus(ORPHAN_AGE);
     for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
       Set<TxidRange> known = new HashSet<>();
