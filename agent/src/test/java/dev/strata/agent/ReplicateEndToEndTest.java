@@ -295,6 +295,25 @@ class ReplicateEndToEndTest {
     assertReplicaEqualsDatabase(dir.resolve("b"));
   }
 
+  /** The same while nothing is written: the new replica must not wait for the next commit to get its snapshot. */
+  @Test
+  void aReplicaAddedLaterToAnIdleDatabaseGetsItsSnapshotAtOnce() throws Exception {
+    Sqlite.create(db());
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      try (Writer w = Writer.start(db(), 50, 0)) {
+        w.await();
+      }
+      assertThat(m.stop()).isTrue();
+    }
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec("a", "b"), ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> m.uploaders().get(1).txid() == m.capture().txid());
+      assertThat(m.stop()).isTrue();
+    }
+    assertReplicaEqualsDatabase(dir.resolve("b"));
+  }
+
   /**
    * A database past 1 GiB holds SQLite's lock page (the page at byte offset 2^30), which is never written: the
    * snapshot, the level-0 files and the checksums must all skip it, and commits to pages after it must replicate.

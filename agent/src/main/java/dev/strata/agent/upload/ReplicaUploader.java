@@ -179,7 +179,15 @@ public final class ReplicaUploader implements Runnable {
         return any;
       }
       List<LocalFile> next = store.after(p.txid());
-      if (next.isEmpty()) return any;
+      if (next.isEmpty()) {
+        // Behind the database with nothing local to send (a new replica, the files it lacks long uploaded
+        // elsewhere): only a snapshot brings it up, and an idle database would never make one on its own.
+        if (Long.compareUnsigned(p.txid(), capture.txid()) < 0) {
+          askForSnapshot(p, "replica " + name + " is at TXID " + Txid.format(p.txid()) + ", the database at "
+              + Txid.format(capture.txid()) + ", and no local file continues it");
+        }
+        return any;
+      }
       LocalFile f = choose(p, next);
       if (f == null) {
         LocalFile first = next.getFirst();
