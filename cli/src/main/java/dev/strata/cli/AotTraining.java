@@ -30,6 +30,10 @@ public final class AotTraining {
   private AotTraining() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 1 && args[0].equals("--cli")) {
+      cli();
+      return;
+    }
     Path dir = Files.createTempDirectory("strata-aot-training-");
     PrintStream out = System.out;
     try {
@@ -47,6 +51,22 @@ public final class AotTraining {
     } finally {
       System.setOut(out);
       DirectoryTree.delete(dir);
+    }
+  }
+
+  /**
+   * The training run of the small cache for the commands that only print ({@code version}, {@code --help}): a cache
+   * holds every class it was trained with and the JVM maps them all at start, so the restore's cache (some 2,800
+   * classes) would make {@code strata version} slower than no cache at all.
+   */
+  private static void cli() {
+    PrintStream out = System.out;
+    System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      if (Main.printsVersion("version")) System.out.println(VersionCommand.version());
+      Main.run("--help");
+    } finally {
+      System.setOut(out);
     }
   }
 

@@ -13,7 +13,9 @@ final class VersionCommand implements Runnable {
 
   static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
-    return "strata " + (v != null ? v : "dev") + " (java " + Runtime.version() + ")";
+    // Runtime.version().toString() as the system property holds it (formatting the record costs a stream).
+    String java = System.getProperty("java.runtime.version", Runtime.version().toString());
+    return "strata " + (v != null ? v : "dev") + " (java " + java + ")";
   }
 
   /** Supplies {@code strata --version}. */
