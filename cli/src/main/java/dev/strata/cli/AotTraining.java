@@ -63,8 +63,8 @@ public final class AotTraining {
     PrintStream out = System.out;
     System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
     try {
-      if (Main.printsVersion("version")) System.out.println(VersionCommand.version());
-      Main.run("--help");
+      Main.main(new String[] {"version"}); // main returns after these two: it calls System.exit for no other
+      Main.main(new String[] {"--help"});
     } finally {
       System.setOut(out);
     }

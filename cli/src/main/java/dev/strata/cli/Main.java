@@ -6,35 +6,40 @@ import java.io.StringWriter;
 import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /**
  * The {@code strata} command: one subcommand per job.
  *
  * <p>Start-up: picocli builds a command's model by reflection over its class, its options and its subcommands, and
- * its jar (Java 5 class files) is left out of the AOT cache, so each command it models costs milliseconds. Only the
- * subcommand a command line names is modelled from its class; the others are listed in the usage by name and
- * description alone ({@link #commandLine}), and {@code strata version} never loads picocli at all.
+ * each annotation type it reads costs a proxy class spun at run time. So this command's own model is built without
+ * reflection ({@link #commandLine}), only the subcommand a command line names is modelled from its class, the others
+ * are listed in the usage from {@link #SUBCOMMANDS} alone, and {@code strata version} never loads picocli at all.
  */
-@Command(
-    name = "strata",
-    mixinStandardHelpOptions = true,
-    versionProvider = VersionCommand.Provider.class,
-    description = "Continuous backup, replication and point-in-time restore for SQLite.")
 public final class Main implements Runnable {
-  /** The subcommands, in the order the usage lists them. */
-  static final List<Class<?>> SUBCOMMANDS = List.of(
-      VersionCommand.class,
-      LtxCommand.class,
-      ReplicateCommand.class,
-      RestoreCommand.class,
-      SnapshotsCommand.class,
-      RestorePointsCommand.class,
-      VerifyCommand.class,
-      ServeCommand.class,
-      ClusterCommand.class);
+  /** A subcommand: its name and the first line of its description, as its annotation has them. */
+  record Subcommand(String name, String summary, Class<?> type) {}
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  /** The subcommands, in the order the usage lists them (MainTest checks them against their annotations). */
+  static final List<Subcommand> SUBCOMMANDS = List.of(
+      new Subcommand("version", "Print the version.", VersionCommand.class),
+      new Subcommand("ltx", "List a replica's LTX files, or inspect LTX files.", LtxCommand.class),
+      new Subcommand("replicate",
+          "Replicate SQLite databases continuously: every commit, captured from the WAL, to each replica.",
+          ReplicateCommand.class),
+      new Subcommand("restore", "Restore a database from a replica, to its latest state, a TXID or a time.",
+          RestoreCommand.class),
+      new Subcommand("snapshots", "List the snapshots (level 9) of a replica.", SnapshotsCommand.class),
+      new Subcommand("restore-points", "List the TXIDs and times a replica can restore to.",
+          RestorePointsCommand.class),
+      new Subcommand("verify", "Restore a replica's latest state into a temporary directory and check it.",
+          VerifyCommand.class),
+      new Subcommand("serve", "Run the LiteFS-compatible backup server (a drop-in for litefs-backup).",
+          ServeCommand.class),
+      new Subcommand("cluster",
+          "Manage a backup server's cluster: list, info, export, import, restore, delete (as lfsb).",
+          ClusterCommand.class));
+
+  private CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
@@ -42,7 +47,14 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    Thread.setDefaultUncaughtExceptionHandler(Main::threadFailed);
+    // Classes rather than lambdas on the start-up path: the first lambda spins its class with the class-file API
+    // (some 15 ms), unless the AOT cache holds it, which it does not for classes that name picocli's.
+    Thread.setDefaultUncaughtExceptionHandler(new Thread.UncaughtExceptionHandler() {
+      @Override
+      public void uncaughtException(Thread t, Throwable e) {
+        threadFailed(t, e);
+      }
+    });
     if (printsVersion(args)) {
       System.out.println(VersionCommand.version()); // what picocli would print, without loading it
       return;
@@ -70,16 +82,22 @@ public final class Main implements Runnable {
    * are its own subcommands); every other one is a stand-in with its name and description, enough for the usage.
    */
   static CommandLine commandLine(String... args) {
-    CommandLine cl = new CommandLine(new Main());
+    Main main = new Main();
+    CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(main)
+        .name("strata")
+        .mixinStandardHelpOptions(true)
+        .versionProvider(new VersionCommand.Provider());
+    spec.usageMessage().description("Continuous backup, replication and point-in-time restore for SQLite.");
+    main.spec = spec;
+    CommandLine cl = new CommandLine(spec);
     String named = args.length > 0 ? args[0] : "";
-    for (Class<?> c : SUBCOMMANDS) {
-      Command a = c.getAnnotation(Command.class);
-      if (a.name().equals(named)) {
-        cl.addSubcommand(a.name(), c);
+    for (Subcommand c : SUBCOMMANDS) {
+      if (c.name().equals(named)) {
+        cl.addSubcommand(c.name(), c.type());
       } else {
-        CommandLine.Model.CommandSpec stub = CommandLine.Model.CommandSpec.create().name(a.name());
-        stub.usageMessage().description(a.description());
-        cl.addSubcommand(a.name(), new CommandLine(stub));
+        CommandLine.Model.CommandSpec stub = CommandLine.Model.CommandSpec.create().name(c.name());
+        stub.usageMessage().description(c.summary());
+        cl.addSubcommand(c.name(), new CommandLine(stub));
       }
     }
     return cl;
@@ -104,25 +122,36 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code; errors print one line, never a stack trace. */
   public static int run(String... args) {
-    return run(() -> commandLine(args), args);
+    return run(new Supplier<CommandLine>() {
+      @Override
+      public CommandLine get() {
+        return commandLine(args);
+      }
+    }, args);
   }
 
   /** Runs {@code args} on the command {@code commands} builds (tests pass their own) with the CLI's error handling. */
   static int run(Supplier<CommandLine> commands, String... args) {
     try {
       CommandLine cl = commands.get();
-      cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-        cmd.getErr().println("strata: " + CliErrors.oneLine(e));
-        cmd.getErr().flush();
-        debugTrace(e, System.err);
-        return 1;
+      cl.setExecutionExceptionHandler(new CommandLine.IExecutionExceptionHandler() {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+          cmd.getErr().println("strata: " + CliErrors.oneLine(e));
+          cmd.getErr().flush();
+          debugTrace(e, System.err);
+          return 1;
+        }
       });
-      cl.setParameterExceptionHandler((e, params) -> {
-        // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
-        e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
-        e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
-            + " --help' for more information.");
-        return 2;
+      cl.setParameterExceptionHandler(new CommandLine.IParameterExceptionHandler() {
+        @Override
+        public int handleParseException(CommandLine.ParameterException e, String[] params) {
+          // picocli quotes the arguments it could not match, and an argument may be a URL with keys in it
+          e.getCommandLine().getErr().println("strata: " + CliErrors.redact(e.getMessage()));
+          e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName()
+              + " --help' for more information.");
+          return 2;
+        }
       });
       return cl.execute(args);
     } catch (Throwable e) { // an Error, which picocli lets through, or one while building the command line

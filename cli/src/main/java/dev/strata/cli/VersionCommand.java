@@ -15,7 +15,8 @@ final class VersionCommand implements Runnable {
     String v = Main.class.getPackage().getImplementationVersion();
     // Runtime.version().toString() as the system property holds it (formatting the record costs a stream).
     String java = System.getProperty("java.runtime.version", Runtime.version().toString());
-    return "strata " + (v != null ? v : "dev") + " (java " + java + ")";
+    // join, not +: string concatenation spins a class at its first use
+    return String.join("", "strata ", v != null ? v : "dev", " (java ", java, ")");
   }
 
   /** Supplies {@code strata --version}. */
