@@ -39,6 +39,12 @@ public final class Main implements Runnable {
           "Manage a backup server's cluster: list, info, export, import, restore, delete (as lfsb).",
           ClusterCommand.class));
 
+  static {
+    // picocli's default factory looks for Groovy's Closure class, and a class the class path lacks is looked for in
+    // every one of its jars (some 25 ms) unless this is set.
+    if (System.getProperty("picocli.disable.closures") == null) System.setProperty("picocli.disable.closures", "true");
+  }
+
   private CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -85,8 +91,12 @@ public final class Main implements Runnable {
     Main main = new Main();
     CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(main)
         .name("strata")
-        .mixinStandardHelpOptions(true)
         .versionProvider(new VersionCommand.Provider());
+    // mixinStandardHelpOptions' options, which picocli would read from its annotated mixin class
+    spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+        .description("Show this help message and exit.").build());
+    spec.addOption(CommandLine.Model.OptionSpec.builder("-V", "--version").versionHelp(true)
+        .description("Print version information and exit.").build());
     spec.usageMessage().description("Continuous backup, replication and point-in-time restore for SQLite.");
     main.spec = spec;
     CommandLine cl = new CommandLine(spec);
