@@ -48,6 +48,7 @@ public final class AotTraining {
         int code = Main.run("restore", "-o", restored.toString(), replica.toString());
         if (code != 0) throw new IOException("training restore failed with exit code " + code);
       }
+      serve(dir.resolve("server"));
     } finally {
       System.setOut(out);
       DirectoryTree.delete(dir);
@@ -67,6 +68,26 @@ public final class AotTraining {
       Main.main(new String[] {"--help"});
     } finally {
       System.setOut(out);
+    }
+  }
+
+  /**
+   * {@code strata serve} up to its first answer to {@code GET /pos} (what LiteFS asks first, and retries every
+   * second), on an ephemeral port: its command line, its configuration, the server's start and one request.
+   */
+  private static void serve(Path data) throws Exception {
+    picocli.CommandLine cl = Main.commandLine("serve");
+    cl.parseArgs("serve", "--data", data.toString(), "--bind", "127.0.0.1:0");
+    ServeCommand serve = cl.getSubcommands().get("serve").getCommand();
+    try (dev.strata.server.Server server = dev.strata.server.Server.start(serve.config(System.getenv()))) {
+      java.net.HttpURLConnection c =
+          (java.net.HttpURLConnection) java.net.URI.create(server.localUrl() + "/pos").toURL().openConnection();
+      c.setRequestProperty("Authorization", "cluster aot-training");
+      int status = c.getResponseCode();
+      try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+        if (in != null) in.readAllBytes();
+      }
+      if (status != 200) throw new IOException("training GET /pos answered " + status);
     }
   }
 
