@@ -30,6 +30,10 @@ public final class AotTraining {
   private AotTraining() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 1 && args[0].equals("--cli")) {
+      cli();
+      return;
+    }
     Path dir = Files.createTempDirectory("strata-aot-training-");
     PrintStream out = System.out;
     try {
@@ -44,9 +48,46 @@ public final class AotTraining {
         int code = Main.run("restore", "-o", restored.toString(), replica.toString());
         if (code != 0) throw new IOException("training restore failed with exit code " + code);
       }
+      serve(dir.resolve("server"));
     } finally {
       System.setOut(out);
       DirectoryTree.delete(dir);
+    }
+  }
+
+  /**
+   * The training run of the small cache for the commands that only print ({@code version}, {@code --help}): a cache
+   * holds every class it was trained with and the JVM maps them all at start, so the restore's cache (some 2,800
+   * classes) would make {@code strata version} slower than no cache at all.
+   */
+  private static void cli() {
+    PrintStream out = System.out;
+    System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      Main.main(new String[] {"version"}); // main returns after these two: it calls System.exit for no other
+      Main.main(new String[] {"--help"});
+    } finally {
+      System.setOut(out);
+    }
+  }
+
+  /**
+   * {@code strata serve} up to its first answer to {@code GET /pos} (what LiteFS asks first, and retries every
+   * second), on an ephemeral port: its command line, its configuration, the server's start and one request.
+   */
+  private static void serve(Path data) throws Exception {
+    picocli.CommandLine cl = Main.commandLine("serve");
+    cl.parseArgs("serve", "--data", data.toString(), "--bind", "127.0.0.1:0");
+    ServeCommand serve = cl.getSubcommands().get("serve").getCommand();
+    try (dev.strata.server.Server server = dev.strata.server.Server.start(serve.config(System.getenv()))) {
+      java.net.HttpURLConnection c =
+          (java.net.HttpURLConnection) java.net.URI.create(server.localUrl() + "/pos").toURL().openConnection();
+      c.setRequestProperty("Authorization", "cluster aot-training");
+      int status = c.getResponseCode();
+      try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+        if (in != null) in.readAllBytes();
+      }
+      if (status != 200) throw new IOException("training GET /pos answered " + status);
     }
   }
 

@@ -13,7 +13,10 @@ final class VersionCommand implements Runnable {
 
   static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
-    return "strata " + (v != null ? v : "dev") + " (java " + Runtime.version() + ")";
+    // Runtime.version().toString() as the system property holds it (formatting the record costs a stream).
+    String java = System.getProperty("java.runtime.version", Runtime.version().toString());
+    // join, not +: string concatenation spins a class at its first use
+    return String.join("", "strata ", v != null ? v : "dev", " (java ", java, ")");
   }
 
   /** Supplies {@code strata --version}. */

@@ -37,6 +37,29 @@ class MainTest {
   }
 
   @Test
+  void theUsageListsEachSubcommandAsItsAnnotationDescribesIt() {
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    for (Main.Subcommand c : Main.SUBCOMMANDS) {
+      CommandLine.Command a = c.type().getAnnotation(CommandLine.Command.class);
+      assertThat(c.name()).isEqualTo(a.name());
+      assertThat(c.summary()).isEqualTo(a.description()[0]);
+      listed.add(c.name());
+    }
+    // and the usage is what picocli renders from the annotations
+    CommandLine full = new CommandLine(new FullModel());
+    for (Main.Subcommand c : Main.SUBCOMMANDS) full.addSubcommand(c.name(), c.type());
+    String expected = full.getUsageMessage(CommandLine.Help.Ansi.OFF);
+    assertThat(Main.commandLine("--help").getUsageMessage(CommandLine.Help.Ansi.OFF)).isEqualTo(expected);
+    assertThat(Main.commandLine("restore", "--help").getSubcommands().get("restore").getCommandSpec().options())
+        .isNotEmpty(); // the named subcommand is the real one
+    assertThat(listed).hasSize(Main.SUBCOMMANDS.size());
+  }
+
+  @CommandLine.Command(name = "strata", mixinStandardHelpOptions = true,
+      description = "Continuous backup, replication and point-in-time restore for SQLite.")
+  static final class FullModel {}
+
+  @Test
   void aFailureOnABackgroundThreadIsOneLine() throws Exception {
     PrintStream oldErr = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
