@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.ltx.Pos;
 import dev.strata.server.client.ServerClient;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,25 +31,8 @@ class CrashTest {
   }
 
   private static Process launch(Path data, int port) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-        System.getProperty("java.class.path"), ServerProcess.class.getName(), data.toString(),
-        Integer.toString(port), String.valueOf(TestMetadata.urlFor(data) == null ? "" : TestMetadata.urlFor(data)))
-        .redirectErrorStream(true).start();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
-    for (String line; (line = r.readLine()) != null; ) {
-      if (line.equals("ready")) break;
-    }
-    Thread.ofVirtual().start(() -> {
-      try {
-        while (r.readLine() != null) {
-          // drain the child's log
-        }
-      } catch (Exception ignored) {
-        // the child died
-      }
-    });
-    return p;
+    String metadata = TestMetadata.urlFor(data);
+    return ServerProcess.launch(data, port, metadata == null ? "" : metadata);
   }
 
   @Test

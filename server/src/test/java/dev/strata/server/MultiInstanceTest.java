@@ -19,10 +19,8 @@ import dev.strata.server.store.DbRow;
 import dev.strata.server.store.Lease;
 import dev.strata.server.store.PostgresMetadataStore;
 import dev.strata.server.store.Rows;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -251,7 +249,7 @@ class MultiInstanceTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Process killed = launch(dir.resolve("killed"), port, url, dir.resolve("objects").toString());
+    Process killed = ServerProcess.launch(dir.resolve("killed"), port, url, dir.resolve("objects").toString());
     Server survivor = instance("survivor", url);
     String[] endpoints = {"http://127.0.0.1:" + port, survivor.localUrl()};
     int dbs = 4;
@@ -328,27 +326,6 @@ class MultiInstanceTest {
       assertThat(client(survivor).positions().get("db" + d)).isEqualTo(db.pos());
       assertThat(client(survivor).snapshotBytes("db" + d, "sqlite")).as("db%d", d).isEqualTo(db.bytes());
     }
-  }
-
-  private static Process launch(Path data, int port, String metadataUrl, String replicaUrl) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-        System.getProperty("java.class.path"), ServerProcess.class.getName(), data.toString(),
-        Integer.toString(port), metadataUrl, replicaUrl).redirectErrorStream(true).start();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
-    for (String line; (line = r.readLine()) != null; ) {
-      if (line.equals("ready")) break;
-    }
-    Thread.ofVirtual().start(() -> {
-      try {
-        while (r.readLine() != null) {
-          // drain the child's log
-        }
-      } catch (IOException ignored) {
-        // the child died
-      }
-    });
-    return p;
   }
 
   @Test
