@@ -52,6 +52,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "age identity file that reads the encrypted storage (may repeat).")
   java.util.List<Path> ageIdentities = new java.util.ArrayList<>();
 
+  @Option(names = "--import-lfsb", paramLabel = "LFSB_DATA_PATH",
+      description = {"Adopt a litefs-backup deployment at start (stop it first): its metadata database",
+        "(dirname(LFSB_DATA_PATH)/server.db) is copied in; its bucket is used as it is (same BUCKET_NAME)."})
+  Path importLfsb;
+
   @Option(names = "--tokens-file", paramLabel = "FILE",
       description = "Require per-cluster tokens: one CLUSTER:TOKEN per line (or $STRATA_TOKENS).")
   Path tokensFile;
@@ -111,6 +116,7 @@ final class ServeCommand implements Callable<Integer> {
     else if (env.containsKey("STRATA_TOKENS")) {
       cfg = cfg.withTokens(Tokens.required(env.get("STRATA_TOKENS"), "STRATA_TOKENS"));
     }
+    if (importLfsb != null) cfg = cfg.withImportLfsb(importLfsb);
     if (!ageRecipients.isEmpty() || !ageIdentities.isEmpty()) {
       // The server reads back what it compacts: a recipients-only server could store but never compact.
       if (ageRecipients.isEmpty() || ageIdentities.isEmpty()) {

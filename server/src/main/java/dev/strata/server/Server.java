@@ -61,6 +61,11 @@ public final class Server implements AutoCloseable {
           new JobLeases(store));
       this.service = new BackupService(store, jobs, tmp, config.clock(), metrics, locks);
       metrics.lagSource(service::lags);
+      if (config.importLfsb() != null) {
+        int adopted = LfsbImport.adopt(config.importLfsb(), store);
+        log.info("--import-lfsb: adopted {} database(s) from {}", adopted,
+            LfsbImport.metadataFile(config.importLfsb()));
+      }
       service.finishDeletions();
       jobs.catalogueOlderDatabases();
       this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),

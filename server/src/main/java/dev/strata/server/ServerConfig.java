@@ -26,6 +26,7 @@ import java.time.InstantSource;
  * @param compactionThreads databases compacted at the same time
  * @param age keys that every storage object is encrypted to (recipients) and read with (identities); none for
  *     plain objects
+ * @param importLfsb a litefs-backup data path ({@code LFSB_DATA_PATH}) whose metadata to adopt at start, or null
  */
 public record ServerConfig(
     Path dataDir,
@@ -39,7 +40,8 @@ public record ServerConfig(
     boolean schedule,
     Duration stallTimeout,
     int compactionThreads,
-    AgeKeys age) {
+    AgeKeys age,
+    Path importLfsb) {
 
   /** litefs-backup's default listen address. */
   public static final String DEFAULT_BIND = ":2200";
@@ -47,7 +49,7 @@ public record ServerConfig(
   /** Embedded defaults: storage under the data directory, no tokens, plain HTTP on :2200, DESIGN.md's levels. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(dataDir, null, parseBind(DEFAULT_BIND), null, Tokens.none(), null, LevelConfig.defaults(),
-        InstantSource.system(), true, Duration.ofSeconds(60), 8, AgeKeys.NONE);
+        InstantSource.system(), true, Duration.ofSeconds(60), 8, AgeKeys.NONE, null);
   }
 
   /** TLS material: a PKCS#12 keystore, or a PEM certificate chain and PKCS#8 PEM private key. */
@@ -69,54 +71,59 @@ public record ServerConfig(
         + compactionThreads + ", age=" + age + "]";
   }
 
+  public ServerConfig withImportLfsb(Path lfsbDataPath) {
+    return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
+        compactionThreads, age, lfsbDataPath);
+  }
+
   public ServerConfig withAge(AgeKeys keys) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads, keys);
+        compactionThreads, keys, importLfsb);
   }
 
   public ServerConfig withMetadataUrl(String url) {
     return new ServerConfig(dataDir, url, bind, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withBind(InetSocketAddress a) {
     return new ServerConfig(dataDir, metadataUrl, a, replicaUrl, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withReplicaUrl(String url) {
     return new ServerConfig(dataDir, metadataUrl, bind, url, tokens, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withTokens(Tokens t) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, t, tls, levels, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withTls(TlsConfig t) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, t, levels, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withLevels(LevelConfig l) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, l, clock, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withClock(InstantSource c) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, c, schedule, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withSchedule(boolean s) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, s, stallTimeout,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   public ServerConfig withStallTimeout(Duration d) {
     return new ServerConfig(dataDir, metadataUrl, bind, replicaUrl, tokens, tls, levels, clock, schedule, d,
-        compactionThreads, age);
+        compactionThreads, age, importLfsb);
   }
 
   /**
