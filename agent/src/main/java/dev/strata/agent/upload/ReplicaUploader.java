@@ -173,18 +173,20 @@ public final class ReplicaUploader implements Runnable {
     boolean any = false;
     while (!pastDeadline()) {
       Pos p = position;
-      if (Long.compareUnsigned(p.txid(), capture.txid()) > 0) {
+      // Read before the store: a TXID the capture reports has its file published already (both under its lock).
+      long local = capture.txid();
+      if (Long.compareUnsigned(p.txid(), local) > 0) {
         askForSnapshot(p, "replica " + name + " is ahead of the local state (TXID " + Txid.format(p.txid()) + " > "
-            + Txid.format(capture.txid()) + ")");
+            + Txid.format(local) + ")");
         return any;
       }
       List<LocalFile> next = store.after(p.txid());
       if (next.isEmpty()) {
         // Behind the database with nothing local to send (a new replica, the files it lacks long uploaded
         // elsewhere): only a snapshot brings it up, and an idle database would never make one on its own.
-        if (Long.compareUnsigned(p.txid(), capture.txid()) < 0) {
+        if (Long.compareUnsigned(p.txid(), local) < 0) {
           askForSnapshot(p, "replica " + name + " is at TXID " + Txid.format(p.txid()) + ", the database at "
-              + Txid.format(capture.txid()) + ", and no local file continues it");
+              + Txid.format(local) + ", and no local file continues it");
         }
         return any;
       }
