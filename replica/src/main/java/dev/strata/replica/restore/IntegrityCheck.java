@@ -1,7 +1,6 @@
 package dev.strata.replica.restore;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -57,8 +56,8 @@ public enum IntegrityCheck {
     String url = "jdbc:sqlite:file:" + db.toAbsolutePath().toUri().getRawPath() + "?immutable=1";
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
-      // Memory-mapped reads: the check then reads the freshly written file straight from the page cache.
-      s.execute("PRAGMA mmap_size=" + Math.max(0, Files.size(db)));
+      // Plain reads, not mmap: a mapped database counts in the restore's resident memory page by page (a 256 MiB
+      // database: 259 MiB peak RSS for quick_check with mmap, 6 MiB without), and saves only ~0.2 s per GiB.
       try (ResultSet r = s.executeQuery(pragma)) {
         while (r.next() && problems.size() < 5) problems.add(r.getString(1));
       }
