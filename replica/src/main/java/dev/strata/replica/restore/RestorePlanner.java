@@ -9,8 +9,6 @@ import dev.strata.replica.ReplicaFiles;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -27,34 +25,20 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RestorePlanner {
   private final ReplicaClient client;
-  private final HeaderCache headers;
+  /** Each file's header fields read once (files never change once written). */
+  private final HeaderCache headers = new HeaderCache();
   private ReplicaFiles files;
 
   /** A planner that lists the replica on first use. */
   public RestorePlanner(ReplicaClient client) {
-    this(client, new HeaderCache());
-  }
-
-  /**
-   * A planner that lists the replica on first use and keeps the header fields it reads in {@code headers}, which
-   * its caller may share between planners of the same replica: files never change once written, so what was read
-   * once stays true (a server answering many requests then sends each HEAD once).
-   */
-  public RestorePlanner(ReplicaClient client, HeaderCache headers) {
     this.client = client;
-    this.headers = headers;
   }
 
   /** What was read of files whose listing lacks their header: the time and, when read, the post-apply checksum. */
-  public static final class HeaderCache {
+  private static final class HeaderCache {
     private record Read(Instant time, long postApplyChecksum) {}
 
     private final Map<LtxFileMeta, Read> read = new ConcurrentHashMap<>();
-
-    /** Forgets every file but {@code kept} (after retention deleted some). */
-    public void retainOnly(Collection<LtxFileMeta> kept) {
-      if (read.size() > kept.size()) read.keySet().retainAll(new HashSet<>(kept));
-    }
   }
 
   /** A planner over files already listed. */
@@ -125,7 +109,7 @@ public final class RestorePlanner {
 
   /**
    * Every TXID a restore can reach, with its timestamp and checksum (headers read where the listing lacks them:
-   * one HEAD per file on S3, in parallel, once per file for a shared {@link HeaderCache}).
+   * one HEAD per file on S3, in parallel, once per file).
    */
   public List<RestorePoint> restorePoints() throws IOException {
     return withHeaders(restorablePoints());
