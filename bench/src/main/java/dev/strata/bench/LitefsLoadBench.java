@@ -226,6 +226,7 @@ public final class LitefsLoadBench {
       }
       if (status != 0 && status < 500) return -1;
       if (killedAt > 0 && db.failedSince == 0) db.failedSince = System.nanoTime();
+      if (status == 0) fleet.markDown(instance);
       if (attempt > 0) Thread.sleep(Math.min(1000, 20L << Math.min(attempt, 6)));
       instance = fleet.pick(instance);
     }
@@ -341,14 +342,14 @@ public final class LitefsLoadBench {
     for (int i = 0; i < databases; i++) dbs[i] = new Db(databases + i); // fresh clusters
     closedLoop(fleet, dbs, 0, true);
     long[] counts = new long[3];
-    long[] killedAt = {0};
+    AtomicLong killedAt = new AtomicLong();
     Set<String> held = new HashSet<>();
     Thread killer = Thread.ofVirtual().start(() -> {
       try {
         Thread.sleep(killSeconds * 1000L / 3);
         held.addAll(fleet.leasesOf(1));
         for (Db d : dbs) d.hwmTarget = d.txid;
-        killedAt[0] = System.nanoTime();
+        killedAt.set(System.nanoTime());
         fleet.kill9(1);
       } catch (Exception e) {
         throw new RuntimeException(e);
@@ -356,32 +357,52 @@ public final class LitefsLoadBench {
     });
     // Until the kill, the uploads see a kill time far in the future.
     Lat lat = new Lat();
-    openLoopMarked(fleet, dbs, killSeconds, lat, counts, killedAt, System.nanoTime() + 3_600_000_000_000L);
+    long phaseStart = System.nanoTime();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread monitor = Thread.ofVirtual().start(() -> {
+      try {
+        while (true) {
+          Thread.sleep(200);
+          long now = System.nanoTime();
+          if (now < phaseStart + killSeconds * 1_000_000_000L || killedAt.get() == 0) continue;
+          boolean all = true;
+          for (Db d : dbs) if (held.contains(d.cluster + "/" + d.name) && d.hwmReachedAt == 0) all = false;
+          if (all || now > killedAt.get() + 90_000_000_000L) break;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      stop.set(true);
+    });
+    openLoopMarked(fleet, dbs, lat, counts, killedAt, System.nanoTime() + 3_600_000_000_000L, stop);
+    monitor.join();
     killer.join();
     long lost = lost(fleet, dbs);
     List<Double> up = new ArrayList<>(), jobs = new ArrayList<>(), allJobs = new ArrayList<>();
     int notReached = 0;
     for (Db d : dbs) {
-      double j = d.hwmReachedAt == 0 ? Double.NaN : (d.hwmReachedAt - killedAt[0]) / 1e9;
+      double j = d.hwmReachedAt == 0 ? Double.NaN : (d.hwmReachedAt - killedAt.get()) / 1e9;
       if (d.hwmReachedAt == 0) notReached++;
       else allJobs.add(j);
       if (!held.contains(d.cluster + "/" + d.name)) continue;
-      up.add(d.firstOkAfter == 0 ? Double.NaN : (d.firstOkAfter - killedAt[0]) / 1e9);
+      up.add(d.firstOkAfter == 0 ? Double.NaN : (d.firstOkAfter - killedAt.get()) / 1e9);
       if (d.hwmReachedAt != 0) jobs.add(j);
     }
-    return String.format(Locale.ROOT, "kill -9 of instance 1 of 2 (PostgreSQL) %d s into a %d-s open loop: it held "
+    double ran = (System.nanoTime() - phaseStart) / 1e9;
+    return String.format(Locale.ROOT, "kill -9 of instance 1 of 2 (PostgreSQL) %d s into a %.0f-s open loop: it held "
         + "the job leases of %d databases; their uploads succeeded on instance 0 after %s s (max; p50 %s s); their "
         + "Litefs-Hwm reached the TXID acknowledged before the kill after %s s (max; p50 %s s; %d of %d reached it); "
         + "all %d databases: %s s (max; %d not reached); uploads retried %d, refused %d; open-loop p99 %.1f ms "
-        + "across the kill; uploads lost: %d", killSeconds / 3, killSeconds, held.size(), max(up), p50(up),
+        + "across the kill; uploads lost: %d", killSeconds / 3, ran, held.size(), max(up), p50(up),
         max(jobs), p50(jobs), jobs.size(), held.size(), dbs.length, max(allJobs), notReached, counts[2], counts[1],
         lat.pct(99), lost);
   }
 
-  private void openLoopMarked(Fleet fleet, Db[] dbs, int secs, Lat lat, long[] counts, long[] killedAt, long future)
-      throws InterruptedException {
+  /** The open loop of the kill phase: until {@code stop[0]}. */
+  private void openLoopMarked(Fleet fleet, Db[] dbs, Lat lat, long[] counts, AtomicLong killedAt, long future,
+      java.util.concurrent.atomic.AtomicBoolean stop) throws InterruptedException {
     long periodNanos = (long) (1e9 / rate);
-    long start = System.nanoTime() + 50_000_000, end = start + secs * 1_000_000_000L;
+    long start = System.nanoTime() + 50_000_000;
     AtomicLong ok = new AtomicLong(), refused = new AtomicLong(), retried = new AtomicLong();
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < dbs.length; i++) {
@@ -389,10 +410,10 @@ public final class LitefsLoadBench {
       long phase = (long) ((double) i / dbs.length * periodNanos);
       threads.add(Thread.ofVirtual().start(() -> {
         try {
-          for (long at = start + phase; at < end; at += periodNanos) {
+          for (long at = start + phase; !stop.get(); at += periodNanos) {
             long wait = at - System.nanoTime();
             if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
-            long k = killedAt[0];
+            long k = killedAt.get();
             int r = upload(fleet, db, k == 0 ? future : k);
             if (r < 0) refused.incrementAndGet();
             else {
@@ -430,19 +451,18 @@ public final class LitefsLoadBench {
     System.out.println();
     System.out.printf(Locale.ROOT, "disk ceiling (this run, mean of before and after): %.0f write+fsync/s, %.0f "
         + "write+fdatasync/s%n", fsync, fds);
-    System.out.printf(Locale.ROOT, "%-24s %8s %8s %8s %8s %10s %9s %9s %12s %12s %9s %9s%n", "config", "p50 ms",
-        "p99 ms", "p99/50ms", "max ms", "uploads/s", "refused", "lost", "CPU-s/1000", "sat. up/s", "sat/fsync",
-        "CPU-s/1000");
-    System.out.printf(Locale.ROOT, "%-24s %8s %8s %8s %8s %10s %9s %9s %12s %12s %9s %9s%n", "", "(open)", "(open)",
-        "", "(open)", "(open)", "", "", "(open)", "(closed)", "", "(closed)");
+    String head = "%-24s %7s %7s %8s %7s %9s %7s %5s %9s %9s %9s %9s %9s%n";
+    System.out.printf(Locale.ROOT, head, "", "open", "loop", "", "", "", "", "", "CPU-s per", "1000 (open)",
+        "closed", "loop", "CPU-s/1000");
+    System.out.printf(Locale.ROOT, head, "config", "p50 ms", "p99 ms", "p99/50ms", "max ms", "uploads/s", "refused",
+        "lost", "server", "postgres", "uploads/s", "/ fsync/s", "(closed)");
     Row base = rows.isEmpty() ? null : rows.getFirst();
     for (Row r : rows) {
-      double cpu = r.openCpu + r.openPgCpu, sat = r.satCpu + r.satPgCpu;
-      System.out.printf(Locale.ROOT, "%-24s %8.1f %8.1f %8.2f %8.1f %10.0f %9d %9d %12s %12.0f %9.2f %9.2f%n",
+      System.out.printf(Locale.ROOT, "%-24s %7.1f %7.1f %8.2f %7.1f %9.0f %7d %5d %9.2f %9s %9.0f %9.2f %9.2f%n",
           label(r.config), r.open.pct(50), r.open.pct(99), r.open.pct(99) / TARGET_P99_MS, r.open.pct(100),
-          r.openUploads / (double) seconds, r.openErrors, r.lost,
-          String.format(Locale.ROOT, "%.2f", cpu) + (r.openPgCpu > 0 ? String.format(Locale.ROOT, " (pg %.2f)",
-              r.openPgCpu) : ""), r.satRate, r.satRate / fsync, sat);
+          r.openUploads / (double) seconds, r.openErrors, r.lost, r.openCpu,
+          r.openPgCpu > 0 ? String.format(Locale.ROOT, "%.2f", r.openPgCpu) : "-", r.satRate, r.satRate / fsync,
+          r.satCpu + r.satPgCpu);
     }
     if (base != null && rows.size() > 1) {
       for (Row r : rows.subList(1, rows.size())) {
@@ -452,8 +472,8 @@ public final class LitefsLoadBench {
       }
     }
     System.out.println("offered load " + String.format(Locale.ROOT, "%.0f", databases * rate) + " uploads/s; target "
-        + "p99 ≤ " + (int) TARGET_P99_MS + " ms (p99/50ms ≤ 1); CPU-s/1000: server processes (and PostgreSQL's, "
-        + "in brackets) per 1,000 acknowledged uploads, the bench client excluded");
+        + "p99 ≤ " + (int) TARGET_P99_MS + " ms (p99/50ms ≤ 1); CPU-s per 1,000 acknowledged uploads: the server "
+        + "processes', PostgreSQL's (postmaster and backends), the bench client's excluded; closed loop: both");
     if (kill != null) System.out.println(kill);
   }
 
@@ -489,12 +509,14 @@ public final class LitefsLoadBench {
     private final List<Process> servers = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
     private final boolean[] dead;
+    private final long[] downUntil;
 
     private Fleet(Path dir, LocalPostgres pg, String metadataUrl, int instances) {
       this.dir = dir;
       this.pg = pg;
       this.metadataUrl = metadataUrl;
       this.dead = new boolean[instances];
+      this.downUntil = new long[instances];
     }
 
     static Fleet start(Path dir, boolean postgres, int instances) throws Exception {
@@ -560,13 +582,24 @@ public final class LitefsLoadBench {
       return "http://127.0.0.1:" + ports.get(i);
     }
 
-    /** An instance at random, other than {@code not} when there is another that is up. */
+    /**
+     * An instance at random, other than {@code not}, and not one that failed to answer within the last 5 s (as a
+     * load balancer's health check would take it out), when another one is left.
+     */
     int pick(int not) {
       int n = servers.size();
       if (n == 1) return 0;
       int i = ThreadLocalRandom.current().nextInt(n);
-      if (i == not) i = (i + 1) % n;
-      return i;
+      for (int k = 0; k < n; k++) {
+        int j = (i + k) % n;
+        if (j != not && System.nanoTime() >= downUntil[j]) return j;
+      }
+      return not >= 0 ? (not + 1) % n : i;
+    }
+
+    /** Instance i did not answer: avoided for 5 s. */
+    void markDown(int i) {
+      downUntil[i] = System.nanoTime() + 5_000_000_000L;
     }
 
     void kill9(int i) throws InterruptedException {
