@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * instance and their Litefs-Hwm (level 1) passes what was acknowledged before the kill, and whether any
  * acknowledged upload is lost. The disk's fsync rate, measured in the same run, is the ceiling.
  *
- * <p>Usage: {@code LitefsLoadBench [--databases 1000] [--rate 1] [--seconds 20] [--warmup 3] [--saturation 10]
+ * <p>Usage: {@code LitefsLoadBench [--databases 1000] [--rate 1] [--seconds 15] [--warmup 3] [--saturation 10]
  * [--workers 64] [--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]}.
  */
 public final class LitefsLoadBench {
@@ -55,7 +55,7 @@ public final class LitefsLoadBench {
 
   private int databases = 1000;
   private double rate = 1;
-  private int seconds = 20;
+  private int seconds = 15;
   private int warmup = 3;
   private int saturation = 10;
   private int workers = 64;
@@ -82,7 +82,7 @@ public final class LitefsLoadBench {
         case "--configs" -> configs = List.of(args[++i].split(","));
         case "--dir" -> dir = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + a + "; usage: bin/bench-server --litefs "
-            + "[--databases 1000] [--rate 1] [--seconds 20] [--warmup 3] [--saturation 10] [--workers 64] "
+            + "[--databases 1000] [--rate 1] [--seconds 15] [--warmup 3] [--saturation 10] [--workers 64] "
             + "[--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]");
       }
     }
