@@ -91,7 +91,7 @@ public final class LitefsLoadBench {
 
   /** What one configuration measured. */
   record Row(String config, Lat open, double offered, long openUploads, long openErrors, double openCpu,
-      double openPgCpu, double satRate, double satCpu, double satPgCpu, long lost) {}
+      double openPgCpu, double satRate, double satCpu, double satPgCpu, long lost, Db[] dbs) {}
 
   void run() throws Exception {
     Path root = Files.createDirectories(dir.toAbsolutePath());
@@ -112,7 +112,7 @@ public final class LitefsLoadBench {
         System.out.printf(Locale.ROOT, "%s: open loop p50 %.1f ms, p99 %.1f ms, %.0f uploads/s (errors %d); "
             + "saturation %.0f uploads/s; lost %d%n", label(config), r.open.pct(50), r.open.pct(99),
             r.openUploads / (double) seconds, r.openErrors, r.satRate, r.lost);
-        if (instances == 2 && killSeconds > 0) kill = killOne(fleet);
+        if (instances == 2 && killSeconds > 0) kill = killOne(fleet, r.dbs);
       }
     }
     double fsync = (fsyncBefore + ServerBench.fsyncRate(work, 2, true)) / 2;
@@ -146,7 +146,7 @@ public final class LitefsLoadBench {
     return new Row(config, open, databases * rate, counts[0], counts[1],
         (c1.server - c0.server) / Math.max(1, counts[0]) * 1000, (c1.pg - c0.pg) / Math.max(1, counts[0]) * 1000,
         satCount / (double) saturation, (c2.server - c1.server) / Math.max(1, satCount) * 1000,
-        (c2.pg - c1.pg) / Math.max(1, satCount) * 1000, lost);
+        (c2.pg - c1.pg) / Math.max(1, satCount) * 1000, lost, dbs);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -337,10 +337,7 @@ public final class LitefsLoadBench {
    * Litefs-Hwm reaches the TXID acknowledged before the kill (its flush ran on the other instance), and the
    * acknowledged uploads lost.
    */
-  private String killOne(Fleet fleet) throws Exception {
-    Db[] dbs = new Db[databases];
-    for (int i = 0; i < databases; i++) dbs[i] = new Db(databases + i); // fresh clusters
-    closedLoop(fleet, dbs, 0, true);
+  private String killOne(Fleet fleet, Db[] dbs) throws Exception {
     long[] counts = new long[3];
     AtomicLong killedAt = new AtomicLong();
     Set<String> held = new HashSet<>();
@@ -367,7 +364,7 @@ public final class LitefsLoadBench {
           if (now < phaseStart + killSeconds * 1_000_000_000L || killedAt.get() == 0) continue;
           boolean all = true;
           for (Db d : dbs) if (held.contains(d.cluster + "/" + d.name) && d.hwmReachedAt == 0) all = false;
-          if (all || now > killedAt.get() + 90_000_000_000L) break;
+          if (all || now > killedAt.get() + 60_000_000_000L) break;
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
