@@ -32,6 +32,10 @@ public final class ServerBench {
   private static final int PAGE = 4096;
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].startsWith("--")) {
+      LitefsLoadBench.main(args);
+      return;
+    }
     int clusters = args.length > 0 ? Integer.parseInt(args[0]) : 100;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     Path dir = Path.of(args.length > 2 ? args[2] : "target/server-bench").toAbsolutePath();

@@ -71,6 +71,10 @@ final class BackupApi {
   record Listed(long txid, long timestamp, long checksum) {}
 
   private volatile String base;
+  /** With several instances: each request goes to one of them at random (as a load balancer would send it). */
+  private final List<String> bases;
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> inFlight =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final String cluster;
   private final Duration timeout;
   private long slowestMillis;
@@ -79,9 +83,26 @@ final class BackupApi {
   private long budgetMillis = Long.MAX_VALUE;
 
   BackupApi(String base, String cluster, Duration timeout) {
-    this.base = base;
+    this(List.of(base), cluster, timeout);
+  }
+
+  /** A client of several instances: each request to one of {@code bases} at random. */
+  BackupApi(List<String> bases, String cluster, Duration timeout) {
+    this.base = bases.getFirst();
+    this.bases = List.copyOf(bases);
     this.cluster = cluster;
     this.timeout = timeout;
+  }
+
+  /** {@code POST /db/tx} requests on the wire to {@code base} now. */
+  int uploadsInFlight(String base) {
+    java.util.concurrent.atomic.AtomicInteger n = inFlight.get(base);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Where the next request goes: the only instance, or one of several at random. */
+  private String target() {
+    return bases.size() == 1 ? base : bases.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(bases.size()));
   }
 
   /** Points the client at a restarted server (in-process servers bind a new port). */
@@ -89,8 +110,9 @@ final class BackupApi {
     this.base = url;
   }
 
+  /** The instance a command-line client is pointed at: the only one, or one of several at random. */
   String base() {
-    return base;
+    return target();
   }
 
   String cluster() {
@@ -176,7 +198,20 @@ final class BackupApi {
   }
 
   private Reply send(String method, String target, byte[] body) throws IOException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + target)).timeout(timeout)
+    String to = target();
+    boolean upload = method.equals("POST") && target.startsWith("/db/tx");
+    java.util.concurrent.atomic.AtomicInteger flying = upload
+        ? inFlight.computeIfAbsent(to, k -> new java.util.concurrent.atomic.AtomicInteger()) : null;
+    if (flying != null) flying.incrementAndGet();
+    try {
+      return send(to, method, target, body);
+    } finally {
+      if (flying != null) flying.decrementAndGet();
+    }
+  }
+
+  private Reply send(String to, String method, String target, byte[] body) throws IOException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(to + target)).timeout(timeout)
         .header("Authorization", "cluster " + cluster);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
     long start = System.nanoTime();
@@ -196,7 +231,7 @@ final class BackupApi {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted: " + method + " " + target, e);
     } catch (IOException e) {
-      throw new IOException(method + " " + target + ": no answer after " + (System.nanoTime() - start) / 1_000_000
+      throw new IOException(method + " " + target + (bases.size() > 1 ? " at " + to : "") + ": no answer after " + (System.nanoTime() - start) / 1_000_000
           + " ms: " + e, e);
     }
   }

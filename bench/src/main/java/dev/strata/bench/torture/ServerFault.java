@@ -14,7 +14,10 @@ enum ServerFault {
       "a node sends an upload from a wrong position (replayed, snapshot over, gap, wrong pre-apply checksum, behind): "
           + "409 EPOSMISMATCH and nothing changes"),
   RESTORE_LIVE("restore-live",
-      "the database is restored on the server (HTTP or strata cluster restore, by TXID or time) while its node writes");
+      "the database is restored on the server (HTTP or strata cluster restore, by TXID or time) while its node writes"),
+  KILL9_POSTGRES("kill-9-postgres",
+      "SIGKILL of PostgreSQL (the shared metadata store) under load, restarted after a pause: uploads meanwhile must "
+          + "be answered 503 and retried (--metadata postgres only)");
 
   private final String label;
   private final String description;
@@ -35,6 +38,11 @@ enum ServerFault {
   static ServerFault ofLabel(String label) {
     for (ServerFault k : values()) if (k.label.equals(label)) return k;
     throw new IllegalArgumentException("unknown server fault \"" + label + "\"");
+  }
+
+  /** Whether the fault needs the PostgreSQL metadata store. */
+  boolean needsPostgres() {
+    return this == KILL9_POSTGRES;
   }
 
   /** The S3 fault of the shared storage targets that this is, or null. */

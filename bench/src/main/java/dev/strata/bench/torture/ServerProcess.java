@@ -35,8 +35,15 @@ final class ServerProcess {
   /** Starts {@code strata serve --data DIR --bind 127.0.0.1:PORT --replica URL}, appending its output to log. */
   static ServerProcess start(StrataLauncher strata, Path dataDir, int port, String replicaUrl, Path log)
       throws IOException {
-    List<String> cmd = strata.command("serve", "--data", dataDir.toString(), "--bind", "127.0.0.1:" + port,
-        "--replica", replicaUrl);
+    return start(strata, dataDir, port, replicaUrl, null, log);
+  }
+
+  /** The same with {@code --metadata URL} when {@code metadataUrl} is not null (PostgreSQL shared by instances). */
+  static ServerProcess start(StrataLauncher strata, Path dataDir, int port, String replicaUrl, String metadataUrl,
+      Path log) throws IOException {
+    List<String> cmd = new java.util.ArrayList<>(strata.command("serve", "--data", dataDir.toString(), "--bind",
+        "127.0.0.1:" + port, "--replica", replicaUrl));
+    if (metadataUrl != null) cmd.addAll(List.of("--metadata", metadataUrl));
     Files.writeString(log, "\n=== " + Instant.now() + " start: " + String.join(" ", cmd).replaceAll(
         "(secret-access-key=)[^&\\s]*", "$1…") + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
@@ -60,6 +67,11 @@ final class ServerProcess {
       }
     }
     return false;
+  }
+
+  /** The process id (with the same-classpath launcher, the JVM's: the one in the leases table's owner names). */
+  long pid() {
+    return process.pid();
   }
 
   long startedAt() {

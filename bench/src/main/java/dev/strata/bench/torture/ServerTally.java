@@ -113,6 +113,10 @@ final class ServerTally {
     sb.append(nl).append("strata torture --server report").append(nl);
     row(sb, "seed", opt.seed() + "   (reproduce: " + opt.reproduce() + ")");
     row(sb, "ran", String.format("%.1f s, %d cycles, %d databases", elapsedMillis / 1000.0, cycles, opt.databases()));
+    if (opt.instances() > 1 || opt.postgres()) {
+      row(sb, "servers", opt.instances() + " instance" + (opt.instances() == 1 ? "" : "s") + ", metadata in "
+          + opt.metadata());
+    }
     List<String> f = new ArrayList<>();
     faults.forEach((k, n) -> f.add(k.label() + " " + n));
     row(sb, "faults", f.isEmpty() ? "none" : String.join(", ", f));

@@ -19,9 +19,12 @@ import java.util.function.Consumer;
  * @param weeks simulated weeks of the in-process retention phase (0: skip it)
  * @param burstsPerDay write bursts per simulated day in the retention phase (the gaps between are minutes to hours)
  * @param strataScript run strata through this launcher instead of java -cp (null: java -cp)
+ * @param instances {@code strata serve} processes sharing the metadata and the storage (more than one: postgres)
+ * @param metadata "sqlite" (each instance's embedded store) or "postgres" (one LocalPostgres database for the run)
  */
 record ServerTortureOptions(long seed, Duration duration, int maxCycles, int databases, int gapMillis, Path workDir,
-    Set<ServerFault> faults, boolean cycles, int weeks, int burstsPerDay, boolean keep, Path strataScript) {
+    Set<ServerFault> faults, boolean cycles, int weeks, int burstsPerDay, boolean keep, Path strataScript,
+    int instances, String metadata) {
 
   static final String USAGE = """
       usage: torture --server [options]     (proves strata serve, the LiteFS backup server)
@@ -37,13 +40,28 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
         --work DIR             work directory (default /tmp/strata-torture/server-<seed>)
         --keep                 keep the work directory even when the run passes
         --strata PATH          run strata through this launcher (e.g. bin/strata) instead of java -cp
+        --instances N          strata serve processes sharing one metadata store and one storage root; each
+                               request of a node goes to one of them at random (default 1; above 1 needs postgres)
+        --metadata KIND        sqlite (each instance's embedded store, the default) or postgres (a PostgreSQL
+                               started for the run from Debian's binaries; adds the kill-9-postgres fault)
         --list-faults          print the fault kinds and exit
       """;
 
   static ServerTortureOptions defaults(long seed) {
     return new ServerTortureOptions(seed, Duration.ofMinutes(3), 0, 4, 60,
-        Path.of("/tmp/strata-torture", "server-" + seed), EnumSet.allOf(ServerFault.class), true, 5, 32, false,
-        null);
+        Path.of("/tmp/strata-torture", "server-" + seed), defaultFaults("sqlite"), true, 5, 32, false,
+        null, 1, "sqlite");
+  }
+
+  /** Every fault that applies to the metadata store: the PostgreSQL ones only with postgres. */
+  static Set<ServerFault> defaultFaults(String metadata) {
+    Set<ServerFault> all = EnumSet.allOf(ServerFault.class);
+    if (!metadata.equals("postgres")) all.removeIf(ServerFault::needsPostgres);
+    return all;
+  }
+
+  boolean postgres() {
+    return metadata.equals("postgres");
   }
 
   /** Parses the arguments after {@code --server}; a bad one is an IllegalArgumentException. */
@@ -51,6 +69,7 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
     long seed = System.nanoTime() & 0xFFFFFFFFL;
     for (int i = 0; i < args.length - 1; i++) if (args[i].equals("--seed")) seed = number(args[i + 1], "--seed");
     Builder b = new Builder(defaults(seed));
+    boolean faultsGiven = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -61,6 +80,7 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
         case "--databases" -> b.databases = Math.max(1, (int) number(value(args, ++i, a), a));
         case "--gap-ms" -> b.gapMillis = Math.max(1, (int) number(value(args, ++i, a), a));
         case "--faults" -> {
+          faultsGiven = true;
           b.faults = EnumSet.noneOf(ServerFault.class);
           for (String s : value(args, ++i, a).split(",")) b.faults.add(ServerFault.ofLabel(s));
         }
@@ -70,7 +90,23 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
         case "--work" -> b.workDir = Path.of(value(args, ++i, a));
         case "--keep" -> b.keep = true;
         case "--strata" -> b.strataScript = Path.of(value(args, ++i, a));
+        case "--instances" -> b.instances = (int) number(value(args, ++i, a), a);
+        case "--metadata" -> b.metadata = value(args, ++i, a);
         default -> throw new IllegalArgumentException("unknown option " + a);
+      }
+    }
+    if (!b.metadata.equals("sqlite") && !b.metadata.equals("postgres")) {
+      throw new IllegalArgumentException("--metadata: sqlite or postgres, not " + b.metadata);
+    }
+    if (b.instances < 1) throw new IllegalArgumentException("--instances: at least 1");
+    if (b.instances > 1 && !b.metadata.equals("postgres")) {
+      throw new IllegalArgumentException("--instances " + b.instances + " needs --metadata postgres (the embedded "
+          + "SQLite store belongs to one instance)");
+    }
+    if (!faultsGiven) b.faults = defaultFaults(b.metadata);
+    for (ServerFault f : b.faults) {
+      if (f.needsPostgres() && !b.metadata.equals("postgres")) {
+        throw new IllegalArgumentException("fault " + f.label() + " needs --metadata postgres");
       }
     }
     return b.build();
@@ -85,7 +121,9 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
     else parts.addAll(List.of("--duration", TortureOptions.format(duration)));
     if (databases != d.databases) parts.addAll(List.of("--databases", Integer.toString(databases)));
     if (gapMillis != d.gapMillis) parts.addAll(List.of("--gap-ms", Integer.toString(gapMillis)));
-    if (!faults.equals(d.faults)) {
+    if (instances != d.instances) parts.addAll(List.of("--instances", Integer.toString(instances)));
+    if (!metadata.equals(d.metadata)) parts.addAll(List.of("--metadata", metadata));
+    if (!faults.equals(defaultFaults(metadata))) {
       parts.addAll(List.of("--faults", String.join(",", faults.stream().map(ServerFault::label).toList())));
     }
     if (weeks != d.weeks) parts.addAll(List.of("--weeks", Integer.toString(weeks)));
@@ -127,6 +165,8 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
     int burstsPerDay;
     boolean keep;
     Path strataScript;
+    int instances;
+    String metadata;
 
     Builder(ServerTortureOptions o) {
       seed = o.seed;
@@ -141,11 +181,13 @@ record ServerTortureOptions(long seed, Duration duration, int maxCycles, int dat
       burstsPerDay = o.burstsPerDay;
       keep = o.keep;
       strataScript = o.strataScript;
+      instances = o.instances;
+      metadata = o.metadata;
     }
 
     ServerTortureOptions build() {
       return new ServerTortureOptions(seed, duration, maxCycles, databases, gapMillis, workDir, faults, cycles, weeks,
-          burstsPerDay, keep, strataScript);
+          burstsPerDay, keep, strataScript, instances, metadata);
     }
   }
 }

@@ -8,6 +8,7 @@ import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.DirectoryTree;
+import dev.strata.replica.testing.LocalPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -59,11 +60,22 @@ final class ServerTortureRun {
   private Path logs;
   private StrataLauncher strata;
   private S3Target s3;
-  private int port;
-  /** The harness's client; the nodes have their own, with LiteFS-like patience. */
+  /** Each instance's loopback port, kept across its restarts. */
+  private final List<Integer> ports = new ArrayList<>();
+  /**
+   * The harness's client; the nodes have their own, with LiteFS-like patience. With several instances each request
+   * of either goes to one of them at random.
+   */
   private BackupApi api;
   private BackupApi nodeApi;
-  private ServerProcess server;
+  /** One client per instance (with one instance, {@link #api} itself). */
+  private final List<BackupApi> instanceApis = new ArrayList<>();
+  /** The {@code strata serve} processes, by instance. */
+  private final List<ServerProcess> servers = new ArrayList<>();
+  /** The shared metadata store with --metadata postgres, and its URL (null: each instance's embedded SQLite). */
+  private LocalPostgres pg;
+  private String metadataUrl;
+  private int pgKills;
   private ServerChecks checks;
   private final List<PrimaryNode> nodes = new ArrayList<>();
   private int cycle;
@@ -120,11 +132,27 @@ final class ServerTortureRun {
   /** Starts S3, the server and the nodes, then runs cycles until the duration or the cycle count is reached. */
   private void runCycles() throws Exception {
     s3 = new S3Target(work.resolve("s3"));
-    port = ServerProcess.freePort();
-    api = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(60));
+    if (opt.postgres()) {
+      pg = LocalPostgres.start();
+      metadataUrl = pg.createDatabase("torture");
+      log("PostgreSQL %s for the metadata of %d instance%s (log kept as logs/postgres.log)", metadataUrl,
+          opt.instances(), opt.instances() == 1 ? "" : "s");
+    }
+    List<String> bases = new ArrayList<>();
+    for (int i = 0; i < opt.instances(); i++) {
+      ports.add(ServerProcess.freePort());
+      bases.add("http://127.0.0.1:" + ports.get(i));
+      servers.add(null);
+    }
+    api = new BackupApi(bases, CLUSTER, Duration.ofSeconds(60));
     api.budget(ANSWER_BUDGET);
-    nodeApi = new BackupApi("http://127.0.0.1:" + port, CLUSTER, Duration.ofSeconds(30));
-    startServer();
+    nodeApi = new BackupApi(bases, CLUSTER, Duration.ofSeconds(30));
+    for (int i = 0; i < opt.instances(); i++) {
+      BackupApi one = opt.instances() == 1 ? api : new BackupApi(bases.get(i), CLUSTER, Duration.ofSeconds(60));
+      one.budget(ANSWER_BUDGET);
+      instanceApis.add(one);
+    }
+    for (int i = 0; i < opt.instances(); i++) startServer(i);
     Path scratch = Files.createDirectories(work.resolve("scratch"));
     checks = new ServerChecks(api, tally, InstantSource.system(), Duration.ofDays(30), strata, scratch);
     Path nodeDir = Files.createDirectories(work.resolve("nodes"));
@@ -168,12 +196,15 @@ final class ServerTortureRun {
       if (last) break;
     }
     for (PrimaryNode n : nodes) n.close();
-    OptionalInt exit = server.terminate(STOP_TIMEOUT);
-    if (exit.isEmpty()) {
-      tally.find(Problem.SERVER, "-", "strata serve did not exit within " + STOP_TIMEOUT.toSeconds()
-          + " s of SIGTERM (killed)");
+    for (int i = 0; i < servers.size(); i++) {
+      OptionalInt exit = servers.get(i).terminate(STOP_TIMEOUT);
+      if (exit.isEmpty()) {
+        tally.find(Problem.SERVER, "-", "strata serve" + instance(i) + " did not exit within "
+            + STOP_TIMEOUT.toSeconds() + " s of SIGTERM (killed)");
+      }
     }
     tally.notes.put("server", serverStarts + " starts, slowest to answer GET /pos " + slowestStartMillis + " ms");
+    if (pg != null) tally.notes.put("postgres", pgKills + " kill -9 and restart" + (pgKills == 1 ? "" : "s"));
     tally.notes.put("slowest answer", "to the harness " + api.slowest() + "; to a node " + nodeApi.slowest());
     tally.notes.put("storage", describeStorage());
   }
@@ -194,7 +225,7 @@ final class ServerTortureRun {
   private static final Map<ServerFault, Integer> WEIGHTS = Map.of(ServerFault.KILL9_UPLOAD, 5,
       ServerFault.KILL9_COMPACTION, 5, ServerFault.SIGTERM, 2, ServerFault.STORAGE_ERRORS, 3,
       ServerFault.STORAGE_RESETS, 3, ServerFault.STORAGE_STALL, 3, ServerFault.STALE_POSITION, 3,
-      ServerFault.RESTORE_LIVE, 5);
+      ServerFault.RESTORE_LIVE, 5, ServerFault.KILL9_POSTGRES, 4);
 
   private ServerFault draw() {
     List<ServerFault> kinds = new ArrayList<>(opt.faults());
@@ -232,11 +263,25 @@ final class ServerTortureRun {
     for (PrimaryNode n : nodes) n.close();
     nodes.clear();
     try {
-      if (server != null && server.alive()) server.kill9();
+      for (ServerProcess server : servers) if (server != null && server.alive()) server.kill9();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    server = null;
+    servers.replaceAll(x -> null);
+    if (pg != null) {
+      try {
+        if (logs != null) Files.copy(pg.logFile(), logs.resolve("postgres.log"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        log("cleanup: postgres log: %s", e.getMessage());
+      }
+      try {
+        pg.close();
+      } catch (IOException | RuntimeException e) {
+        log("cleanup: postgres: %s", e.getMessage());
+      }
+      pg = null;
+    }
     try {
       if (s3 != null) s3.close();
     } catch (IOException e) {
@@ -252,40 +297,95 @@ final class ServerTortureRun {
   // ---------------------------------------------------------------------------------------------------------------
   // The server
 
-  private void startServer() throws IOException, InterruptedException {
-    server = ServerProcess.start(strata, work.resolve("server"), port, s3.agentUrl(), logs.resolve("server.log"));
+  /** " (instance 1)" with several instances, else nothing: for messages. */
+  private String instance(int i) {
+    return opt.instances() == 1 ? "" : " (instance " + i + ")";
+  }
+
+  /** Instance i's log: logs/server.log for the first, logs/server-i.log for the others. */
+  private String logName(int i) {
+    return i == 0 ? "server.log" : "server-" + i + ".log";
+  }
+
+  private ServerProcess launch(int i) throws IOException {
+    ServerProcess p = ServerProcess.start(strata, work.resolve(i == 0 ? "server" : "server-" + i), ports.get(i),
+        s3.agentUrl(), metadataUrl, logs.resolve(logName(i)));
+    servers.set(i, p);
     serverStarts++;
-    if (!server.awaitReady(api, READY_TIMEOUT)) {
+    return p;
+  }
+
+  private void startServer(int i) throws IOException, InterruptedException {
+    ServerProcess server = launch(i);
+    if (!server.awaitReady(instanceApis.get(i), READY_TIMEOUT)) {
       String why = server.alive() ? "no answer to GET /pos within " + READY_TIMEOUT.toSeconds() + " s"
           : "it exited " + server.exitCode();
-      tally.find(Problem.SERVER, "-", "strata serve did not start: " + why + "; see logs/server.log");
-      throw new IOException("strata serve did not start: " + why);
+      tally.find(Problem.SERVER, "-", "strata serve" + instance(i) + " did not start: " + why + "; see logs/"
+          + logName(i));
+      throw new IOException("strata serve" + instance(i) + " did not start: " + why);
     }
     slowestStartMillis = Math.max(slowestStartMillis, System.currentTimeMillis() - server.startedAt());
   }
 
   private void checkServerAlive(String when) throws IOException, InterruptedException {
-    if (server.alive()) return;
-    tally.find(Problem.SERVER, "-", "strata serve exited on its own (exit " + server.exitCode() + ") " + when
-        + "; see logs/server.log");
-    startServer();
+    for (int i = 0; i < servers.size(); i++) {
+      ServerProcess server = servers.get(i);
+      if (server.alive()) continue;
+      tally.find(Problem.SERVER, "-", "strata serve" + instance(i) + " exited on its own (exit " + server.exitCode()
+          + ") " + when + "; see logs/" + logName(i));
+      startServer(i);
+    }
   }
 
   /** Down for a random pause, sometimes killed again early in its start-up, then started. */
-  private String restartAfterKill() throws IOException, InterruptedException {
+  private String restartAfterKill(int i) throws IOException, InterruptedException {
     long down = faultRng.nextLong(2000);
     sleep(down);
     String detail = "down " + down + " ms";
     if (faultRng.nextInt(3) == 0) { // and once more while it opens its store and storage
-      server = ServerProcess.start(strata, work.resolve("server"), port, s3.agentUrl(), logs.resolve("server.log"));
-      serverStarts++;
+      ServerProcess server = launch(i);
       long upFor = 300 + faultRng.nextLong(2500);
       sleep(upFor);
       server.kill9();
       detail += ", killed again " + upFor + " ms into its start-up";
     }
-    startServer();
+    startServer(i);
     return detail + ", restarted";
+  }
+
+  /**
+   * The instance whose process holds the most live job leases (the one flushing or compacting now), or -1 when
+   * none does or the leases cannot be read. The leases table names its owner "host/pid/random".
+   */
+  private int leaseHolder() {
+    try {
+      String rows = pg.psql("torture", "SELECT owner FROM leases WHERE expires_at > "
+          + System.currentTimeMillis());
+      Map<Long, Integer> byPid = new HashMap<>();
+      for (String line : rows.split("\n")) {
+        String[] parts = line.strip().split("/");
+        if (parts.length >= 2 && parts[1].matches("\\d+")) byPid.merge(Long.parseLong(parts[1]), 1, Integer::sum);
+      }
+      int best = -1, most = 0;
+      for (int i = 0; i < servers.size(); i++) {
+        int held = byPid.getOrDefault(servers.get(i).pid(), 0);
+        if (held > most) {
+          most = held;
+          best = i;
+        }
+      }
+      return best;
+    } catch (IOException | RuntimeException e) {
+      log("leases not read: %s", e.getMessage());
+      return -1;
+    }
+  }
+
+  /** A victim for a fault: the only instance, or {@code preferred} when known, else one drawn from the seed. */
+  private int victim(int preferred) {
+    if (servers.size() == 1) return 0;
+    int drawn = faultRng.nextInt(servers.size());
+    return preferred >= 0 ? preferred : drawn;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -294,15 +394,16 @@ final class ServerTortureRun {
   private String inject(ServerFault kind) throws Exception {
     return switch (kind) {
       case KILL9_UPLOAD -> {
+        if (servers.size() > 1) yield killMidUpload();
         PrimaryNode busy = null;
         long deadline = System.currentTimeMillis() + 3000;
         while (busy == null && System.currentTimeMillis() < deadline) {
           for (PrimaryNode n : nodes) if (n.uploading()) busy = n;
           if (busy == null) Thread.sleep(0, 200_000);
         }
-        server.kill9();
+        servers.getFirst().kill9();
         yield (busy != null ? "killed with an upload from " + busy.name() + " in flight"
-            : "killed (no upload seen in flight within 3 s)") + ", " + restartAfterKill();
+            : "killed (no upload seen in flight within 3 s)") + ", " + restartAfterKill(0);
       }
       case KILL9_COMPACTION -> {
         String how;
@@ -321,35 +422,41 @@ final class ServerTortureRun {
             }
             if (!held) sleep(20);
           }
-          server.kill9();
+          int v = victim(servers.size() > 1 ? leaseHolder() : -1);
+          servers.get(v).kill9();
           s3.endFault();
-          how = held ? "killed while the storage held a level-" + level + " upload (" + (System.currentTimeMillis()
+          how = (servers.size() > 1 ? "instance " + v + " " : "") + (held ? "killed while the storage held a level-" + level + " upload (" + (System.currentTimeMillis()
               - start) + " ms after holding began)" : "no level-" + level + " upload within "
-              + (deadline - start) / 1000 + " s; killed anyway";
+              + (deadline - start) / 1000 + " s; killed anyway");
+          how += ", " + restartAfterKill(v);
         } else {
           long boundary = (System.currentTimeMillis() / 10_000 + 1) * 10_000;
           long offset = faultRng.nextLong(1500);
           sleep(boundary - System.currentTimeMillis());
           int seen = s3.requestLog().size();
           sleep(boundary + offset - System.currentTimeMillis());
-          server.kill9();
+          int v = victim(servers.size() > 1 ? leaseHolder() : -1);
+          servers.get(v).kill9();
           List<String> log = s3.requestLog();
           long puts = log.subList(Math.min(seen, log.size()), log.size()).stream()
               .filter(l -> l.startsWith("PUT ") || l.startsWith("DELETE ") || l.startsWith("POST ")).count();
-          how = "killed " + offset + " ms after a 10-s boundary (" + puts + " storage writes since the boundary)";
+          how = (servers.size() > 1 ? "instance " + v + " " : "") + "killed " + offset
+              + " ms after a 10-s boundary (" + puts + " storage writes since the boundary)";
+          how += ", " + restartAfterKill(v);
         }
-        yield how + ", " + restartAfterKill();
+        yield how;
       }
       case SIGTERM -> {
+        int v = victim(-1);
         long start = System.currentTimeMillis();
-        OptionalInt exit = server.terminate(STOP_TIMEOUT);
+        OptionalInt exit = servers.get(v).terminate(STOP_TIMEOUT);
         if (exit.isEmpty()) {
-          tally.find(Problem.SERVER, "-", "strata serve did not exit within " + STOP_TIMEOUT.toSeconds()
-              + " s of SIGTERM (killed)");
+          tally.find(Problem.SERVER, "-", "strata serve" + instance(v) + " did not exit within "
+              + STOP_TIMEOUT.toSeconds() + " s of SIGTERM (killed)");
         }
-        String d = "stopped in " + (System.currentTimeMillis() - start) + " ms (exit " + (exit.isEmpty() ? "none"
-            : exit.getAsInt()) + ")";
-        startServer();
+        String d = (servers.size() > 1 ? "instance " + v + " " : "") + "stopped in "
+            + (System.currentTimeMillis() - start) + " ms (exit " + (exit.isEmpty() ? "none" : exit.getAsInt()) + ")";
+        startServer(v);
         yield d + ", restarted";
       }
       case STORAGE_ERRORS, STORAGE_RESETS, STORAGE_STALL -> {
@@ -365,7 +472,101 @@ final class ServerTortureRun {
       }
       case STALE_POSITION -> stalePosition(nodes.get(faultRng.nextInt(nodes.size())));
       case RESTORE_LIVE -> restoreLive(nodes.get(faultRng.nextInt(nodes.size())));
+      case KILL9_POSTGRES -> killPostgres();
     };
+  }
+
+  /**
+   * With several instances: waits up to 3 s for an instance with a node's upload on the wire, kills it, and
+   * restarts it after a pause; the nodes meanwhile retry on the other instances.
+   */
+  private String killMidUpload() throws IOException, InterruptedException {
+    int busy = -1;
+    long deadline = System.currentTimeMillis() + 3000;
+    while (busy < 0 && System.currentTimeMillis() < deadline) {
+      for (int i = 0; i < servers.size() && busy < 0; i++) {
+        if (nodeApi.uploadsInFlight("http://127.0.0.1:" + ports.get(i)) > 0) busy = i;
+      }
+      if (busy < 0) Thread.sleep(0, 200_000);
+    }
+    int v = victim(busy);
+    servers.get(v).kill9();
+    return "instance " + v + (busy >= 0 ? " killed with an upload in flight to it"
+        : " killed (no upload seen in flight within 3 s)") + ", " + restartAfterKill(v);
+  }
+
+  /**
+   * kill -9 of PostgreSQL under load, down for a pause, then restarted (crash recovery on the same port and data).
+   * Meanwhile every live instance is asked {@code POST /db/tx} (a probe database the nodes never use) and
+   * {@code GET /pos}: uploads must be answered 503 (LiteFS retries), never acknowledged, never 500; the nodes retry
+   * theirs, and the checks after the cycle show that nothing acknowledged was lost.
+   */
+  private String killPostgres() throws IOException, InterruptedException {
+    long down = 1000 + faultRng.nextLong(6000);
+    long start = System.currentTimeMillis();
+    pg.kill9();
+    pgKills++;
+    sleep(200 + faultRng.nextLong(300)); // in-flight statements fail first
+    // Every instance probed at once: an answer may take the pool's connection timeout (5 s).
+    List<String> answers = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> probes = new ArrayList<>();
+    for (int i = 0; i < servers.size(); i++) {
+      int at = i;
+      probes.add(Thread.ofVirtual().start(() -> probeUpload(at, answers)));
+      probes.add(Thread.ofVirtual().start(() -> probePositions(at, answers)));
+    }
+    for (Thread t : probes) t.join();
+    Collections.sort(answers);
+    sleep(start + down - System.currentTimeMillis());
+    long restart = System.currentTimeMillis();
+    pg.restart();
+    return "PostgreSQL killed, down " + (restart - start) + " ms (" + String.join(", ", answers)
+        + "), restarted in " + (System.currentTimeMillis() - restart) + " ms";
+  }
+
+  private void probeUpload(int i, List<String> answers) {
+    BackupApi one = instanceApis.get(i);
+    String probe = "outage-probe";
+    try {
+      BackupApi.Reply r = one.writeTx(probe, probeSnapshot());
+      answers.add("POST /db/tx" + instance(i) + " " + r.status());
+      if (r.status() != 503) {
+        tally.find(r.ok() ? Problem.CONTENT : Problem.PROTOCOL, probe, "POST /db/tx" + instance(i)
+            + " while PostgreSQL was down answered " + r.describe() + " (want 503: LiteFS retries)");
+      }
+    } catch (IOException e) {
+      answers.add("POST /db/tx" + instance(i) + " no answer");
+      tally.find(Problem.SERVER, probe, "POST /db/tx" + instance(i) + " while PostgreSQL was down got no answer: "
+          + e.getMessage() + " (want 503)");
+    }
+  }
+
+  private void probePositions(int i, List<String> answers) {
+    try {
+      instanceApis.get(i).positions();
+      answers.add("GET /pos" + instance(i) + " 200");
+    } catch (IOException e) {
+      String m = String.valueOf(e.getMessage());
+      answers.add("GET /pos" + instance(i) + (m.contains(": 503") ? " 503" : " failed"));
+      if (!m.contains(": 503")) {
+        tally.find(Problem.PROTOCOL, "-", "GET /pos" + instance(i) + " while PostgreSQL was down: " + m
+            + " (want 503, or 200 from what it knows)");
+      }
+    }
+  }
+
+  /** A one-page LTX snapshot for the outage probe (never acknowledged: PostgreSQL is down when it is sent). */
+  private static byte[] probeSnapshot() throws IOException {
+    byte[] page = new byte[4096];
+    new Random(1).nextBytes(page);
+    long post = dev.strata.ltx.Checksum.roll(dev.strata.ltx.Checksum.EMPTY_DATABASE, 0,
+        dev.strata.ltx.Checksum.ofPage(1, page));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    dev.strata.ltx.LtxEncoder enc = new dev.strata.ltx.LtxEncoder(out, dev.strata.ltx.LtxHeader.of(
+        dev.strata.ltx.LtxHeader.FLAG_COMPRESS_LZ4, 4096, 1, 1, 1, System.currentTimeMillis(), 0));
+    enc.encodePage(1, page);
+    enc.finish(post);
+    return out.toByteArray();
   }
 
   /** With the node paused in sync: stale uploads must get 409 EPOSMISMATCH naming the position, and change nothing. */
@@ -481,6 +682,7 @@ final class ServerTortureRun {
       checks.exportLatest(n, n == viaCli ? "cli" : n == viaLtx ? "ltx" : "http", n == quick);
     }
     for (PrimaryNode n : nodes) pointChecks(n, n == pick(nodes));
+    if (servers.size() > 1) instancesAgree();
     PrimaryNode n = nodes.get(cycle % nodes.size());
     long target = recentPoint(n, false);
     if (target >= 0) checks.restoreAndExport(n, target, choiceRng.nextInt(4) == 0 ? "cli" : "http", true);
@@ -488,12 +690,77 @@ final class ServerTortureRun {
   }
 
   /**
+   * With several instances, every one must tell the same story (they share one metadata store): the same positions
+   * and, for each database, the same restore points, none listed twice. A listing may change between two requests
+   * (a flush, a point ageing out), so a difference counts only when it persists over three tries a second apart.
+   */
+  private void instancesAgree() throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      List<String> differences = new ArrayList<>();
+      Map<String, Pos> first = instanceApis.getFirst().positions();
+      for (int i = 1; i < instanceApis.size(); i++) {
+        Map<String, Pos> other = instanceApis.get(i).positions();
+        for (PrimaryNode n : nodes) {
+          Pos a = first.getOrDefault(n.name(), Pos.ZERO), b = other.getOrDefault(n.name(), Pos.ZERO);
+          if (!a.equals(b)) differences.add(n.name() + ": GET /pos says " + a + " on instance 0, " + b + " on " + i);
+        }
+      }
+      for (PrimaryNode n : nodes) {
+        List<Listed> base = instanceApis.getFirst().restorePoints(n.name());
+        if (attempt == 1) {
+          Set<Long> seen = new HashSet<>();
+          for (Listed l : base) {
+            if (!seen.add(l.txid())) {
+              tally.find(Problem.POINT, n.name(), "/db/info lists restore point " + Txid.format(l.txid())
+                  + " more than once");
+            }
+          }
+        }
+        for (int i = 1; i < instanceApis.size(); i++) {
+          List<Listed> other = instanceApis.get(i).restorePoints(n.name());
+          if (!other.equals(base)) {
+            Set<Listed> onlyA = new HashSet<>(base), onlyB = new HashSet<>(other);
+            onlyA.removeAll(other);
+            onlyB.removeAll(base);
+            differences.add(n.name() + ": /db/info on instance 0 lists " + base.size() + " points, on instance " + i
+                + " " + other.size() + " (only on 0: " + describe(onlyA) + "; only on " + i + ": "
+                + describe(onlyB) + ")");
+          }
+        }
+      }
+      if (differences.isEmpty()) {
+        tally.point("listings and positions compared across instances");
+        return;
+      }
+      if (attempt == 3) {
+        for (String d : differences) tally.find(Problem.POINT, "-", "instances disagree: " + d);
+        return;
+      }
+      sleep(1000);
+    }
+  }
+
+  private static String describe(Set<Listed> points) {
+    if (points.isEmpty()) return "none";
+    List<String> parts = new ArrayList<>();
+    for (Listed l : points) parts.add(Txid.format(l.txid()) + "@" + Timestamps.format(l.timestamp()));
+    Collections.sort(parts);
+    return String.join(", ", parts.subList(0, Math.min(5, parts.size()))) + (parts.size() > 5 ? ", …" : "");
+  }
+
+  /**
    * A request the server did not answer (a timeout, a reset) while it was up and no fault was running: a finding,
    * with the server's threads at that moment for whoever debugs it. The run goes on.
    */
   private void noAnswer(String what, IOException e) {
-    String dump = server.alive() ? server.threadDump(logs.resolve("server-threads-cycle-" + cycle + ".txt"))
-        : "the server had exited " + server.exitCode();
+    List<String> dumps = new ArrayList<>();
+    for (int i = 0; i < servers.size(); i++) {
+      ServerProcess server = servers.get(i);
+      String file = "server-threads-cycle-" + cycle + (i == 0 ? "" : "-" + i) + ".txt";
+      dumps.add((servers.size() > 1 ? "instance " + i + ": " : "") + (server.alive()
+          ? server.threadDump(logs.resolve(file)) : "the server had exited " + server.exitCode()));
+    }
+    String dump = String.join("; ", dumps);
     tally.find(Problem.SERVER, "-", what + " got no answer: " + e + " (" + dump + ")");
   }
 

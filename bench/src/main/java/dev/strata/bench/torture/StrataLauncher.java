@@ -10,7 +10,7 @@ import java.util.List;
  * How the harness starts {@code strata}: always as a separate process, so that kill -9 is real. Either a launcher
  * script ({@code bin/strata}) or this JVM's java with the classpath that holds the cli module.
  */
-final class StrataLauncher {
+public final class StrataLauncher {
   private final List<String> prefix;
   private Path directory = Path.of(".");
 
@@ -35,7 +35,7 @@ final class StrataLauncher {
    * Drops test jars and test classes (and the harness itself) from a classpath: the replica test-jar holds a
    * logback-test.xml that would silence strata's own logging, and strata must run as users run it.
    */
-  static String productionOnly(String classpath) {
+  public static String productionOnly(String classpath) {
     List<String> keep = new ArrayList<>();
     for (String entry : classpath.split(File.pathSeparator)) {
       if (entry.endsWith("-tests.jar") || entry.contains("test-classes") || entry.contains("bench/target/classes")
@@ -51,7 +51,7 @@ final class StrataLauncher {
    * The classpath to hand to child JVMs. Under surefire, java.class.path may be a single manifest-only booter
    * jar; surefire.test.class.path then holds the real one.
    */
-  static String classpath() {
+  public static String classpath() {
     String explicit = System.getProperty("strata.classpath");
     if (explicit != null && !explicit.isBlank()) return explicit;
     String surefire = System.getProperty("surefire.test.class.path");

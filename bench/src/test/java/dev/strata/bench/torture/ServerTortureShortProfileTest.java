@@ -14,6 +14,11 @@ import org.junit.jupiter.api.Test;
  * restore point checked against the oracle, then five simulated weeks of retention in-process. About two and a half
  * minutes. The other faults (SIGTERM, storage resets and stalls) run in the soak: bin/torture --server --duration 30m.
  * The report prints every finding; the build fails on any but the known server bugs listed below.
+ *
+ * <p>The multi-instance profile: two {@code strata serve} processes sharing a PostgreSQL (LocalPostgres, Debian's
+ * binaries) and the S3 storage, the nodes sending each request to one of them at random, five cycles (kill -9 of one
+ * instance mid-upload and mid-flush, kill -9 and restart of PostgreSQL, stale uploads, a live restore), no retention
+ * phase. About a minute and a half. The soak: bin/torture --server --instances 2 --metadata postgres --duration 30m.
  */
 class ServerTortureShortProfileTest {
   /** Changing the seed changes the schedule; keep it fixed so that a failure reproduces. */
@@ -37,5 +42,34 @@ class ServerTortureShortProfileTest {
     assertThat(tally.faults.keySet()).containsAll(opt.faults());
     assertThat(tally.exportsVerified()).isGreaterThan(5 * opt.databases());
     assertThat(tally.pointsChecked()).isGreaterThan(100);
+  }
+
+  /**
+   * Disabled until the server bug it finds is fixed: with seed 20261203, cycle 1 (restore-live by time over HTTP)
+   * gets POST /db/restore on one instance answered TXID 0x14 while an upload ending at TXID 0x14 was acknowledged
+   * at the same moment by the other instance (POINT finding: a restore and an upload on two instances both take
+   * the next TXID).
+   */
+  @org.junit.jupiter.api.Disabled("server: POST /db/restore races an upload on another instance (seed 20261203)")
+  @Test
+  void twoInstancesOnPostgresFindNothingUnknown() throws Exception {
+    ServerTortureOptions opt = ServerTortureOptions.defaults(SEED).with(b -> {
+      b.maxCycles = 5;
+      b.databases = 3;
+      b.instances = 2;
+      b.metadata = "postgres";
+      b.faults = EnumSet.of(ServerFault.KILL9_UPLOAD, ServerFault.KILL9_COMPACTION, ServerFault.KILL9_POSTGRES,
+          ServerFault.STALE_POSITION, ServerFault.RESTORE_LIVE);
+      b.weeks = 0;
+      b.workDir = Path.of("target", "torture-server-short-pg").toAbsolutePath();
+    });
+    ServerTally tally = Torture.runServer(opt, System.out);
+    List<String> findings = tally.findings.stream()
+        .map(f -> f.problem() + " db " + f.db() + ", " + f.when() + ": " + f.detail()).toList();
+    assertThat(findings).as("server torture findings, 2 instances on PostgreSQL (seed %d)", SEED).isEmpty();
+    assertThat(tally.cycles).isEqualTo(5);
+    assertThat(tally.faults.keySet()).containsAll(opt.faults());
+    assertThat(tally.exportsVerified()).isGreaterThan(5 * opt.databases());
+    assertThat(tally.points).containsKey("listings and positions compared across instances");
   }
 }

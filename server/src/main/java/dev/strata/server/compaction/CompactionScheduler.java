@@ -79,7 +79,8 @@ public final class CompactionScheduler implements AutoCloseable {
       requests = new ArrayList<>(store.read(c -> Rows.compactionRequests(c, level)));
       // Instances sharing PostgreSQL each start at a different database, so that they rarely meet at one lease.
       Collections.shuffle(requests);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // PostgreSQL unreachable is an ApiException (503): the loop must live on to the next tick.
       log.error("compaction L{}: reading requests: {}", level, e.getMessage());
       return 0;
     }
