@@ -37,8 +37,11 @@ final class Lineage {
   /** An upload that got no answer: applicable only while the server is at {@code from}. */
   private record Candidate(Pos from, List<State> states, String origin) {}
 
-  /** A restore the harness asked for and has not seen the answer of (or got an error for). */
-  record PendingRestore(long target, State state, long afterTxid, long startMillis, String origin) {}
+  /**
+   * A restore the harness asked for and has not seen the answer of (or got an error for); {@code atMillis} is the
+   * time asked for (−1: a TXID was).
+   */
+  record PendingRestore(long target, State state, long afterTxid, long startMillis, String origin, long atMillis) {}
 
   private final String db;
   private final ServerTally tally;
@@ -85,10 +88,15 @@ final class Lineage {
 
   /** Before asking for a restore to {@code target}: its answer may race with the node seeing its result. */
   synchronized PendingRestore restoreStarted(long target, String origin) {
+    return restoreStarted(target, -1, origin);
+  }
+
+  /** The same for a restore by time: {@code target} is the point that time resolved to just before. */
+  synchronized PendingRestore restoreStarted(long target, long atMillis, String origin) {
     long nowMillis = clock.millis();
     Entry e = known.get(target);
     if (e == null) throw new IllegalArgumentException(db + ": restore target " + Txid.format(target) + " unknown");
-    PendingRestore r = new PendingRestore(target, e.state(), highestAcked, nowMillis, origin);
+    PendingRestore r = new PendingRestore(target, e.state(), highestAcked, nowMillis, origin, atMillis);
     restores.add(r);
     return r;
   }
@@ -103,7 +111,11 @@ final class Lineage {
     if (existing != null) {
       // Restoring to the current TXID changes nothing and answers it (spec §3.4); any other TXID that already
       // existed means the restore claims a state the server held before.
-      if (newTxid != r.target() || newTxid < r.afterTxid()) {
+      // By time, an upload that landed meanwhile (on any instance) may be the newest point at that time, and then the
+      // current TXID, which the restore answers unchanged.
+      boolean newerAtThatTime = r.atMillis() >= 0 && newTxid > r.target() && existing.point()
+          && existing.state().timestamp() <= r.atMillis();
+      if (!newerAtThatTime && (newTxid != r.target() || newTxid < r.afterTxid())) {
         tally.find(Problem.POINT, db, r.origin() + " answered TXID " + Txid.format(newTxid) + ", which already "
             + "held " + existing.origin());
       }

@@ -366,7 +366,7 @@ final class ServerChecks {
     if (!c.ok()) return -1;
     long target = BackupApi.Point.of(c).txid();
     if (n.lineage().entry(target) == null) return -1; // checkTimestamp reported it
-    Lineage.PendingRestore pending = n.lineage().restoreStarted(target, "restore to " + Timestamps.format(at)
+    Lineage.PendingRestore pending = n.lineage().restoreStarted(target, at, "restore to " + Timestamps.format(at)
         + " = " + Txid.format(target) + " (" + why + ", " + via + ")");
     return restore(n, pending, via, "--timestamp", Timestamps.format(at), () -> api.restoreTimestamp(n.name(), at),
         "POST /db/restore?timestamp=" + Timestamps.format(at));

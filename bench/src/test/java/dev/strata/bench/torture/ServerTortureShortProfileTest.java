@@ -50,7 +50,6 @@ class ServerTortureShortProfileTest {
    * at the same moment by the other instance (POINT finding: a restore and an upload on two instances both take
    * the next TXID).
    */
-  @org.junit.jupiter.api.Disabled("server: POST /db/restore races an upload on another instance (seed 20261203)")
   @Test
   void twoInstancesOnPostgresFindNothingUnknown() throws Exception {
     ServerTortureOptions opt = ServerTortureOptions.defaults(SEED).with(b -> {
