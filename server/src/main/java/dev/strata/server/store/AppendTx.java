@@ -128,7 +128,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
     Rows.insertTxn(c, db.id(), new TxnRow(min, max, h.pageSize(), h.commit(), timestamp, receivedAt, pre,
         trailer.postApplyChecksum()));
     Rows.requestCompaction(c, db.id(), 1);
-    DbRow now = Rows.findDb(c, db.id());
-    return new Result(now, new Pos(max, trailer.postApplyChecksum()), now.hwm(), h.commit());
+    // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
+    return new Result(db, new Pos(max, trailer.postApplyChecksum()), db.hwm(), h.commit());
   }
 }

@@ -82,6 +82,8 @@ public final class Rows {
    * committed transactions (the embedded store has one writer anyway).
    */
   public static DbRow lockOrCreateDb(Connection c, String cluster, String name) throws SQLException {
+    DbRow existing = lockDb(c, cluster, name); // the common case: one statement
+    if (existing != null) return existing;
     PreparedStatement ps = Statements.prepare(c, "INSERT INTO databases (cluster, name, catalogued) VALUES (?, ?, 1)"
         + " ON CONFLICT (cluster, name) DO NOTHING");
     ps.setString(1, cluster);
