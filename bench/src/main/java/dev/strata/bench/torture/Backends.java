@@ -23,6 +23,7 @@ final class Backends implements AutoCloseable {
     for (String name : names) {
       ReplicaTarget t = switch (name) {
         case "file" -> new FileTarget(root.resolve("file"), logDir);
+        case "file-age" -> FileTarget.encrypted(root.resolve("file-age"), logDir);
         case "s3" -> new S3Target(root.resolve("s3"));
         case "sftp" -> new SftpTarget(root.resolve("sftp"));
         default -> throw new IllegalArgumentException("backend " + name + " is not available in this build yet");

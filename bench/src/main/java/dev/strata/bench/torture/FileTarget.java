@@ -1,38 +1,65 @@
 package dev.strata.bench.torture;
 
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.age.AgeKeys;
+import dev.strata.replica.age.AgeReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-/** A replica in a local directory; its storage fault is the directory turning read-only (a bind mount). */
+/**
+ * A replica in a local directory, plain or age-encrypted ({@code file-age}: every file an age file, keys in the URL
+ * as users give them); its storage fault is the directory turning read-only (a bind mount).
+ */
 final class FileTarget implements ReplicaTarget {
   private final Path dir;
   private final Path logDir;
-  private final FileReplicaClient client;
+  private final ReplicaClient client;
+  private final AgeKeys keys;
   private final boolean canFail;
   private boolean readOnly;
 
   FileTarget(Path dir, Path logDir) throws IOException {
+    this(dir, logDir, AgeKeys.NONE);
+  }
+
+  /** An encrypted replica in {@code dir}, its key pair new and kept beside it. */
+  static FileTarget encrypted(Path dir, Path logDir) throws IOException {
+    AgeKeys.Identity id = AgeKeys.newIdentity();
+    Path keyFile = dir.resolveSibling(dir.getFileName() + "-age-key.txt");
+    Files.createDirectories(dir.getParent());
+    Files.writeString(keyFile, id.fileText());
+    return new FileTarget(dir, logDir, new AgeKeys(List.of(id.recipient()), List.of(keyFile)));
+  }
+
+  private FileTarget(Path dir, Path logDir, AgeKeys keys) throws IOException {
     this.dir = dir;
     this.logDir = logDir;
+    this.keys = keys;
     Files.createDirectories(dir);
-    this.client = new FileReplicaClient(dir);
+    FileReplicaClient files = new FileReplicaClient(dir);
+    this.client = keys.isEmpty() ? files : AgeReplicaClient.wrap(files, keys);
     // Probe once: without mount permission this target has no storage fault to offer.
     this.canFail = Mounts.bindReadOnly(logDir, dir) == null && Mounts.unmount(logDir, dir) == null;
   }
 
   @Override
   public String name() {
-    return "file";
+    return keys.isEmpty() ? "file" : "file-age";
   }
 
   @Override
   public String agentUrl() {
-    return "file://" + dir.toAbsolutePath();
+    String url = "file://" + dir.toAbsolutePath();
+    if (keys.isEmpty()) return url;
+    return url + "?age-recipient=" + keys.recipients().getFirst() + "&age-identity="
+        + URLEncoder.encode(keys.identities().getFirst().toString(), StandardCharsets.UTF_8);
   }
 
   @Override

@@ -13,7 +13,7 @@ import java.util.Set;
  *
  * @param duration stop starting cycles after this long
  * @param maxCycles stop after this many cycles (0: no limit)
- * @param backends replica backends the agent writes to at once: file, s3, sftp
+ * @param backends replica backends the agent writes to at once: file, file-age (age-encrypted), s3, sftp
  * @param syncInterval the agent's -sync-interval
  * @param lagGrace added to the lag budget for the agent's own work (a JVM start, a snapshot, an upload)
  * @param restoresPerCycle restores at earlier restore points per cycle (plus latest on every replica)
@@ -32,7 +32,8 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
         --seed N               reproduce a run (default: random, printed)
         --duration D           run cycles for D (e.g. 90s, 30m, 2h; default 3m)
         --cycles N             stop after N cycles (default: no limit)
-        --backends LIST        replicas written at once: file,s3,sftp (default: all three)
+        --backends LIST        replicas written at once: file,file-age,s3,sftp (default: file,s3,sftp;
+                               file-age: a directory replica encrypted with age)
         --sync-interval D      strata replicate -sync-interval (default 250ms)
         --faults LIST          fault kinds to draw from (default: all); see --list-faults
         --lag-grace D          slack in the lag budget for the agent's own work (default 5s)
@@ -70,7 +71,9 @@ record TortureOptions(long seed, Duration duration, int maxCycles, List<String> 
         case "--backends" -> {
           b.backends = List.of(value(args, ++i, a).split(","));
           for (String s : b.backends) {
-            if (!List.of("file", "s3", "sftp").contains(s)) throw new IllegalArgumentException("unknown backend " + s);
+            if (!List.of("file", "file-age", "s3", "sftp").contains(s)) {
+              throw new IllegalArgumentException("unknown backend " + s);
+            }
           }
         }
         case "--sync-interval" -> b.syncInterval = parseDuration(value(args, ++i, a));

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The short profile of the torture harness, run by every {@code bin/test}: a fixed seed, all three backends at
- * once, the faults that matter most once each (kill -9 also during start-up, the writer's checkpoints while strata
+ * once (and an age-encrypted directory replica), the faults that matter most once each (kill -9 also during start-up, the writer's checkpoints while strata
  * is down, the database replaced under it, S3 answering 5xx, SFTP sessions dropped, the meta disk full), restores
  * checked against the oracle, then the bad-input sweep on a sample of positions. About three minutes; fails the
  * build on any mismatch or failure, and prints the report (with the command that reproduces it) either way. The
@@ -24,6 +24,7 @@ class TortureShortProfileTest {
   void shortProfileFindsNothing() throws Exception {
     TortureOptions opt = TortureOptions.defaults(SEED).with(b -> {
       b.duration = Duration.ofSeconds(90);
+      b.backends = List.of("file", "file-age", "s3", "sftp"); // file-age: one replica encrypted with age
       b.workDir = Path.of("target", "torture-short").toAbsolutePath();
       b.faults = EnumSet.of(FaultKind.KILL9, FaultKind.KILL9_CHECKPOINT, FaultKind.DB_REPLACED_LIVE,
           FaultKind.STORAGE_ERRORS, FaultKind.SFTP_DROP, FaultKind.META_DISK_FULL);
