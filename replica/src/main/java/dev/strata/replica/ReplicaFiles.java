@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
 
 /**
  * The catalogue of one replica: its files, level by level, as listed at one moment. Restore plans, restore points,
@@ -209,6 +210,22 @@ public final class ReplicaFiles {
   /** {@link #describe}s files, up to 32 requests at a time; the result is in the order given. */
   public static List<LtxFileMeta> describeAll(ReplicaClient client, List<LtxFileMeta> files) throws IOException {
     if (files.stream().allMatch(ReplicaFiles::described)) return files;
+    return List.copyOf(inParallel(files, f -> describe(client, f), e -> false,
+        "reading file headers of " + client.location()));
+  }
+
+  /** One request's worth of work on a file (a HEAD, a read of its header). */
+  @FunctionalInterface
+  public interface FileStep {
+    LtxFileMeta apply(LtxFileMeta file) throws IOException;
+  }
+
+  /**
+   * Applies {@code step} to every file, up to 32 at a time on virtual threads; the results are in the order given
+   * (a step may return null). When several fail, the error thrown is one for which {@code preferred} holds, if any.
+   */
+  public static List<LtxFileMeta> inParallel(List<LtxFileMeta> files, FileStep step, Predicate<IOException> preferred,
+      String what) throws IOException {
     LtxFileMeta[] out = new LtxFileMeta[files.size()];
     IOException[] error = new IOException[1];
     Semaphore slots = new Semaphore(PARALLEL);
@@ -218,10 +235,10 @@ public final class ReplicaFiles {
       slots.acquireUninterruptibly();
       threads.add(Thread.ofVirtual().start(() -> {
         try {
-          out[at] = describe(client, files.get(at));
+          out[at] = step.apply(files.get(at));
         } catch (IOException e) {
           synchronized (error) {
-            error[0] = e;
+            if (error[0] == null || preferred.test(e)) error[0] = e;
           }
         } finally {
           slots.release();
@@ -233,10 +250,10 @@ public final class ReplicaFiles {
         t.join();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted reading file headers of " + client.location());
+        throw new InterruptedIOException("interrupted " + what);
       }
     }
     if (error[0] != null) throw error[0];
-    return List.of(out);
+    return java.util.Arrays.asList(out);
   }
 }

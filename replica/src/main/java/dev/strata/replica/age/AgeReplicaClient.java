@@ -9,10 +9,10 @@ import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.ReplicaFiles;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +20,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -44,7 +43,6 @@ public final class AgeReplicaClient implements ReplicaClient {
   /** The error when an encrypted file is read without an identity. */
   public static final String NO_IDENTITY =
       "replica is encrypted; give an age identity (--age-identity or age: identities)";
-  private static final int PARALLEL = 32;
 
   private final ReplicaClient delegate;
   private final AgeKeys keys;
@@ -151,33 +149,11 @@ public final class AgeReplicaClient implements ReplicaClient {
       out.add(known != null ? known : f);
     }
     if (todo.isEmpty()) return out;
-    IOException[] error = new IOException[1];
-    Semaphore slots = new Semaphore(PARALLEL);
-    List<Thread> threads = new ArrayList<>();
-    for (int i : todo) {
-      slots.acquireUninterruptibly();
-      threads.add(Thread.ofVirtual().start(() -> {
-        try {
-          LtxFileMeta f = out.get(i);
-          out.set(i, describe(f.level(), f.range(), f.size(), f.createdAt()));
-        } catch (IOException e) {
-          synchronized (error) {
-            if (error[0] == null || e instanceof AgeKeyException) error[0] = e;
-          }
-        } finally {
-          slots.release();
-        }
-      }));
-    }
-    for (Thread t : threads) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted listing " + delegate.location());
-      }
-    }
-    if (error[0] != null) throw error[0];
+    List<LtxFileMeta> unread = todo.stream().map(out::get).toList();
+    List<LtxFileMeta> read = ReplicaFiles.inParallel(unread,
+        f -> describe(f.level(), f.range(), f.size(), f.createdAt()), e -> e instanceof AgeKeyException,
+        "listing " + delegate.location());
+    for (int k = 0; k < todo.size(); k++) out.set(todo.get(k), read.get(k));
     out.removeIf(java.util.Objects::isNull);
     return out;
   }
