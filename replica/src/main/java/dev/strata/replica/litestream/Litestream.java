@@ -61,6 +61,19 @@ public final class Litestream {
   }
 
   /**
+   * Refuses a replica URL that holds a Litestream layout as a place for Strata to write: the two would mix.
+   * One LIST request.
+   */
+  public static void refuseAsTarget(ReplicaClient root) throws IOException {
+    Version v = detect(root);
+    if (v != null) {
+      throw new IOException("replica " + root.location() + " holds a " + v.label() + " replica (" + v.dir()
+          + "): Strata does not write beside it; convert it with `strata import " + root.location()
+          + " NEW_URL` and replicate to NEW_URL");
+    }
+  }
+
+  /**
    * What to restore: latest when all are null; {@code generation} and {@code index} are 0.3's, {@code txid} 0.5's.
    */
   public record Target(String generation, Integer index, Long txid, Instant time) {

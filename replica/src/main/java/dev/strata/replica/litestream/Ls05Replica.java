@@ -84,7 +84,7 @@ public final class Ls05Replica {
     }
 
     public String position() {
-      return "TXID " + Txid.format(txid()) + " (" + Timestamps.format(timestamp()) + ")";
+      return "TXID " + Txid.format(txid());
     }
   }
 
@@ -177,7 +177,8 @@ public final class Ls05Replica {
       if (db.size() < commit * pageSize) throw new IOException("restored database has fewer pages than " + commit);
       db.force(false);
       long checksum = LitestreamFiles.databaseChecksum(db, pageSize);
-      return new RestoreExecutor.Built(plan.txid(), checksum, "Litestream 0.5 replica, " + plan.position());
+      return new RestoreExecutor.Built(plan.txid(), checksum, "Litestream 0.5 replica, " + plan.position()
+          + " (" + Timestamps.format(plan.timestamp()) + ")");
     }
   }
 }
