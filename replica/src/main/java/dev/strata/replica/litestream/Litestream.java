@@ -140,6 +140,23 @@ public final class Litestream {
         tmp -> r.build(p, tmp));
   }
 
+  /** What an import sees at each restore point: the working database as it is there. */
+  public interface PointVisitor {
+    /**
+     * Called at each point with the pages written since the previous point ({@code null}: every page, after a
+     * snapshot) and the database size in pages.
+     */
+    void visit(String position, Instant time, java.nio.channels.FileChannel db, int pageSize,
+        java.util.BitSet touched, long commitPages) throws IOException;
+  }
+
+  /** Walks every restore point of the replica in order, applying each file once to the working file {@code work}. */
+  public static void walk(ReplicaClient root, Version v, java.nio.file.Path work, PointVisitor visitor)
+      throws IOException {
+    if (v == Version.V03) Ls03Replica.open(root).walk(work, visitor);
+    else Ls05Replica.open(root).walk(work, visitor);
+  }
+
   /** Every restore point of the replica, oldest first. */
   public static List<Prepared> points(ReplicaClient root, Version v) throws IOException {
     List<Prepared> out = new ArrayList<>();

@@ -302,6 +302,60 @@ public final class Ls03Replica {
     }
   }
 
+  /**
+   * Walks every restore point of every generation in order (the generation created first first), applying each
+   * snapshot and segment once to the working file {@code work}: the incremental form of {@link #points()}.
+   * A segment that does not end at a commit is not a point of its own; it is visited with the next one.
+   */
+  public void walk(Path work, Litestream.PointVisitor visitor) throws IOException {
+    List<Generation> ordered = new ArrayList<>(generations);
+    ordered.sort(Comparator.comparing(Generation::createdAt));
+    for (Generation g : ordered) {
+      if (g.snapshots().isEmpty()) continue;
+      Snapshot snap = g.snapshots().getFirst();
+      java.nio.file.Files.deleteIfExists(work);
+      try (FileChannel db = FileChannel.open(work, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+          StandardOpenOption.READ)) {
+        int pageSize = writeSnapshot(snap, db);
+        visitor.visit(new Plan(g, snap, List.of()).position(), snap.time(), db, pageSize, null, db.size() / pageSize);
+        WalApplier wal = null;
+        int index = -1;
+        Segment last = null;
+        java.util.BitSet touched = new java.util.BitSet();
+        List<Segment> segs = new ArrayList<>();
+        for (Segment s : g.segments()) {
+          if (Integer.compareUnsigned(s.index(), snap.index()) < 0) continue;
+          if (wal == null || s.index() != index) {
+            if (wal != null) wal.finish(last.path());
+            if (s.index() != (wal == null ? snap.index() : index + 1) || s.offset() != 0) {
+              throw new IOException("missing WAL segment generations/" + g.id() + "/wal/"
+                  + hex8(wal == null ? snap.index() : index + 1) + "_00000000.wal.lz4 (next is " + s.path() + ")");
+            }
+            wal = new WalApplier(db, pageSize);
+            wal.track(touched);
+            index = s.index();
+          } else if (s.offset() != wal.offset()) {
+            throw new IOException("missing WAL segment generations/" + g.id() + "/wal/" + hex8(index) + "_"
+                + hex8(wal.offset()) + ".wal.lz4 (next is " + s.path() + ")");
+          }
+          try (InputStream in = lz4(s.path())) {
+            byte[] buf = new byte[256 * 1024];
+            for (int n; (n = in.read(buf)) > 0; ) wal.feed(buf, 0, n, s.path());
+          } catch (IOException e) {
+            throw named(s.path(), e);
+          }
+          last = s;
+          segs.add(s);
+          if (wal.atCommit() && wal.commitPages() >= 0) {
+            visitor.visit(new Plan(g, snap, List.copyOf(segs)).position(), s.time(), db, pageSize, touched, wal.commitPages());
+            touched.clear();
+          }
+        }
+        if (wal != null) wal.finish(last.path());
+      }
+    }
+  }
+
   private int writeSnapshot(Snapshot s, FileChannel db) throws IOException {
     try (InputStream in = lz4(s.path())) {
       byte[] buf = new byte[1 << 20];

@@ -146,6 +146,65 @@ public final class Ls05Replica {
     return out;
   }
 
+  /**
+   * Walks the finest chain of restore points: from the first snapshot, each time the file that extends the
+   * position least (the lowest level's), applying each once to {@code work}.
+   */
+  public void walk(Path work, Litestream.PointVisitor visitor) throws IOException {
+    List<LtxFileMeta> all = new ArrayList<>();
+    for (List<LtxFileMeta> l : levels) all.addAll(l);
+    LtxFileMeta first = null;
+    for (LtxFileMeta f : all) {
+      if (f.minTxid() == 1 && (first == null || Long.compareUnsigned(f.maxTxid(), first.maxTxid()) < 0)) first = f;
+    }
+    if (first == null) throw new IOException("no Litestream snapshot in " + ltx.location());
+    java.nio.file.Files.deleteIfExists(work);
+    try (FileChannel db = FileChannel.open(work, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        StandardOpenOption.READ)) {
+      LtxFileMeta f = first;
+      boolean snapshot = true;
+      int pageSize = 0;
+      while (f != null) {
+        java.util.BitSet touched = new java.util.BitSet();
+        LtxHeader h = apply(f, db, touched);
+        pageSize = h.pageSize();
+        long commit = Integer.toUnsignedLong(h.commit());
+        db.truncate(commit * pageSize);
+        visitor.visit("TXID " + Txid.format(f.maxTxid()), Instant.ofEpochMilli(h.timestamp()), db, pageSize,
+            snapshot ? null : touched, commit);
+        snapshot = false;
+        long reached = f.maxTxid();
+        LtxFileMeta next = null;
+        for (LtxFileMeta g : all) {
+          if (Long.compareUnsigned(g.maxTxid(), reached) <= 0 || Long.compareUnsigned(g.minTxid(), reached + 1) > 0) {
+            continue;
+          }
+          if (next == null || Long.compareUnsigned(g.maxTxid(), next.maxTxid()) < 0) next = g;
+        }
+        f = next;
+      }
+    }
+  }
+
+  /** Applies one file's pages to {@code db}; returns its header. */
+  private LtxHeader apply(LtxFileMeta f, FileChannel db, java.util.BitSet touched) throws IOException {
+    try (InputStream in = new BufferedInputStream(ltx.openFile(f.level(), f.range(), 0), 256 * 1024);
+        LtxDecoder d = new LtxDecoder(in, LtxFormat.V3)) {
+      LtxHeader h = d.header();
+      byte[] page = new byte[h.pageSize()];
+      for (int pgno; (pgno = d.readPage(page)) != 0; ) {
+        ByteBuffer b = ByteBuffer.wrap(page);
+        long pos = (Integer.toUnsignedLong(pgno) - 1) * h.pageSize();
+        while (b.hasRemaining()) db.write(b, pos + b.position());
+        touched.set(pgno);
+      }
+      d.finish();
+      return h;
+    } catch (IOException e) {
+      throw new IOException("ltx/" + f.path() + " in " + ltx.location() + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Writes the database of {@code plan} into {@code tmp}, verifying every file's checksum. */
   public RestoreExecutor.Built build(Plan plan, Path tmp) throws IOException {
     try (FileChannel db = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,

@@ -28,6 +28,12 @@ final class WalApplier {
   private long offset; // bytes of this WAL consumed
   private long commitPages = -1; // database size after the last commit applied, -1 before any
   private long frames, framesSinceCommit;
+  private java.util.BitSet touched; // pages written, when asked for
+
+  /** Records the page numbers written from now on into {@code pages} (null: stop). */
+  void track(java.util.BitSet pages) {
+    this.touched = pages;
+  }
 
   WalApplier(FileChannel db, int pageSize) {
     this.db = db;
@@ -119,6 +125,7 @@ final class WalApplier {
     ByteBuffer page = ByteBuffer.wrap(frame, FRAME_HEADER, pageSize);
     long pos = (Integer.toUnsignedLong(pgno) - 1) * pageSize;
     while (page.hasRemaining()) db.write(page, pos + page.position() - FRAME_HEADER);
+    if (touched != null) touched.set(pgno);
     frames++;
     framesSinceCommit++;
     if (commit != 0) {
