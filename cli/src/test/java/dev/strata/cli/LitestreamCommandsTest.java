@@ -102,6 +102,21 @@ class LitestreamCommandsTest {
   }
 
   @Test
+  void restoreAgeEncrypted03WithTheKeysOfALitestreamConfig() throws Exception {
+    Path r = ls03("ls03-age", "f0b5ad9f8b5b6d69");
+    String key = Files.readAllLines(LitestreamSets.set("ls03-age").resolve("age-identity.txt")).stream()
+        .filter(l -> l.startsWith("AGE-SECRET-KEY-1")).findFirst().orElseThrow();
+    Path cfg = dir.resolve("litestream.yml"); // Litestream 0.3's shape: the secret key inline
+    Files.writeString(cfg, "dbs:\n  - path: " + dir.resolve("data.db") + "\n    replicas:\n      - url: file://" + r
+        + "\n        age:\n          identities:\n            - " + key + "\n");
+    var run = strata("restore", "-config", cfg.toString(), "-o", dir.resolve("out.db").toString(),
+        dir.resolve("data.db").toString());
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(LitestreamSets.digest(dir.resolve("out.db")).sha256()).isEqualTo(latestSha("ls03-age"));
+    assertThat(run.out() + run.err()).doesNotContain(key);
+  }
+
+  @Test
   void replicateRefusesALitestreamReplica() throws Exception {
     Path db = dir.resolve("app.db");
     try (var c = DriverManager.getConnection("jdbc:sqlite:" + db); var s = c.createStatement()) {
