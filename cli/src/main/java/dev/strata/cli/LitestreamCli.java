@@ -41,7 +41,7 @@ final class LitestreamCli {
     RestoreResult r = new RestoreExecutor(client, new RestoreExecutor.Options(1, check, force,
         RestoreProgress.console())).restoreBuilt(out, p.builder());
     System.out.println("restored " + r.path() + " from " + p.description() + " at " + client.location()
-        + ", checksum " + Checksum.format(r.checksum()));
+        + (r.checksum() == 0 ? "" : ", checksum " + Checksum.format(r.checksum())));
     return 0;
   }
 

@@ -86,9 +86,11 @@ public final class Litestream {
    * @param position where it ends, in the replica's own terms
    * @param files the files it reads, in order (paths under the root)
    * @param sizes their sizes
+   * @param builder writes the database
+   * @param checksummed writes it and gives its LTX database checksum (slower for 0.3: a CRC of every page)
    */
   public record Prepared(Version version, String position, Instant time, long txid, List<String> files,
-      List<Long> sizes, RestoreExecutor.Builder builder) {
+      List<Long> sizes, RestoreExecutor.Builder builder, RestoreExecutor.Builder checksummed) {
     public long bytes() {
       return sizes.stream().mapToLong(Long::longValue).sum();
     }
@@ -126,7 +128,8 @@ public final class Litestream {
       files.add(s.path());
       sizes.add(s.size());
     }
-    return new Prepared(Version.V03, p.position(), p.time(), 0, files, sizes, tmp -> r.build(p, tmp));
+    return new Prepared(Version.V03, p.position(), p.time(), 0, files, sizes, tmp -> r.build(p, tmp),
+        tmp -> r.build(p, tmp, true));
   }
 
   static Prepared prepared05(Ls05Replica r, Ls05Replica.Plan p) {
@@ -137,7 +140,7 @@ public final class Litestream {
       sizes.add(f.size());
     }
     return new Prepared(Version.V05, p.position(), Instant.ofEpochMilli(p.timestamp()), p.txid(), files, sizes,
-        tmp -> r.build(p, tmp));
+        tmp -> r.build(p, tmp), tmp -> r.build(p, tmp));
   }
 
   /** What an import sees at each restore point: the working database as it is there. */

@@ -157,7 +157,7 @@ public final class LitestreamImport {
       Path a = work.resolve("verify-litestream.db"), b = work.resolve("verify-strata.db");
       Files.deleteIfExists(a);
       Files.deleteIfExists(b);
-      RestoreResult ra = new RestoreExecutor(src, RestoreExecutor.Options.defaults()).restoreBuilt(a, lp.builder());
+      RestoreResult ra = new RestoreExecutor(src, RestoreExecutor.Options.defaults()).restoreBuilt(a, lp.checksummed());
       RestoreResult rb = exec.restore(new RestorePlanner(dst).toTxid(pt.txid()), b);
       if (ra.checksum() != rb.checksum() || ra.checksum() != pt.checksum()) {
         throw new IOException("import check failed at TXID " + Txid.format(pt.txid()) + " (" + pt.litestream()

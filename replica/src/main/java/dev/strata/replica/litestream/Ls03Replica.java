@@ -1,5 +1,6 @@
 package dev.strata.replica.litestream;
 
+import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Timestamps;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaClient.StoredObject;
@@ -271,16 +272,24 @@ public final class Ls03Replica {
 
   /** Writes the database of {@code plan} into {@code tmp}: the snapshot, then every WAL frame, verified. */
   public RestoreExecutor.Built build(Plan plan, Path tmp) throws IOException {
+    return build(plan, tmp, false);
+  }
+
+  /** {@link #build(Plan, Path)}, with the LTX database checksum of the result when {@code withChecksum}. */
+  public RestoreExecutor.Built build(Plan plan, Path tmp, boolean withChecksum) throws IOException {
     try (FileChannel db = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
         StandardOpenOption.READ)) {
-      int pageSize = writeSnapshot(plan.snapshot(), db);
+      // The LTX database checksum proves nothing here (a Litestream 0.3 replica names none to compare with) and
+      // costs a CRC of every page: it is computed only when asked for (strata import computes its own).
+      PageSums sums = withChecksum ? new PageSums() : null;
+      int pageSize = writeSnapshot(plan.snapshot(), db, sums);
       WalApplier wal = null;
       int index = -1;
       Segment last = null;
       for (Segment s : plan.segments()) {
         if (wal == null || s.index() != index) {
           if (wal != null) wal.finish(last.path());
-          wal = new WalApplier(db, pageSize);
+          wal = new WalApplier(db, pageSize, sums);
           index = s.index();
         } else if (s.offset() != wal.offset()) {
           throw new IOException("missing WAL segment generations/" + s.generation() + "/wal/" + hex8(index) + "_"
@@ -295,8 +304,7 @@ public final class Ls03Replica {
         last = s;
       }
       if (wal != null) wal.finish(last.path());
-      db.force(false);
-      long checksum = LitestreamFiles.databaseChecksum(db, pageSize);
+      long checksum = sums == null ? 0 : sums.checksum(db.size() / pageSize, pageSize);
       return new RestoreExecutor.Built(0, checksum, "Litestream 0.3 replica, " + plan.position()
           + " (" + Timestamps.format(plan.time().toEpochMilli()) + ")");
     }
@@ -316,7 +324,7 @@ public final class Ls03Replica {
       java.nio.file.Files.deleteIfExists(work);
       try (FileChannel db = FileChannel.open(work, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           StandardOpenOption.READ)) {
-        int pageSize = writeSnapshot(snap, db);
+        int pageSize = writeSnapshot(snap, db, null);
         visitor.visit(new Plan(g, snap, List.of()).position(), snap.time(), db, pageSize, null, db.size() / pageSize);
         WalApplier wal = null;
         int index = -1;
@@ -356,30 +364,82 @@ public final class Ls03Replica {
     }
   }
 
-  private int writeSnapshot(Snapshot s, FileChannel db) throws IOException {
-    try (InputStream in = lz4(s.path())) {
-      byte[] buf = new byte[1 << 20];
+  /**
+   * Writes the snapshot's database into {@code db}, decompressing on another thread a few MiB ahead of the writes
+   * (and of the page checksums, when {@code sums} is given); returns the page size.
+   */
+  private int writeSnapshot(Snapshot s, FileChannel db, PageSums sums) throws IOException {
+    final int chunk = 4 << 20;
+    java.util.concurrent.BlockingQueue<byte[]> full = new java.util.concurrent.ArrayBlockingQueue<>(4);
+    java.util.concurrent.BlockingQueue<byte[]> free = new java.util.concurrent.ArrayBlockingQueue<>(6);
+    for (int i = 0; i < 6; i++) free.add(new byte[chunk]);
+    byte[] end = new byte[0];
+    IOException[] failure = new IOException[1];
+    java.util.Map<byte[], Integer> len = new java.util.concurrent.ConcurrentHashMap<>();
+    Thread reader = Thread.ofPlatform().name("ls03-snapshot-read").daemon().start(() -> {
+      try (InputStream in = lz4(s.path())) {
+        while (true) {
+          byte[] b = free.take();
+          int n = in.readNBytes(b, 0, chunk);
+          if (n == 0) break;
+          len.put(b, n);
+          full.put(b);
+          if (n < chunk) break;
+        }
+      } catch (IOException e) {
+        failure[0] = e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        try {
+          full.put(end);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    try {
       long pos = 0;
-      for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
-        while (b.hasRemaining()) pos += db.write(b, pos);
-        if (n < buf.length) break;
+      int ps = 0;
+      while (true) {
+        byte[] b = full.take();
+        if (b == end) break;
+        int n = len.remove(b);
+        if (pos == 0) ps = pageSizeOf(s, b, n);
+        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+        while (bb.hasRemaining()) pos += db.write(bb, pos);
+        if (sums != null) {
+          long first = (pos - n) / ps;
+          for (int off = 0; off + ps <= n; off += ps) sums.set((int) (first + off / ps + 1), b, off, ps);
+        }
+        free.put(b);
       }
-      if (pos < 100) throw new IOException(s.path() + ": snapshot is not a SQLite database (" + pos + " bytes)");
-      ByteBuffer head = ByteBuffer.allocate(100);
-      db.read(head, 0);
-      byte[] h = head.array();
-      if (!new String(h, 0, 15, java.nio.charset.StandardCharsets.US_ASCII).equals("SQLite format 3")) {
-        throw new IOException(s.path() + ": snapshot is not a SQLite database (bad header)");
+      reader.join();
+      if (failure[0] != null) throw failure[0];
+      if (pos == 0) throw new IOException(s.path() + ": snapshot is empty");
+      if (pos % ps != 0) {
+        throw new IOException(s.path() + ": snapshot size " + pos + " is not a multiple of its page size " + ps);
       }
-      int ps = (h[16] & 0xFF) << 8 | (h[17] & 0xFF);
-      if (ps == 1) ps = 65536;
-      if (pos % ps != 0) throw new IOException(s.path() + ": snapshot size " + pos + " is not a multiple of its "
-          + "page size " + ps);
       return ps;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("restore interrupted");
     } catch (IOException e) {
       throw named(s.path(), e);
+    } finally {
+      reader.interrupt();
     }
+  }
+
+  /** The page size in a database header; the header must be SQLite's. */
+  private static int pageSizeOf(Snapshot s, byte[] h, int n) throws IOException {
+    if (n < 100 || !new String(h, 0, 15, java.nio.charset.StandardCharsets.US_ASCII).equals("SQLite format 3")) {
+      throw new IOException(s.path() + ": snapshot is not a SQLite database (bad header)");
+    }
+    int ps = (h[16] & 0xFF) << 8 | (h[17] & 0xFF);
+    if (ps == 1) ps = 65536;
+    if (!LtxHeader.isValidPageSize(ps)) throw new IOException(s.path() + ": snapshot has an invalid page size " + ps);
+    return ps;
   }
 
   /** Opens a stored file decompressed. */

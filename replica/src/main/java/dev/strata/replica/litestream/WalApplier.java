@@ -35,7 +35,14 @@ final class WalApplier {
     this.touched = pages;
   }
 
+  private final PageSums sums; // null: not kept
+
   WalApplier(FileChannel db, int pageSize) {
+    this(db, pageSize, null);
+  }
+
+  WalApplier(FileChannel db, int pageSize, PageSums sums) {
+    this.sums = sums;
     this.db = db;
     this.pageSize = pageSize;
     this.frame = new byte[FRAME_HEADER + pageSize];
@@ -126,11 +133,13 @@ final class WalApplier {
     long pos = (Integer.toUnsignedLong(pgno) - 1) * pageSize;
     while (page.hasRemaining()) db.write(page, pos + page.position() - FRAME_HEADER);
     if (touched != null) touched.set(pgno);
+    if (sums != null) sums.set(pgno, frame, FRAME_HEADER, pageSize);
     frames++;
     framesSinceCommit++;
     if (commit != 0) {
       commitPages = Integer.toUnsignedLong(commit);
       db.truncate(commitPages * pageSize);
+      if (sums != null) sums.truncate(commitPages);
       framesSinceCommit = 0;
     }
   }

@@ -172,9 +172,9 @@ public final class RestoreExecutor {
       long size = Files.size(tmp);
       if (options.force()) replace(tmp, out);
       else placeNew(tmp, out);
-      progress.step(String.format(java.util.Locale.ROOT, "restored %s to %s (%s, checksum %s) in %.1f s:"
+      progress.step(String.format(java.util.Locale.ROOT, "restored %s to %s (%s%s) in %.1f s:"
           + " apply %.1f s, %s %.1f s", built.description(), out, RestoreProgress.size(size),
-          Checksum.format(built.checksum()), (System.nanoTime() - started) / 1e9, (merged - started) / 1e9,
+          built.checksum() == 0 ? "" : ", checksum " + Checksum.format(built.checksum()), (System.nanoTime() - started) / 1e9, (merged - started) / 1e9,
           options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync",
           (checked - merged) / 1e9));
       done = true;
