@@ -72,6 +72,11 @@ class LitestreamImportTest {
     assertThat(strata("restore", "-o", live.toString(), dst.toString()).exit()).isZero();
     DatabaseSpec spec = DatabaseSpec.of(live, List.of(new ReplicaSpec("file", dst.toString())))
         .withSyncInterval(Duration.ofMillis(100));
+    var log = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    log.start();
+    var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(log);
+    root.setLevel(ch.qos.logback.classic.Level.INFO); // an in-process restore may have quietened it
     try (DatabaseMonitor m = DatabaseMonitor.open(spec, ReplicaUpkeep.Factory.NONE)) {
       m.start();
 
@@ -87,8 +92,11 @@ class LitestreamImportTest {
         assertThat(m.stop()).isTrue();
       }
     }
+    root.detachAppender(log);
     var client = new FileReplicaClient(dst);
-    assertThat(client.listFiles(9)).hasSize(1); // no new snapshot: the chain continued
+    String agentLog = String.join("\n", log.list.stream().map(e -> e.getFormattedMessage()).toList());
+    assertThat(agentLog).contains("equals the replica's latest position (TXID " + dev.strata.ltx.Txid.format(lastTxid));
+    assertThat(client.listFiles(9)).as(agentLog).hasSize(1); // no new snapshot: the chain continued
     long max = client.listFiles(0).stream().mapToLong(f -> f.maxTxid()).max().orElseThrow();
     assertThat(max).isGreaterThan(lastTxid);
     Path again = dir.resolve("again.db");

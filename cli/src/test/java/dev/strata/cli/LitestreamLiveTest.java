@@ -74,7 +74,9 @@ class LitestreamLiveTest {
       for (int round = 0; round < 4; round++) {
         if (round == 2) { // a new generation: Litestream stopped, the WAL truncated, Litestream started again
           stop(ls);
-          s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+          try (var rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            rs.next();
+          }
           ls = replicate(exe, db, replica);
         }
         for (int i = 0; i < 40; i++, n++) {
@@ -84,7 +86,9 @@ class LitestreamLiveTest {
         }
         Thread.sleep(2500); // quiet: Litestream syncs within its 1 s interval
         Path snap = dir.resolve("state-" + round + ".db");
-        s.execute("VACUUM INTO '" + snap + "'");
+        try (Connection c2 = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s2 = c2.createStatement()) {
+          s2.execute("VACUUM INTO '" + snap + "'");
+        }
         gaps.add(new State(Instant.now(), LitestreamSets.digest(snap).sha256()));
         Thread.sleep(1500);
       }
@@ -98,9 +102,15 @@ class LitestreamLiveTest {
       Process p = new ProcessBuilder(exe.toString(), "restore", "-o", theirs.toString(), "-timestamp",
           g.after().toString(), "file://" + replica).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes());
-      assertThat(p.waitFor()).as(out).isZero();
-      assertThat(LitestreamSets.digest(ours).sha256()).as("at " + g.after()).isEqualTo(g.sha256())
-          .isEqualTo(LitestreamSets.digest(theirs).sha256());
+      assertThat(LitestreamSets.digest(ours).sha256()).as("at " + g.after()).isEqualTo(g.sha256());
+      if (p.waitFor() == 0) {
+        assertThat(LitestreamSets.digest(theirs).sha256()).as("Litestream at " + g.after()).isEqualTo(g.sha256());
+      } else {
+        // Litestream 0.3 takes a time only inside a generation's first and last write: after the last write of a
+        // generation (stopped for the checkpoint, or the end of the run), it finds nothing; Strata gives that state.
+        assertThat(out).contains("no matching backups found");
+        assertThat(i).isIn(1, gaps.size() - 1); // the gaps after each generation's last write
+      }
     }
     var latest = strata("restore", "-o", dir.resolve("latest.db").toString(), replica.toString());
     assertThat(latest.exit()).as(latest.err()).isZero();
