@@ -370,20 +370,31 @@ public final class Ls03Replica {
    */
   private int writeSnapshot(Snapshot s, FileChannel db, PageSums sums) throws IOException {
     final int chunk = 4 << 20;
-    java.util.concurrent.BlockingQueue<byte[]> full = new java.util.concurrent.ArrayBlockingQueue<>(4);
-    java.util.concurrent.BlockingQueue<byte[]> free = new java.util.concurrent.ArrayBlockingQueue<>(6);
-    for (int i = 0; i < 6; i++) free.add(new byte[chunk]);
-    byte[] end = new byte[0];
+    record Chunk(byte[] heap, ByteBuffer direct) {}
+    java.util.concurrent.BlockingQueue<Chunk> full = new java.util.concurrent.ArrayBlockingQueue<>(4);
+    java.util.concurrent.BlockingQueue<Chunk> free = new java.util.concurrent.ArrayBlockingQueue<>(6);
+    for (int i = 0; i < 6; i++) free.add(new Chunk(new byte[chunk], ByteBuffer.allocateDirect(chunk)));
+    Chunk end = new Chunk(new byte[0], ByteBuffer.allocate(0));
     IOException[] failure = new IOException[1];
-    java.util.Map<byte[], Integer> len = new java.util.concurrent.ConcurrentHashMap<>();
+    int[] pageSize = new int[1];
+    // The reader decompresses, checksums the pages when asked, and copies into a direct buffer: the writer only
+    // hands whole buffers to the kernel.
     Thread reader = Thread.ofPlatform().name("ls03-snapshot-read").daemon().start(() -> {
+      long pos = 0;
       try (InputStream in = lz4(s.path())) {
         while (true) {
-          byte[] b = free.take();
-          int n = in.readNBytes(b, 0, chunk);
+          Chunk c = free.take();
+          int n = in.readNBytes(c.heap(), 0, chunk);
           if (n == 0) break;
-          len.put(b, n);
-          full.put(b);
+          if (pos == 0) pageSize[0] = pageSizeOf(s, c.heap(), n);
+          int ps = pageSize[0];
+          if (sums != null) {
+            for (int off = 0; off + ps <= n; off += ps) sums.set((int) ((pos + off) / ps + 1), c.heap(), off, ps);
+          }
+          c.direct().clear();
+          c.direct().put(c.heap(), 0, n).flip();
+          pos += n;
+          full.put(c);
           if (n < chunk) break;
         }
       } catch (IOException e) {
@@ -400,27 +411,21 @@ public final class Ls03Replica {
     });
     try {
       long pos = 0;
-      int ps = 0;
       while (true) {
-        byte[] b = full.take();
-        if (b == end) break;
-        int n = len.remove(b);
-        if (pos == 0) ps = pageSizeOf(s, b, n);
-        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+        Chunk c = full.take();
+        if (c == end) break;
+        ByteBuffer bb = c.direct();
         while (bb.hasRemaining()) pos += db.write(bb, pos);
-        if (sums != null) {
-          long first = (pos - n) / ps;
-          for (int off = 0; off + ps <= n; off += ps) sums.set((int) (first + off / ps + 1), b, off, ps);
-        }
-        free.put(b);
+        free.put(c);
       }
       reader.join();
       if (failure[0] != null) throw failure[0];
       if (pos == 0) throw new IOException(s.path() + ": snapshot is empty");
-      if (pos % ps != 0) {
-        throw new IOException(s.path() + ": snapshot size " + pos + " is not a multiple of its page size " + ps);
+      if (pos % pageSize[0] != 0) {
+        throw new IOException(s.path() + ": snapshot size " + pos + " is not a multiple of its page size "
+            + pageSize[0]);
       }
-      return ps;
+      return pageSize[0];
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("restore interrupted");
