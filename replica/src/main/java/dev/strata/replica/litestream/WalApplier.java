@@ -138,7 +138,8 @@ final class WalApplier {
     framesSinceCommit++;
     if (commit != 0) {
       commitPages = Integer.toUnsignedLong(commit);
-      db.truncate(commitPages * pageSize);
+      // The file is cut to the database size once, in finish(): a database that shrinks and grows again writes
+      // every page it grows by, so pages left past a commit's end are overwritten before they count.
       if (sums != null) sums.truncate(commitPages);
       framesSinceCommit = 0;
     }
@@ -157,8 +158,9 @@ final class WalApplier {
     s1 = c;
   }
 
-  /** Checks that the WAL ended at a commit. */
+  /** Checks that the WAL ended at a commit, and cuts the database to its size there. */
   void finish(String where) throws IOException {
+    if (commitPages >= 0 && db.size() != commitPages * pageSize) db.truncate(commitPages * pageSize);
     if (headerFill > 0 && headerFill < HEADER) throw new EOFException(where + ": WAL header truncated");
     if (frameFill != 0) throw new IOException(where + ": WAL ends inside a frame (" + frameFill + " bytes)");
     if (framesSinceCommit != 0) {
