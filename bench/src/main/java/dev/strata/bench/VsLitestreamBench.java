@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  * {@code --litestream PATH} is given.
  *
  * <p>Usage: {@code bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] [--updates 20000]
- * [--update-seconds 60] [--only restore|replicate] [--strata-opts LABEL=OPTS]... [--dir DIR] [--keep] [--smoke]}
+ * [--update-seconds 60] [--only restore|replicate|ls03-restore] [--strata-opts LABEL=OPTS]... [--dir DIR] [--keep] [--smoke]}
  */
 public final class VsLitestreamBench {
   static final String LITESTREAM_PACKAGE = "@flydotio/litestream-linux-x64@1.0.1";
@@ -163,7 +163,7 @@ public final class VsLitestreamBench {
         }
         default -> {
           System.out.println("usage: bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] "
-              + "[--updates 20000] [--update-seconds 60] [--only restore|replicate] [--strata-opts LABEL=OPTS]... "
+              + "[--updates 20000] [--update-seconds 60] [--only restore|replicate|ls03-restore] [--strata-opts LABEL=OPTS]... "
               + "[--strata PATH] [--litestream PATH] [--dir DIR] [--keep] [--smoke]");
           return;
         }
@@ -242,7 +242,8 @@ public final class VsLitestreamBench {
     Map<Tool, Run> pacedRss = new LinkedHashMap<>();
     Map<Tool, Writer> pacedWriter = new LinkedHashMap<>();
     Map<Tool, Double> replicaRatio = new LinkedHashMap<>();
-    for (Tool tool : List.of(strata, litestream)) {
+    boolean fromLitestream = only.equals("ls03-restore");
+    for (Tool tool : fromLitestream ? List.of(litestream) : List.of(strata, litestream)) {
       Path tdir = Files.createDirectories(dir.resolve(tool.strata ? "strata" : "litestream"));
       Path db = tdir.resolve("app.db");
       Files.copy(base, db, StandardCopyOption.REPLACE_EXISTING);
@@ -260,6 +261,11 @@ public final class VsLitestreamBench {
           + "replicate peak RSS %.0f MiB; replica %s for a %s database (%.3fx); load %s%n", tool.label, wait,
           w.commits, w.p99, w.max, r.peakMib(), RestoreBench.mib(replicaBytes), RestoreBench.mib(dbBytes),
           (double) replicaBytes / dbBytes, RestoreBench.load());
+    }
+
+    if (fromLitestream) {
+      litestreamReplicaRounds(replicas.get(litestream), base);
+      return;
     }
 
     // 2. restore
@@ -352,6 +358,67 @@ public final class VsLitestreamBench {
       System.out.println(line.append(" load ").append(RestoreBench.load()));
     }
     return runs;
+  }
+
+  /**
+   * {@code --only ls03-restore}: the replica Litestream 0.3.13 wrote, restored by Strata and by Litestream itself,
+   * against {@code cp}+{@code sync} of the database, in the same rounds; then {@code strata import} of it.
+   */
+  private void litestreamReplicaRounds(Path replica, Path base) throws Exception {
+    System.out.printf(Locale.ROOT, "%nrestore of the Litestream 0.3 replica (%s) to a new file, a new process each "
+        + "(first run of each untimed):%n", RestoreBench.mib(bytes(replica)));
+    Path out = dir.resolve("restored.db");
+    record Case(String name, List<String> cmd, Tool tool) {}
+    List<Case> cases = List.of(
+        new Case("strata", strata.restore(replica, out, List.of()), strata),
+        new Case("strata none", strata.restore(replica, out, List.of("--integrity-check", "none")), strata),
+        new Case("litestream", litestream.restore(replica, out, List.of()), litestream),
+        new Case("cp+sync", List.of("sh", "-c", "cp \"$0\" \"$1\" && sync \"$1\"", base.toString(),
+            out.toString()), null));
+    Map<String, List<Run>> runs = new LinkedHashMap<>();
+    for (Case c : cases) {
+      runOnce(c.cmd, c.tool, out, c.name);
+      runs.put(c.name, new ArrayList<>());
+    }
+    for (int r = 1; r <= rounds; r++) {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  round %d:", r));
+      for (Case c : rotated(cases, r - 1)) {
+        Run run = runOnce(c.cmd, c.tool, out, c.name);
+        runs.get(c.name).add(run);
+        line.append(String.format(Locale.ROOT, " %s %.2f s/%.0f MiB;", c.name, run.seconds, run.peakMib()));
+      }
+      System.out.println(line.append(" load ").append(RestoreBench.load()));
+    }
+    Path imported = dir.resolve("imported");
+    Run imp = timed(List.of(strata.exe.toString(), "import", "--samples", "1", replica.toString(),
+        imported.toString()), strata);
+    if (imp.exit != 0) throw new IOException("strata import failed: " + imp.output);
+    long dbBytes = Files.size(base), lsBytes = bytes(replica);
+    System.out.printf(Locale.ROOT, "%nfrom a Litestream 0.3 replica (%d MiB database; load %s):%n", sizeBytes >> 20,
+        RestoreBench.load());
+    String fmt = "  %-52s %12s %12s %9s%n";
+    System.out.printf(Locale.ROOT, fmt, "", "strata", "litestream", "ratio");
+    row(fmt, "restore, s (median of " + rounds + ")", medianSecs(runs.get("strata")),
+        medianSecs(runs.get("litestream")), "%.2f");
+    row(fmt, "restore --integrity-check none, s (median)", medianSecs(runs.get("strata none")),
+        medianSecs(runs.get("litestream")), "%.2f");
+    row(fmt, "restore peak RSS, MiB (median)", medianRss(runs.get("strata")), medianRss(runs.get("litestream")),
+        "%.0f");
+    System.out.printf(Locale.ROOT, "  cp+sync of the database: %.2f s (median); strata restore / cp+sync %.2fx%n",
+        medianSecs(runs.get("cp+sync")), medianSecs(runs.get("strata")) / medianSecs(runs.get("cp+sync")));
+    System.out.printf(Locale.ROOT, "  strata import (1 point verified): %.1f s, %.0f MB/s of database, %.1f MB/s of "
+        + "Litestream replica, peak RSS %.0f MiB%n", imp.seconds, dbBytes / 1e6 / imp.seconds,
+        lsBytes / 1e6 / imp.seconds, imp.peakMib());
+  }
+
+  private Run runOnce(List<String> cmd, Tool tool, Path out, String name) throws Exception {
+    Files.deleteIfExists(out);
+    Run r = timed(cmd, tool);
+    if (r.exit != 0 || !Files.isRegularFile(out) || Files.size(out) < sizeBytes / 2) {
+      throw new IOException(name + " failed (exit " + r.exit + "): " + r.output);
+    }
+    Files.delete(out);
+    return r;
   }
 
   private Run restore(Tool tool, Path replica, Path out, List<String> extra) throws Exception {

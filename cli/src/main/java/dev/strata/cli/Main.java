@@ -29,6 +29,7 @@ public final class Main implements Runnable {
       new Subcommand("restore", "Restore a database from a replica, to its latest state, a TXID or a time.",
           RestoreCommand.class),
       new Subcommand("snapshots", "List the snapshots (level 9) of a replica.", SnapshotsCommand.class),
+      new Subcommand("import", "Convert a Litestream replica's history into a Strata replica.", ImportCommand.class),
       new Subcommand("restore-points", "List the TXIDs and times a replica can restore to.",
           RestorePointsCommand.class),
       new Subcommand("verify", "Restore a replica's latest state into a temporary directory and check it.",

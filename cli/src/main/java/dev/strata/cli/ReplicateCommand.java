@@ -73,6 +73,7 @@ final class ReplicateCommand implements Callable<Integer> {
     AgentConfig cfg = configuration();
     if (cfg.logLevel() != null) setLogLevel(cfg.logLevel());
     Agent.validate(cfg.databases(), cfg.directories());
+    LitestreamCli.refuseLitestreamTargets(cfg);
     String command = exec != null ? exec : cfg.exec();
     String metricsAddr = addr != null ? addr : cfg.addr();
 

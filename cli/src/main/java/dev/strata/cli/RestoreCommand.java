@@ -77,6 +77,14 @@ final class RestoreCommand implements Callable<Integer> {
   @Option(names = {"--json", "-json"}, description = "With --dry-run: print the plan as JSON.")
   boolean json;
 
+  @Option(names = {"-generation", "--generation"}, paramLabel = "ID",
+      description = "Litestream 0.3 replica: restore from this generation.")
+  String generation;
+
+  @Option(names = {"-index", "--index"}, paramLabel = "HEX",
+      description = "Litestream 0.3 replica: restore to the end of this WAL index (hex).")
+  String walIndex;
+
   @Override
   public Integer call() throws IOException {
     if (txid != null && timestamp != null) throw new IllegalArgumentException("-txid and -timestamp exclude each other");
@@ -109,6 +117,8 @@ final class RestoreCommand implements Callable<Integer> {
     List<ReplicaClient> clients = new ArrayList<>();
     try {
       for (String url : urls) clients.add(config.open(url));
+      Integer litestream = litestream(clients, out, check, targetTxid, targetTime);
+      if (litestream != null) return litestream;
       Chosen chosen = choose(clients, targetTxid, targetTime);
       if (chosen == null) {
         if (ifReplicaExists) {
@@ -137,6 +147,27 @@ final class RestoreCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /**
+   * A replica written by Litestream (0.3 or 0.5, told by its layout) is restored by its own reader; null when every
+   * replica is Strata's. Replicas of two layouts under one URL are refused.
+   */
+  private Integer litestream(List<ReplicaClient> clients, Path out, IntegrityCheck check, Long targetTxid,
+      Instant targetTime) throws IOException {
+    for (ReplicaClient c : clients) {
+      var v = LitestreamCli.detect(c);
+      if (v == null) continue;
+      if (clients.size() > 1) {
+        throw new IllegalArgumentException("restore from a Litestream replica takes one replica URL");
+      }
+      return LitestreamCli.restore(c, v, LitestreamCli.target(generation, walIndex, targetTxid, targetTime), out,
+          check, force, dryRun, json);
+    }
+    if (generation != null || walIndex != null) {
+      throw new IllegalArgumentException("-generation and -index are for Litestream 0.3 replicas");
+    }
+    return null;
   }
 
   /** A replica and its plan. */

@@ -30,6 +30,11 @@ final class RestorePointsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     try (ReplicaClient client = ReplicaArgument.open(url, config)) {
+      var litestream = LitestreamCli.detect(client);
+      if (litestream != null) {
+        LitestreamCli.points(client, litestream, json);
+        return 0;
+      }
       List<RestorePoint> points = new RestorePlanner(client).restorePoints();
       if (json) {
         List<Map<String, Object>> out = new ArrayList<>();

@@ -23,6 +23,11 @@ final class SnapshotsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     try (ReplicaClient client = ReplicaArgument.open(url, config)) {
+      var litestream = LitestreamCli.detect(client);
+      if (litestream != null) {
+        LitestreamCli.snapshots(client, litestream, json);
+        return 0;
+      }
       List<LtxFileMeta> files = client.listFiles(Level.SNAPSHOT);
       if (json) FileTable.writeJson(System.out, FileTable.json(files));
       else FileTable.print(System.out, files);

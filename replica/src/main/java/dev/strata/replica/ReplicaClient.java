@@ -4,6 +4,7 @@ import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 
@@ -75,6 +76,31 @@ public interface ReplicaClient extends AutoCloseable {
    * sharing this client's connection.
    */
   ReplicaClient child(String name);
+
+  /**
+   * A plain file (object) directly under this root, whatever its name: what another tool's layout holds (Litestream
+   * 0.3's snapshots and WAL segments).
+   *
+   * @param modified the storage's modification time (S3 LastModified, the file's or SFTP mtime)
+   */
+  record StoredObject(String name, long size, Instant modified) {}
+
+  /**
+   * The plain files directly under this root (not directories), sorted by name; a root that does not exist lists
+   * empty. Only for reading layouts Strata did not write; backends that cannot list throw
+   * {@link UnsupportedOperationException}.
+   */
+  default List<StoredObject> listObjects() throws IOException {
+    throw new UnsupportedOperationException(type() + " replica " + location() + " cannot list plain files");
+  }
+
+  /**
+   * Opens the plain file {@code name} directly under this root from {@code offset}; throws
+   * {@link java.nio.file.NoSuchFileException} when it does not exist.
+   */
+  default InputStream openObject(String name, long offset) throws IOException {
+    throw new UnsupportedOperationException(type() + " replica " + location() + " cannot read plain files");
+  }
 
   /** Releases connections; children share them, so close only the root client. */
   @Override

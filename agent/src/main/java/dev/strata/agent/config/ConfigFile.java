@@ -204,7 +204,8 @@ public final class ConfigFile {
     if (age == null) return url;
     age.allow(Set.of("recipients", "identities"));
     List<String> recipients = age.strings("recipients");
-    List<String> identities = age.strings("identities").stream().map(p -> absolute(p).toString()).toList();
+    List<String> identities = age.strings("identities").stream().map(p -> isInlineIdentity(p)
+        ? inlineIdentityFile(p.strip()).toString() : absolute(p).toString()).toList();
     if (recipients.isEmpty() && identities.isEmpty()) {
       throw age.error("recipients", "give recipients (to encrypt) and/or identities (to decrypt)");
     }
@@ -223,6 +224,40 @@ public final class ConfigFile {
     }
     return sb.toString();
   }
+
+  /** True for an identity given as the key itself ({@code AGE-SECRET-KEY-1…}), as Litestream 0.3's config has it. */
+  private static boolean isInlineIdentity(String s) {
+    return s.strip().startsWith("AGE-SECRET-KEY-1");
+  }
+
+  /**
+   * A key given inline in the config file (Litestream 0.3 puts the secret keys there) is handed on as an identity
+   * file: written once per process, readable by its owner only, in a private temporary directory removed at exit.
+   */
+  private static synchronized Path inlineIdentityFile(String key) {
+    try {
+      if (inlineKeys == null) {
+        inlineKeys = java.nio.file.Files.createTempDirectory("strata-age-",
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        inlineKeys.toFile().deleteOnExit();
+      }
+      String name = "key-" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0, 8) + ".txt";
+      Path file = inlineKeys.resolve(name);
+      if (!java.nio.file.Files.exists(file)) {
+        java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(file, key + "\n");
+        file.toFile().deleteOnExit();
+      }
+      return file;
+    } catch (IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("cannot keep an inline age identity: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path inlineKeys;
 
   /** Builds the URL of a replica entry from {@code url}/{@code path}/{@code type} and the backend keys. */
   private static String replicaUrl(Node r, Node top) {

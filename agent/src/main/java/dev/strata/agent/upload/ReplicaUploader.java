@@ -94,6 +94,7 @@ public final class ReplicaUploader implements Runnable {
    * checksum after it (read from the file's trailer when the listing does not carry it).
    */
   public static Pos head(ReplicaClient client) throws IOException {
+    dev.strata.replica.litestream.Litestream.refuseAsTarget(client); // never a silent mix of two layouts
     LtxFileMeta best = null;
     for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) {
       for (LtxFileMeta f : client.listFiles(level)) {

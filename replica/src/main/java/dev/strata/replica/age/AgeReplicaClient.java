@@ -299,10 +299,31 @@ public final class AgeReplicaClient implements ReplicaClient {
 
   @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+    return decrypting(name(level, range), off -> delegate.openFile(level, range, off), offset);
+  }
+
+  /** Reads a plain file of another tool's layout (an age-encrypted Litestream 0.3 replica) decrypted, as files. */
+  @Override
+  public List<StoredObject> listObjects() throws IOException {
+    return delegate.listObjects();
+  }
+
+  @Override
+  public InputStream openObject(String name, long offset) throws IOException {
+    return decrypting("replica file " + name + " in " + delegate.location(),
+        off -> delegate.openObject(name, off), offset);
+  }
+
+  /** Opens stored bytes from an offset. */
+  private interface RawOpener {
+    InputStream open(long offset) throws IOException;
+  }
+
+  /** Plaintext from {@code offset} of the stored file {@code raw} opens; a file that is not an age file as it is. */
+  private InputStream decrypting(String name, RawOpener raw0, long offset) throws IOException {
     if (offset < 0) throw new IllegalArgumentException("negative offset: " + offset);
-    String name = name(level, range);
-    if (detectsOnly() && offset > 0) return delegate.openFile(level, range, offset);
-    InputStream raw = delegate.openFile(level, range, 0);
+    if (detectsOnly() && offset > 0) return raw0.open(offset);
+    InputStream raw = raw0.open(0);
     boolean handedOver = false;
     try {
       BufferedInputStream in = new BufferedInputStream(raw, 8192);
@@ -311,7 +332,7 @@ public final class AgeReplicaClient implements ReplicaClient {
           handedOver = true;
           return in;
         }
-        return delegate.openFile(level, range, offset);
+        return raw0.open(offset);
       }
       if (detectsOnly() || !decrypts()) throw new AgeKeyException(NO_IDENTITY);
       AgeFormat.Header h = AgeFormat.readHeader(in);
@@ -321,7 +342,7 @@ public final class AgeReplicaClient implements ReplicaClient {
         return new DecryptingInputStream(in, key, 0, 0, -1, name);
       }
       long index = offset / AgeFormat.CHUNK;
-      return new DecryptingInputStream(delegate.openFile(level, range, h.chunkOffset(index)), key, index,
+      return new DecryptingInputStream(raw0.open(h.chunkOffset(index)), key, index,
           (int) (offset % AgeFormat.CHUNK), -1, name);
     } finally {
       if (!handedOver) closeEarly(raw);

@@ -247,6 +247,33 @@ public final class FileReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public List<StoredObject> listObjects() throws IOException {
+    List<StoredObject> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) return out;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".")) continue;
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (a.isRegularFile()) out.add(new StoredObject(name, a.size(), a.lastModifiedTime().toInstant()));
+      }
+    } catch (NoSuchFileException e) {
+      return out;
+    }
+    out.sort(Comparator.comparing(StoredObject::name));
+    return out;
+  }
+
+  @Override
+  public InputStream openObject(String name, long offset) throws IOException {
+    Path p = root.resolve(ReplicaClient.checkChildName(name));
+    if (!isStrataEntry(p, false)) throw new NoSuchFileException(p.toString());
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+    ch.position(offset);
+    return Channels.newInputStream(ch);
+  }
+
+  @Override
   public ReplicaClient child(String name) {
     return new FileReplicaClient(root.resolve(ReplicaClient.checkChildName(name)));
   }

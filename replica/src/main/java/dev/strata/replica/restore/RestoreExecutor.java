@@ -131,6 +131,60 @@ public final class RestoreExecutor {
     }
   }
 
+  /** Writes a whole database into the temporary file it is given (another tool's replica, applied). */
+  public interface Builder {
+    /** Writes the database into {@code tmp} (which does not exist yet); returns what it restored. */
+    Built build(Path tmp) throws IOException;
+  }
+
+  /**
+   * What a {@link Builder} restored.
+   *
+   * @param txid the position restored, in the builder's own terms (0 when it has none)
+   * @param checksum the database checksum of the file written (the LTX whole-database checksum)
+   * @param description what was restored, for the final line ("Litestream 0.3 replica, generation …")
+   */
+  public record Built(long txid, long checksum, String description) {}
+
+  /**
+   * Restores a database that {@code builder} writes, with the same output handling as {@link #restore}: built in
+   * {@code <output>.tmp}, fsynced and checked by SQLite, then renamed into place without replacing an existing file
+   * unless forced; on any failure the partial output is removed.
+   */
+  public RestoreResult restoreBuilt(Path output, Builder builder) throws IOException {
+    Path out = output.toAbsolutePath().normalize();
+    checkOutput(out);
+    Files.createDirectories(out.getParent());
+    Path tmp = sibling(out, ".tmp");
+    Files.deleteIfExists(tmp);
+    RestoreProgress progress = options.progress();
+    options.integrityCheck().preload();
+    boolean done = false;
+    long started = System.nanoTime();
+    try {
+      Built built = builder.build(tmp);
+      long merged = System.nanoTime();
+      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
+          : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
+              + " integrity check");
+      syncAndCheck(tmp);
+      long checked = System.nanoTime();
+      long size = Files.size(tmp);
+      if (options.force()) replace(tmp, out);
+      else placeNew(tmp, out);
+      progress.step(String.format(java.util.Locale.ROOT, "restored %s to %s (%s%s) in %.1f s:"
+          + " apply %.1f s, %s %.1f s", built.description(), out, RestoreProgress.size(size),
+          built.checksum() == 0 ? "" : ", checksum " + Checksum.format(built.checksum()), (System.nanoTime() - started) / 1e9, (merged - started) / 1e9,
+          options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync",
+          (checked - merged) / 1e9));
+      done = true;
+      return new RestoreResult(out, built.txid(), built.checksum(), size);
+    } finally {
+      if (!done) Files.deleteIfExists(tmp);
+      progress.end();
+    }
+  }
+
   /** Fsyncs the file while SQLite checks it from the page cache: both must be done before the rename. */
   private void syncAndCheck(Path tmp) throws IOException {
     Thread check = null;

@@ -390,6 +390,43 @@ public final class S3ReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public List<StoredObject> listObjects() throws IOException {
+    String prefix = rootPrefix();
+    List<StoredObject> out = new ArrayList<>();
+    try {
+      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/")
+          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT)).build();
+      for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
+        for (S3Object o : page.contents()) {
+          String name = o.key().substring(prefix.length());
+          if (ReplicaClient.isChildName(name)) out.add(new StoredObject(name, o.size(), o.lastModified()));
+        }
+      }
+    } catch (SdkException e) {
+      throw failure("LIST", prefix, e);
+    }
+    out.sort(Comparator.comparing(StoredObject::name));
+    return out;
+  }
+
+  @Override
+  public InputStream openObject(String name, long offset) throws IOException {
+    if (offset < 0) throw new IllegalArgumentException("negative offset: " + offset);
+    String key = rootPrefix() + ReplicaClient.checkChildName(name);
+    try {
+      return s3.getObject(b -> {
+        b.bucket(config.bucket()).key(key);
+        if (offset > 0) b.range("bytes=" + offset + "-");
+      });
+    } catch (S3Exception e) {
+      if (e.statusCode() == 416) return InputStream.nullInputStream();
+      throw failure("GET", key, e);
+    } catch (SdkException e) {
+      throw failure("GET", key, e);
+    }
+  }
+
+  @Override
   public ReplicaClient child(String name) {
     ReplicaClient.checkChildName(name);
     String prefix = config.prefix().isEmpty() ? name : config.prefix() + "/" + name;

@@ -356,6 +356,34 @@ public final class SftpReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public List<StoredObject> listObjects() throws IOException {
+    List<StoredObject> out = new ArrayList<>();
+    for (DirEntry e : conn.call(sftp -> readDir(sftp, root))) {
+      if (e.getAttributes().isRegularFile() && ReplicaClient.isChildName(e.getFilename())) {
+        out.add(new StoredObject(e.getFilename(), e.getAttributes().getSize(), modified(e.getAttributes())));
+      }
+    }
+    out.sort(Comparator.comparing(StoredObject::name));
+    return out;
+  }
+
+  @Override
+  public InputStream openObject(String name, long offset) throws IOException {
+    if (offset < 0) throw new IllegalArgumentException("negative offset: " + offset);
+    String p = join(root, ReplicaClient.checkChildName(name));
+    return conn.call(sftp -> {
+      try {
+        long size = sftp.stat(p).getSize();
+        if (offset >= size) return InputStream.nullInputStream();
+        CloseableHandle h = sftp.open(p, OpenMode.Read);
+        return new SftpInputStreamAsync((AbstractSftpClient) sftp, READ_BUFFER, offset, size, p, h, true);
+      } catch (SftpException e) {
+        throw translate("open", p, e);
+      }
+    });
+  }
+
+  @Override
   public ReplicaClient child(String name) {
     return new SftpReplicaClient(conn, join(root, ReplicaClient.checkChildName(name)), false);
   }
