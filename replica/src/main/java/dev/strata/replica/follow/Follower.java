@@ -52,6 +52,9 @@ public final class Follower implements AutoCloseable {
     }
   }
 
+  /** Every this many polls that find nothing in level 0, level 9 is listed too. */
+  static final int SNAPSHOT_POLL_EVERY = 10;
+
   private final List<ReplicaClient> clients;
   private final Path out;
   private final Options options;
@@ -206,9 +209,21 @@ public final class Follower implements AutoCloseable {
         bestChain = chain;
       }
     }
+    if (best == null && !listedOthers && polls % SNAPSHOT_POLL_EVERY == 0) {
+      // A new snapshot with no commit after it yet shows only in level 9 (a second listing, so not on every poll).
+      for (ReplicaClient c : clients) {
+        try {
+          for (LtxFileMeta f : c.listFiles(9)) {
+            if (Long.compareUnsigned(f.maxTxid(), state.txid()) > 0) listedOthers = true;
+          }
+        } catch (IOException e) {
+          log.warn("follow: listing snapshots of {} failed: {}", c.location(), e.getMessage());
+        }
+      }
+    }
     if (best == null) {
       if (listedOthers) {
-        log.info("follow {}: level 0 does not continue TXID {}: applying the latest state as a snapshot", out,
+        log.info("follow {}: the replica does not continue TXID {}: applying the latest state as a snapshot", out,
             Txid.format(state.txid()));
         return resync();
       }

@@ -24,7 +24,7 @@ import java.util.TreeSet;
  *       and fsynced, with the directory;
  *   <li>PENDING then EXCLUSIVE lock (new readers wait, then the readers in progress have finished);
  *   <li>pages written, file truncated or extended, fsync;
- *   <li>the journal is deleted: the commit point; the locks are released.
+ *   <li>the journal is truncated to zero bytes (as journal_mode=TRUNCATE): the commit point; the locks are released.
  * </ol>
  *
  * <p>Readers are ordinary SQLite connections in rollback-journal mode: they take a SHARED lock per read
@@ -181,8 +181,7 @@ public final class JournaledDatabase implements AutoCloseable {
         }
         if (commit < orig) ch.truncate((long) commit * pageSize);
         ch.force(false);
-        Files.delete(journal); // the commit point
-        FileReplicaClient.fsyncDirectory(path.toAbsolutePath().getParent());
+        truncateJournal(); // the commit point
       } finally {
         exclusive[1].release();
         exclusive[0].release();
@@ -259,9 +258,9 @@ public final class JournaledDatabase implements AutoCloseable {
 
   /** Plays back a hot journal left by a killed writer, as SQLite does; a journal that is not hot is deleted. */
   private void recover() throws IOException {
-    if (!Files.exists(journal)) return;
+    if (!Files.exists(journal) || Files.size(journal) == 0) return;
     try (FileLock reserved = ch.lock(RESERVED, 1, false)) {
-      if (!Files.exists(journal)) return; // a reader rolled it back meanwhile
+      if (!Files.exists(journal) || Files.size(journal) == 0) return; // a reader rolled it back meanwhile
       FileLock[] exclusive = exclusive();
       try (FileChannel j = FileChannel.open(journal, StandardOpenOption.READ)) {
         ByteBuffer h = ByteBuffer.allocate(SECTOR);
@@ -290,12 +289,26 @@ public final class JournaledDatabase implements AutoCloseable {
           ch.truncate((long) orig * pageSize);
           ch.force(false);
         }
-        Files.delete(journal);
-        FileReplicaClient.fsyncDirectory(path.toAbsolutePath().getParent());
       } finally {
+        truncateJournal();
         exclusive[1].release();
         exclusive[0].release();
       }
+    }
+  }
+
+  /**
+   * Commits (as SQLite's journal_mode=TRUNCATE does): the journal is cut to zero bytes and kept. Deleting it
+   * instead would race with read-only readers: one that saw the journal exist, then finds the RESERVED lock free
+   * and cannot open the journal, takes it for hot and fails with SQLITE_READONLY_ROLLBACK; an empty journal is
+   * never hot.
+   */
+  private void truncateJournal() throws IOException {
+    try (FileChannel j = FileChannel.open(journal, StandardOpenOption.WRITE)) {
+      j.truncate(0);
+      j.force(true);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // played back and deleted by a reader
     }
   }
 
