@@ -2,7 +2,6 @@ package dev.strata.replica.follow;
 
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.Txid;
-import dev.strata.replica.file.FileReplicaClient;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.channels.FileChannel;
@@ -49,7 +48,11 @@ record FollowState(Point committed, Point pending) {
         HexFormat.of().parseHex(props.getProperty(prefix + "header")));
   }
 
-  /** Writes the state file atomically (temporary file, fsync, rename, directory fsync). */
+  /**
+   * Writes the state file atomically (temporary file, rename). Not fsynced: after a power loss the file may hold
+   * an older state or none, which the follower detects (the database checksum does not match) and repairs by
+   * applying the latest state as a snapshot; a killed process loses nothing written.
+   */
   void write(Path db) throws IOException {
     StringBuilder s = new StringBuilder("# strata restore -f: the state of the database beside this file\n");
     append(s, "", committed);
@@ -59,10 +62,8 @@ record FollowState(Point committed, Point pending) {
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       ch.write(java.nio.ByteBuffer.wrap(s.toString().getBytes(StandardCharsets.UTF_8)));
-      ch.force(true);
     }
     Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    FileReplicaClient.fsyncDirectory(p.toAbsolutePath().getParent());
   }
 
   private static void append(StringBuilder s, String prefix, Point p) {

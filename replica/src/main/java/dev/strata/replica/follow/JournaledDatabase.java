@@ -192,6 +192,7 @@ public final class JournaledDatabase implements AutoCloseable {
   /** The original content of {@code pgnos}, in SQLite's rollback-journal format, fsynced with its directory. */
   private void writeJournal(TreeSet<Integer> pgnos, int orig) throws IOException {
     int nonce = new SecureRandom().nextInt();
+    boolean created = !Files.exists(journal); // kept between batches: its directory entry is synced once
     try (FileChannel j = FileChannel.open(journal, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer h = ByteBuffer.allocate(SECTOR);
@@ -209,7 +210,7 @@ public final class JournaledDatabase implements AutoCloseable {
       }
       j.force(true);
     }
-    FileReplicaClient.fsyncDirectory(path.toAbsolutePath().getParent());
+    if (created) FileReplicaClient.fsyncDirectory(path.toAbsolutePath().getParent());
   }
 
   /** SQLite's journal record checksum: the nonce plus every 200th byte counting back from the end. */
@@ -306,7 +307,7 @@ public final class JournaledDatabase implements AutoCloseable {
   private void truncateJournal() throws IOException {
     try (FileChannel j = FileChannel.open(journal, StandardOpenOption.WRITE)) {
       j.truncate(0);
-      j.force(true);
+      j.force(false);
     } catch (java.nio.file.NoSuchFileException e) {
       // played back and deleted by a reader
     }
