@@ -39,6 +39,12 @@ public final class DatabaseMonitor implements AutoCloseable {
   private final List<ReplicaUploader> uploaders = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch stop = new CountDownLatch(1);
+  /** Sync passes begun and completed; a pass begun after a caller asked covers every commit made before. */
+  private final Object passes = new Object();
+  private long passesBegun;
+  private long passesDone;
+  private long txidAfterPass; // capture's TXID after the last completed sync pass
+  private volatile boolean syncRequested;
   private Thread captureThread;
   private final BacklogLimit backlog;
   private long lastErrorLog;
@@ -174,20 +180,83 @@ public final class DatabaseMonitor implements AutoCloseable {
       while (true) {
         long now = System.nanoTime();
         boolean captured;
-        if (now - nextSync >= 0) {
-          captured = pass(true);
+        if (now - nextSync >= 0 || syncRequested) {
+          syncRequested = false;
+          captured = syncPass();
           nextSync = now + interval;
         } else {
           captured = pass(false);
         }
         wait = captured ? follow : Math.min(interval, wait * 2);
         long untilSync = nextSync - System.nanoTime();
+        if (syncRequested) continue;
         if (stop.await(Math.max(0, Math.min(wait, untilSync)), TimeUnit.NANOSECONDS)) break;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    pass(true); // final pass: capture what was committed before the stop
+    syncPass(); // final pass: capture what was committed before the stop
+  }
+
+  /** A sync pass, counted for {@link #awaitDurable}. */
+  private boolean syncPass() {
+    synchronized (passes) {
+      passesBegun++;
+    }
+    boolean captured = pass(true);
+    synchronized (passes) {
+      passesDone++;
+      txidAfterPass = capture.txid();
+      passes.notifyAll();
+    }
+    return captured;
+  }
+
+  /** Asks the capture loop for a sync pass now (it runs within the capture loop's next few milliseconds). */
+  public void requestSync() {
+    syncRequested = true;
+  }
+
+  /**
+   * Waits until every commit made before this call is on at least {@code replicas} replicas (all of them when
+   * {@code replicas} is 0 or more than there are); returns the TXID then durable. Forces nothing: the next
+   * regular sync pass (or one asked for with {@link #requestSync}) covers the commits, and the uploads that
+   * follow it make them durable. Throws {@link java.util.concurrent.TimeoutException} when that takes longer
+   * than {@code timeout}.
+   */
+  public long awaitDurable(int replicas, Duration timeout) throws InterruptedException,
+      java.util.concurrent.TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long target;
+    synchronized (passes) {
+      long after = passesBegun; // a pass already running may have begun before some of the caller's commits
+      while (passesDone <= after) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new java.util.concurrent.TimeoutException("no sync pass within " + timeout.toMillis() + " ms");
+        }
+        TimeUnit.NANOSECONDS.timedWait(passes, left);
+      }
+      target = txidAfterPass;
+    }
+    int need = replicas <= 0 || replicas > uploaders.size() ? uploaders.size() : replicas;
+    while (true) {
+      int have = 0;
+      for (ReplicaUploader u : uploaders) if (u.txid() >= target) have++;
+      if (have >= need) return target;
+      if (System.nanoTime() >= deadline) {
+        StringBuilder behind = new StringBuilder();
+        for (ReplicaUploader u : uploaders) {
+          if (u.txid() < target) {
+            behind.append(behind.isEmpty() ? "" : ", ").append(u.name()).append(" at ")
+                .append(u.txid() < 0 ? "unknown" : dev.strata.ltx.Txid.format(u.txid()));
+          }
+        }
+        throw new java.util.concurrent.TimeoutException("TXID " + dev.strata.ltx.Txid.format(target)
+            + " not durable on " + need + " replica(s) within " + timeout.toMillis() + " ms (behind: " + behind + ")");
+      }
+      Thread.sleep(5);
+    }
   }
 
   /** A sync (capture and file) or a capture alone, then a checkpoint if due; true when commits were captured. */
