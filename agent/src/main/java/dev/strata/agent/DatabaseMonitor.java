@@ -45,6 +45,7 @@ public final class DatabaseMonitor implements AutoCloseable {
   private long passesDone;
   private long txidAfterPass; // capture's TXID after the last completed sync pass
   private volatile boolean syncRequested;
+  private final Object wake = new Object();
   private Thread captureThread;
   private final BacklogLimit backlog;
   private long lastErrorLog;
@@ -189,8 +190,12 @@ public final class DatabaseMonitor implements AutoCloseable {
         }
         wait = captured ? follow : Math.min(interval, wait * 2);
         long untilSync = nextSync - System.nanoTime();
-        if (syncRequested) continue;
-        if (stop.await(Math.max(0, Math.min(wait, untilSync)), TimeUnit.NANOSECONDS)) break;
+        synchronized (wake) { // requestSync and stop wake this wait
+          if (!syncRequested && stop.getCount() > 0) {
+            TimeUnit.NANOSECONDS.timedWait(wake, Math.max(1, Math.min(wait, untilSync)));
+          }
+        }
+        if (stop.getCount() == 0) break;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -214,7 +219,10 @@ public final class DatabaseMonitor implements AutoCloseable {
 
   /** Asks the capture loop for a sync pass now (it runs within the capture loop's next few milliseconds). */
   public void requestSync() {
-    syncRequested = true;
+    synchronized (wake) {
+      syncRequested = true;
+      wake.notifyAll();
+    }
   }
 
   /**
@@ -233,7 +241,8 @@ public final class DatabaseMonitor implements AutoCloseable {
       while (passesDone <= after) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new java.util.concurrent.TimeoutException("no sync pass within " + timeout.toMillis() + " ms");
+          throw new java.util.concurrent.TimeoutException("not durable within " + timeout.toMillis()
+              + " ms: no sync pass ran since the call (the next regular one is not due yet)");
         }
         TimeUnit.NANOSECONDS.timedWait(passes, left);
       }
@@ -287,7 +296,10 @@ public final class DatabaseMonitor implements AutoCloseable {
    * Returns true when every replica caught up.
    */
   public boolean stop() {
-    stop.countDown();
+    synchronized (wake) {
+      stop.countDown();
+      wake.notifyAll();
+    }
     synchronized (this) {
       // a start in progress sees the stop and returns; this waits for it
     }

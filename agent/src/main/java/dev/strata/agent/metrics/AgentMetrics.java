@@ -36,6 +36,15 @@ public final class AgentMetrics implements AutoCloseable {
         .labelNames("db").callback(cb -> {
           for (DatabaseMonitor m : monitors.get()) cb.call(m.capture().store().bytes(), m.spec().name());
         }).register(registry);
+    GaugeWithCallback.builder().name("strata_db_replicated_txid")
+        .help("Highest TXID durable on every replica (what strata sync --wait waits for; -1 while unknown)")
+        .labelNames("db").callback(cb -> {
+          for (DatabaseMonitor m : monitors.get()) {
+            long min = Long.MAX_VALUE;
+            for (var u : m.uploaders()) min = Math.min(min, u.txid());
+            if (min != Long.MAX_VALUE) cb.call(min, m.spec().name());
+          }
+        }).register(registry);
     dbCounter("strata_db_commits", "SQLite commits captured", CaptureStats::commits);
     dbCounter("strata_db_checkpoints", "Checkpoints run", CaptureStats::checkpoints);
     dbCounter("strata_db_snapshots", "Snapshots written", CaptureStats::snapshots);
