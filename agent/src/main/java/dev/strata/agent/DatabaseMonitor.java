@@ -44,6 +44,14 @@ public final class DatabaseMonitor implements AutoCloseable {
   private long passesBegun;
   private long passesDone;
   private long txidAfterPass; // capture's TXID after the last completed sync pass
+  /** The database checksum after recent sync passes, by TXID: what a restore drill compares with. */
+  private final java.util.LinkedHashMap<Long, Long> recentChecksums = new java.util.LinkedHashMap<>(64, 0.75f,
+      false) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<Long, Long> e) {
+      return size() > 4096;
+    }
+  };
   private volatile boolean syncRequested;
   private final Object wake = new Object();
   private Thread captureThread;
@@ -212,9 +220,28 @@ public final class DatabaseMonitor implements AutoCloseable {
     synchronized (passes) {
       passesDone++;
       txidAfterPass = capture.txid();
+      recentChecksums.put(txidAfterPass, capture.postApplyChecksum());
       passes.notifyAll();
     }
     return captured;
+  }
+
+  /** The database checksum at {@code txid} if a recent sync pass ended there, else 0. */
+  public long checksumAt(long txid) {
+    synchronized (passes) {
+      Long c = recentChecksums.get(txid);
+      return c == null ? 0 : c;
+    }
+  }
+
+  /** Runs a restore drill of every replica now (see {@link dev.strata.agent.drill.RestoreDrill}). */
+  public List<dev.strata.agent.drill.RestoreDrill.Result> drill(dev.strata.replica.restore.IntegrityCheck check) {
+    List<dev.strata.agent.drill.RestoreDrill.Result> results = new ArrayList<>();
+    for (ReplicaUploader u : uploaders) {
+      results.add(dev.strata.agent.drill.RestoreDrill.run(spec.name(), u.name(), u.client(),
+          spec.meta().resolve("drill"), check, this::checksumAt));
+    }
+    return results;
   }
 
   /** Asks the capture loop for a sync pass now (it runs within the capture loop's next few milliseconds). */
