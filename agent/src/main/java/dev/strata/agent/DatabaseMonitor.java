@@ -172,6 +172,9 @@ public final class DatabaseMonitor implements AutoCloseable {
       threads.add(Thread.ofVirtual().name("strata-upload-" + spec.name() + "-" + u.name()).start(u));
     }
     captureThread = Thread.ofPlatform().name("strata-capture-" + spec.name()).daemon().start(this::loop);
+    if (spec.verifyInterval() != null) {
+      threads.add(Thread.ofVirtual().name("strata-drill-" + spec.name()).start(this::drills));
+    }
   }
 
   /**
@@ -234,12 +237,41 @@ public final class DatabaseMonitor implements AutoCloseable {
     }
   }
 
+  /** The last restore drill of each replica, by replica name. */
+  private final java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastDrills =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The last successful drill of each replica, by replica name. */
+  private final java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastGoodDrills =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  public java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastDrills() {
+    return lastDrills;
+  }
+
+  public java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastGoodDrills() {
+    return lastGoodDrills;
+  }
+
+  /** Every verify interval (the first after one interval), a drill of every replica, until the stop. */
+  private void drills() {
+    try {
+      while (!stop.await(spec.verifyInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+        drill(dev.strata.replica.restore.IntegrityCheck.QUICK);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Runs a restore drill of every replica now (see {@link dev.strata.agent.drill.RestoreDrill}). */
   public List<dev.strata.agent.drill.RestoreDrill.Result> drill(dev.strata.replica.restore.IntegrityCheck check) {
     List<dev.strata.agent.drill.RestoreDrill.Result> results = new ArrayList<>();
     for (ReplicaUploader u : uploaders) {
-      results.add(dev.strata.agent.drill.RestoreDrill.run(spec.name(), u.name(), u.client(),
-          spec.meta().resolve("drill"), check, this::checksumAt));
+      var r = dev.strata.agent.drill.RestoreDrill.run(spec.name(), u.name(), u.client(),
+          spec.meta().resolve("drill"), check, this::checksumAt);
+      results.add(r);
+      lastDrills.put(u.name(), r);
+      if (r.ok()) lastGoodDrills.put(u.name(), r);
     }
     return results;
   }

@@ -37,6 +37,9 @@ final class StatusCommand implements Callable<Integer> {
           long last = Long.parseLong(f[5]);
           System.out.println("  " + f[1] + ": TXID " + f[2] + ", " + f[3] + " TXIDs behind, " + f[4] + " errors"
               + (last > 0 ? ", last upload " + Instant.ofEpochMilli(last) : ""));
+        } else if (f[0].equals("drill") && f.length >= 5) {
+          System.out.println("  restore drill of " + f[1] + ": " + f[2] + " at " + Instant.ofEpochMilli(Long.parseLong(f[3]))
+              + ", TXID " + f[4] + (f.length > 5 ? ": " + line.substring(line.indexOf(f[4]) + f[4].length() + 1) : ""));
         } else {
           System.out.println("  " + line);
         }

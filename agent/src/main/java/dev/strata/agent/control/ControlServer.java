@@ -97,7 +97,7 @@ public final class ControlServer implements AutoCloseable {
     }
   }
 
-  static String answer(DatabaseMonitor m, String request) {
+  public static String answer(DatabaseMonitor m, String request) {
     String[] f = request.split(" ");
     switch (f[0]) {
       case "sync" -> {
@@ -127,6 +127,9 @@ public final class ControlServer implements AutoCloseable {
               .append(r < 0 ? "unknown" : Long.toString(Math.max(0, txid - r))).append(' ')
               .append(u.stats().errors()).append(' ').append(u.stats().lastSuccessMillis()).append('\n');
         }
+        m.lastDrills().forEach((r, d) -> s.append("drill ").append(r).append(' ').append(d.ok() ? "ok" : "FAILED")
+            .append(' ').append(d.finishedMillis()).append(' ').append(Txid.format(d.txid()))
+            .append(d.error() != null ? " " + d.error().replace('\n', ' ') : "").append('\n'));
         return s.toString();
       }
       default -> throw new IllegalArgumentException("unknown request: " + request);

@@ -22,6 +22,22 @@ class RestoreDrillTest {
   @TempDir Path dir;
 
   @Test
+  void verifyIntervalRunsDrillsOnASchedule() throws Exception {
+    Path db = dir.resolve("app.db");
+    Sqlite.create(db);
+    DatabaseSpec spec = DatabaseSpec.of(db, List.of(new ReplicaSpec("r", dir.resolve("r").toString())))
+        .withSyncInterval(Duration.ofMillis(100)).withVerifyInterval(Duration.ofMillis(300));
+    try (DatabaseMonitor m = DatabaseMonitor.open(spec, ReplicaUpkeep.Factory.NONE)) {
+      m.start();
+      Sqlite.cli(db, "INSERT INTO t(v) VALUES ('x')");
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> m.lastGoodDrills().containsKey("r") && m.lastGoodDrills().get("r").txid() >= 2);
+      assertThat(dev.strata.agent.control.ControlServer.answer(m, "status")).contains("drill r ok ");
+      m.stop();
+    }
+  }
+
+  @Test
   void aDrillPassesThenCatchesAPlantedCorruption() throws Exception {
     Path db = dir.resolve("app.db");
     Sqlite.create(db);
