@@ -20,7 +20,7 @@ with open(outpath, "w") as out:
             if i % 25 == 0:
                 out.write("check %s\n" % c.execute("PRAGMA quick_check").fetchone()[0])
         except sqlite3.Error as e:
-            out.write("error %s\n" % e)
+            out.write("error %.3f %s\n" % (time.time(), e))
             try:
                 c.execute("ROLLBACK")
             except sqlite3.Error:
