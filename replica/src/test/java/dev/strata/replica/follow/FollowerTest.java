@@ -93,6 +93,39 @@ class FollowerTest {
   }
 
   @Test
+  void followsTheReplicaReachingFurthest() throws Exception {
+    Path primary = dir.resolve("primary.db");
+    Path out = dir.resolve("follower.db");
+    JournaledDatabaseTest.sqlite(primary, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    try (ReplicaClient a = ReplicaUrl.open(dir.resolve("a").toString());
+        ReplicaClient b = ReplicaUrl.open(dir.resolve("b").toString())) {
+      LtxChain chain = new LtxChain(a, Clock.systemUTC(), dir);
+      chain.snapshotFile(primary);
+      copyTree(dir.resolve("a"), dir.resolve("b")); // b holds the snapshot only: it lags
+      try (Follower f = new Follower(List.of(b, a), out, Follower.Options.defaults())) {
+        f.start();
+        for (int i = 1; i <= 3; i++) {
+          insert(primary, 30);
+          chain.incrementFile(primary, 1);
+          assertThat(f.poll()).isTrue();
+        }
+        assertThat(f.txid()).isEqualTo(chain.txid());
+        assertThat(rows(out)).isEqualTo(rows(primary));
+      }
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws Exception {
+    try (var s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) Files.createDirectories(t);
+        else Files.copy(p, t);
+      }
+    }
+  }
+
+  @Test
   void refusesAnOutputItDidNotWrite() throws Exception {
     Path out = dir.resolve("other.db");
     JournaledDatabaseTest.sqlite(out, "CREATE TABLE x(y);");
