@@ -39,6 +39,21 @@ public final class DatabaseMonitor implements AutoCloseable {
   private final List<ReplicaUploader> uploaders = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch stop = new CountDownLatch(1);
+  /** Sync passes begun and completed; a pass begun after a caller asked covers every commit made before. */
+  private final Object passes = new Object();
+  private long passesBegun;
+  private long passesDone;
+  private long txidAfterPass; // capture's TXID after the last completed sync pass
+  /** The database checksum after recent sync passes, by TXID: what a restore drill compares with. */
+  private final java.util.LinkedHashMap<Long, Long> recentChecksums = new java.util.LinkedHashMap<>(64, 0.75f,
+      false) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<Long, Long> e) {
+      return size() > 4096;
+    }
+  };
+  private volatile boolean syncRequested;
+  private final Object wake = new Object();
   private Thread captureThread;
   private final BacklogLimit backlog;
   private long lastErrorLog;
@@ -157,6 +172,9 @@ public final class DatabaseMonitor implements AutoCloseable {
       threads.add(Thread.ofVirtual().name("strata-upload-" + spec.name() + "-" + u.name()).start(u));
     }
     captureThread = Thread.ofPlatform().name("strata-capture-" + spec.name()).daemon().start(this::loop);
+    if (spec.verifyInterval() != null) {
+      threads.add(Thread.ofVirtual().name("strata-drill-" + spec.name()).start(this::drills));
+    }
   }
 
   /**
@@ -174,20 +192,139 @@ public final class DatabaseMonitor implements AutoCloseable {
       while (true) {
         long now = System.nanoTime();
         boolean captured;
-        if (now - nextSync >= 0) {
-          captured = pass(true);
+        if (now - nextSync >= 0 || syncRequested) {
+          syncRequested = false;
+          captured = syncPass();
           nextSync = now + interval;
         } else {
           captured = pass(false);
         }
         wait = captured ? follow : Math.min(interval, wait * 2);
         long untilSync = nextSync - System.nanoTime();
-        if (stop.await(Math.max(0, Math.min(wait, untilSync)), TimeUnit.NANOSECONDS)) break;
+        synchronized (wake) { // requestSync and stop wake this wait
+          if (!syncRequested && stop.getCount() > 0) {
+            TimeUnit.NANOSECONDS.timedWait(wake, Math.max(1, Math.min(wait, untilSync)));
+          }
+        }
+        if (stop.getCount() == 0) break;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    pass(true); // final pass: capture what was committed before the stop
+    syncPass(); // final pass: capture what was committed before the stop
+  }
+
+  /** A sync pass, counted for {@link #awaitDurable}. */
+  private boolean syncPass() {
+    synchronized (passes) {
+      passesBegun++;
+    }
+    boolean captured = pass(true);
+    synchronized (passes) {
+      passesDone++;
+      txidAfterPass = capture.txid();
+      recentChecksums.put(txidAfterPass, capture.postApplyChecksum());
+      passes.notifyAll();
+    }
+    return captured;
+  }
+
+  /** The database checksum at {@code txid} if a recent sync pass ended there, else 0. */
+  public long checksumAt(long txid) {
+    synchronized (passes) {
+      Long c = recentChecksums.get(txid);
+      return c == null ? 0 : c;
+    }
+  }
+
+  /** The last restore drill of each replica, by replica name. */
+  private final java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastDrills =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The last successful drill of each replica, by replica name. */
+  private final java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastGoodDrills =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  public java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastDrills() {
+    return lastDrills;
+  }
+
+  public java.util.Map<String, dev.strata.agent.drill.RestoreDrill.Result> lastGoodDrills() {
+    return lastGoodDrills;
+  }
+
+  /** Every verify interval (the first after one interval), a drill of every replica, until the stop. */
+  private void drills() {
+    try {
+      while (!stop.await(spec.verifyInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+        drill(dev.strata.replica.restore.IntegrityCheck.QUICK);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Runs a restore drill of every replica now (see {@link dev.strata.agent.drill.RestoreDrill}). */
+  public List<dev.strata.agent.drill.RestoreDrill.Result> drill(dev.strata.replica.restore.IntegrityCheck check) {
+    List<dev.strata.agent.drill.RestoreDrill.Result> results = new ArrayList<>();
+    for (ReplicaUploader u : uploaders) {
+      var r = dev.strata.agent.drill.RestoreDrill.run(spec.name(), u.name(), u.client(),
+          spec.meta().resolve("drill"), check, this::checksumAt);
+      results.add(r);
+      lastDrills.put(u.name(), r);
+      if (r.ok()) lastGoodDrills.put(u.name(), r);
+    }
+    return results;
+  }
+
+  /** Asks the capture loop for a sync pass now (it runs within the capture loop's next few milliseconds). */
+  public void requestSync() {
+    synchronized (wake) {
+      syncRequested = true;
+      wake.notifyAll();
+    }
+  }
+
+  /**
+   * Waits until every commit made before this call is on at least {@code replicas} replicas (all of them when
+   * {@code replicas} is 0 or more than there are); returns the TXID then durable. Forces nothing: the next
+   * regular sync pass (or one asked for with {@link #requestSync}) covers the commits, and the uploads that
+   * follow it make them durable. Throws {@link java.util.concurrent.TimeoutException} when that takes longer
+   * than {@code timeout}.
+   */
+  public long awaitDurable(int replicas, Duration timeout) throws InterruptedException,
+      java.util.concurrent.TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long target;
+    synchronized (passes) {
+      long after = passesBegun; // a pass already running may have begun before some of the caller's commits
+      while (passesDone <= after) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new java.util.concurrent.TimeoutException("not durable within " + timeout.toMillis()
+              + " ms: no sync pass ran since the call (the next regular one is not due yet)");
+        }
+        TimeUnit.NANOSECONDS.timedWait(passes, left);
+      }
+      target = txidAfterPass;
+    }
+    int need = replicas <= 0 || replicas > uploaders.size() ? uploaders.size() : replicas;
+    while (true) {
+      int have = 0;
+      for (ReplicaUploader u : uploaders) if (u.txid() >= target) have++;
+      if (have >= need) return target;
+      if (System.nanoTime() >= deadline) {
+        StringBuilder behind = new StringBuilder();
+        for (ReplicaUploader u : uploaders) {
+          if (u.txid() < target) {
+            behind.append(behind.isEmpty() ? "" : ", ").append(u.name()).append(" at ")
+                .append(u.txid() < 0 ? "unknown" : dev.strata.ltx.Txid.format(u.txid()));
+          }
+        }
+        throw new java.util.concurrent.TimeoutException("TXID " + dev.strata.ltx.Txid.format(target)
+            + " not durable on " + need + " replica(s) within " + timeout.toMillis() + " ms (behind: " + behind + ")");
+      }
+      Thread.sleep(5);
+    }
   }
 
   /** A sync (capture and file) or a capture alone, then a checkpoint if due; true when commits were captured. */
@@ -218,7 +355,10 @@ public final class DatabaseMonitor implements AutoCloseable {
    * Returns true when every replica caught up.
    */
   public boolean stop() {
-    stop.countDown();
+    synchronized (wake) {
+      stop.countDown();
+      wake.notifyAll();
+    }
     synchronized (this) {
       // a start in progress sees the stop and returns; this waits for it
     }

@@ -24,7 +24,20 @@ public record DatabaseSpec(
     CaptureOptions capture,
     LevelConfig levels,
     Duration retryMax,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    Duration verifyInterval) {
+
+  /** Without restore drills ({@code verify-interval} not set). */
+  public DatabaseSpec(String name, Path path, Path meta, List<ReplicaSpec> replicas, Duration syncInterval,
+      CaptureOptions capture, LevelConfig levels, Duration retryMax, Duration shutdownTimeout) {
+    this(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout, null);
+  }
+
+  /** The same database with restore drills every {@code interval} (null: none). */
+  public DatabaseSpec withVerifyInterval(Duration interval) {
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout,
+        interval);
+  }
 
   /** The default meta directory of a database: {@code .<file>-strata} next to it. */
   public static Path defaultMeta(Path db) {
@@ -40,17 +53,17 @@ public record DatabaseSpec(
 
   /** The same database with another sync interval. */
   public DatabaseSpec withSyncInterval(Duration interval) {
-    return new DatabaseSpec(name, path, meta, replicas, interval, capture, levels, retryMax, shutdownTimeout);
+    return new DatabaseSpec(name, path, meta, replicas, interval, capture, levels, retryMax, shutdownTimeout, verifyInterval);
   }
 
   /** The same database with other capture options. */
   public DatabaseSpec withCapture(CaptureOptions options) {
-    return new DatabaseSpec(name, path, meta, replicas, syncInterval, options, levels, retryMax, shutdownTimeout);
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, options, levels, retryMax, shutdownTimeout, verifyInterval);
   }
 
   /** The same database with another retry cap. */
   public DatabaseSpec withRetryMax(Duration max) {
-    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout);
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout, verifyInterval);
   }
 
   /**

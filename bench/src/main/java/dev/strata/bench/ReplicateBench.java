@@ -32,10 +32,12 @@ import java.util.stream.Stream;
  *       of 1 s and 100 ms.
  *   <li><b>Idle</b>: an agent replicating 100 databases that nobody writes: CPU used over a window, heap after GC,
  *       RSS and threads, and whether any replica file changed.
+ *   <li><b>Follow</b>: the same steady commits, and the time until a follower ({@code strata restore -f}) shows
+ *       each to a reader of its output: p50/p99 at sync/poll intervals of 1 s/1 s and 100 ms/100 ms.
  * </ol>
  *
  * Usage: {@code bin/bench-replicate [--seconds N] [--rounds N] [--lag-seconds N] [--dbs N] [--idle-seconds N]
- * [--dir DIR] [--checkpoint-pages N] [--only throughput|lag|idle]}
+ * [--dir DIR] [--checkpoint-pages N] [--only throughput|lag|idle|follow]}
  */
 public final class ReplicateBench {
   private final Path root;
@@ -72,6 +74,10 @@ public final class ReplicateBench {
       b.lag(Duration.ofMillis(100));
     }
     if (only == null || only.equals("idle")) b.idle();
+    if (only == null || only.equals("follow")) {
+      b.followLag(Duration.ofSeconds(1), Duration.ofSeconds(1));
+      b.followLag(Duration.ofMillis(100), Duration.ofMillis(100));
+    }
   }
 
   // --- throughput ---
@@ -204,6 +210,81 @@ public final class ReplicateBench {
       } catch (InterruptedException e) {
         return;
       }
+    }
+  }
+
+  // --- follow ---
+
+  /**
+   * Lag from a commit on the primary to its visibility in a follower ({@code strata restore -f}, file replica): a
+   * reader in this process polls the follower's output every 2 ms for the highest row id; p50/p99 against the
+   * target of sync interval + poll interval + 100 ms.
+   */
+  private void followLag(Duration sync, Duration poll) throws Exception {
+    Path dir = fresh("follow-" + sync.toMillis() + "ms-" + poll.toMillis() + "ms");
+    Path db = dir.resolve("app.db");
+    Path replica = dir.resolve("replica");
+    Path out = dir.resolve("follower.db");
+    try (Connection c = appConnection(db)) {
+      exec(c, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+      Agent agent = Agent.start(root, List.of("replicate", "-sync-interval", sync.toMillis() + "ms", db.toString(),
+          replica.toString()), dir.resolve("agent.log"));
+      agent.awaitSnapshot(replica);
+      Agent follower = Agent.start(root, List.of("restore", "-f", "-o", out.toString(), replica.toString(),
+          "--interval", poll.toMillis() + "ms"), dir.resolve("follower.log"));
+      for (int i = 0; i < 600 && !Files.exists(out); i++) Thread.sleep(100);
+      int rate = 50;
+      int count = lagSeconds * rate;
+      long[] committed = new long[count];
+      long[] visible = new long[count];
+      Thread reader = Thread.ofPlatform().start(() -> readFollower(out, visible));
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO t(id, v) VALUES (?, 'lag')")) {
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+          long due = start + (long) (i * 1e9 / rate);
+          long wait = due - System.nanoTime();
+          if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+          ps.setInt(1, i + 1);
+          ps.executeUpdate();
+          committed[i] = System.nanoTime();
+        }
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (visible[count - 1] == 0 && System.nanoTime() < deadline) Thread.sleep(10);
+      reader.interrupt();
+      reader.join();
+      follower.stop();
+      agent.stop();
+      double[] lags = new double[count];
+      for (int i = 0; i < count; i++) lags[i] = visible[i] == 0 ? Double.NaN : (visible[i] - committed[i]) / 1e6;
+      Arrays.sort(lags);
+      double target = sync.toMillis() + poll.toMillis() + 100;
+      System.out.printf("follow lag (commit -> visible in the follower) at sync %d ms, poll %d ms: p50 %.0f ms,"
+          + " p99 %.0f ms, max %.0f ms (%d commits at %d/s; target p99 <= %.0f ms: %s)%n", sync.toMillis(),
+          poll.toMillis(), lags[count / 2], lags[(int) (count * 0.99)], lags[count - 1], count, rate, target,
+          lags[(int) (count * 0.99)] <= target ? "met" : "NOT met");
+    }
+  }
+
+  /** Records, for each row id, when the follower's output first showed it. */
+  private static void readFollower(Path out, long[] visible) {
+    int seen = 0;
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + out + "?mode=ro");
+        Statement st = c.createStatement()) {
+      st.execute("PRAGMA busy_timeout=5000");
+      while (!Thread.currentThread().isInterrupted() && seen < visible.length) {
+        long max;
+        try (var rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM t")) {
+          max = rs.getLong(1);
+        }
+        long now = System.nanoTime();
+        for (; seen < Math.min(max, visible.length); seen++) visible[seen] = now;
+        Thread.sleep(2);
+      }
+    } catch (SQLException e) {
+      System.err.println("follower reader: " + e.getMessage());
+    } catch (InterruptedException e) {
+      // done
     }
   }
 

@@ -81,6 +81,7 @@ final class ReplicateCommand implements Callable<Integer> {
     AtomicInteger signals = new AtomicInteger();
     AtomicInteger exitCode = new AtomicInteger();
     ChildProcess[] child = new ChildProcess[1];
+    dev.strata.agent.control.ControlServer[] control = new dev.strata.agent.control.ControlServer[1];
     Signals.onTerminate(sig -> {
       if (signals.incrementAndGet() > 1) {
         log.warn("second signal: exiting without waiting for the replicas (local state is safe)");
@@ -94,6 +95,7 @@ final class ReplicateCommand implements Callable<Integer> {
         AgentMetrics metrics = new AgentMetrics(agent::monitors)) {
       if (metricsAddr != null && !metricsAddr.isBlank()) metrics.serve(metricsAddr);
       agent.start();
+      control[0] = dev.strata.agent.control.ControlServer.start(agent.monitors()); // strata sync / status
       if (command != null && !command.isBlank()) {
         child[0] = ChildProcess.start(command);
         Thread.ofPlatform().name("strata-exec").daemon().start(() -> {
@@ -108,6 +110,8 @@ final class ReplicateCommand implements Callable<Integer> {
       done.await();
       log.info("stopping: final sync");
       agent.stop();
+    } finally {
+      if (control[0] != null) control[0].close();
     }
     return exitCode.get();
   }

@@ -85,6 +85,14 @@ final class RestoreCommand implements Callable<Integer> {
       description = "Litestream 0.3 replica: restore to the end of this WAL index (hex).")
   String walIndex;
 
+  @Option(names = {"-f", "--follow", "-follow"},
+      description = "Follow: keep applying new files from the replica until stopped (a read replica).")
+  boolean follow;
+
+  @Option(names = {"--interval", "-interval"}, paramLabel = "DURATION",
+      description = "With -f: how often to poll the replica (default: 1s).")
+  String interval;
+
   @Override
   public Integer call() throws IOException {
     if (txid != null && timestamp != null) throw new IllegalArgumentException("-txid and -timestamp exclude each other");
@@ -114,6 +122,7 @@ final class RestoreCommand implements Callable<Integer> {
       System.err.println("strata: " + out + " exists, nothing restored (-if-db-not-exists)");
       return 0;
     }
+    if (follow) return followInto(urls, out, check);
     List<ReplicaClient> clients = new ArrayList<>();
     try {
       for (String url : urls) clients.add(config.open(url));
@@ -168,6 +177,14 @@ final class RestoreCommand implements Callable<Integer> {
       throw new IllegalArgumentException("-generation and -index are for Litestream 0.3 replicas");
     }
     return null;
+  }
+
+  /** {@code -f}: see {@link FollowCommand}. */
+  private int followInto(List<String> urls, Path out, IntegrityCheck check) throws IOException {
+    if (txid != null || timestamp != null || dryRun) {
+      throw new IllegalArgumentException("-f follows the latest state: it excludes -txid, -timestamp and --dry-run");
+    }
+    return FollowCommand.run(urls, out, config, interval, check, parallelism, force);
   }
 
   /** A replica and its plan. */

@@ -173,7 +173,8 @@ class ReplicateCommandTest {
       }
     }
     assertThat(metrics).contains("strata_db_txid{db=\"" + a + "\"} 2.0", "strata_db_snapshots_total{db=\"" + b + "\"} 1.0",
-        "strata_replica_txid{db=\"" + a + "\",replica=\"file-2\"} 2.0", "strata_replica_seconds_since_upload");
+        "strata_replica_txid{db=\"" + a + "\",replica=\"file-2\"} 2.0", "strata_replica_seconds_since_upload",
+        "strata_db_replicated_txid{db=\"" + a + "\"}");
     p.destroy();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isZero();

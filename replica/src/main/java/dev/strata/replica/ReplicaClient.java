@@ -43,6 +43,17 @@ public interface ReplicaClient extends AutoCloseable {
   List<LtxFileMeta> listFiles(int level) throws IOException;
 
   /**
+   * The files of one level whose MinTXID is above {@code afterTxid}, in TXID order, described as {@link #listFiles}
+   * describes them. What a follower polls: backends override it so that a poll when nothing changed costs one
+   * small request (S3: one LIST with start-after; file and SFTP: one directory read, headers read only for the
+   * files returned).
+   */
+  default List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
+    List<LtxFileMeta> all = listFiles(level);
+    return all.stream().filter(f -> Long.compareUnsigned(f.minTxid(), afterTxid) > 0).toList();
+  }
+
+  /**
    * The metadata of one file with its header fields, in one cheap request (S3 HEAD, a header and trailer read
    * elsewhere). Throws {@link java.nio.file.NoSuchFileException} when it does not exist. A file whose metadata is
    * missing or unreadable is returned bare.

@@ -214,6 +214,22 @@ public abstract class ReplicaClientContractTest {
   }
 
   @Test
+  void listingAfterATxidReturnsOnlyLaterFilesWithTheirHeaders() throws Exception {
+    List<TestLtx> files = List.of(TestLtx.of(1, 5, 1, 1), TestLtx.of(6, 6, 1, 2), TestLtx.of(7, 0x1f, 1, 3),
+        TestLtx.of(0x20, 0x120, 1, 4));
+    for (TestLtx f : files) write(client, 0, f);
+    assertThat(client.listFilesAfter(0, 0)).extracting(LtxFileMeta::range)
+        .containsExactlyElementsOf(files.stream().map(TestLtx::range).toList());
+    assertThat(client.listFilesAfter(0, 6)).extracting(LtxFileMeta::range)
+        .containsExactly(files.get(2).range(), files.get(3).range());
+    assertThat(client.listFilesAfter(0, 0x1f)).extracting(LtxFileMeta::range).containsExactly(files.get(3).range());
+    if (listingCarriesHeader()) meta(client.listFilesAfter(0, 0x1f).getFirst()).matches(0, files.get(3));
+    assertThat(client.listFilesAfter(0, 0x120)).isEmpty();
+    assertThat(client.listFilesAfter(0, 0x1000)).isEmpty();
+    assertThat(client.listFilesAfter(3, 0)).isEmpty();
+  }
+
+  @Test
   void listingIsInTxidOrderAcrossPages() throws Exception {
     int n = manyFiles();
     List<TestLtx> files = new ArrayList<>();

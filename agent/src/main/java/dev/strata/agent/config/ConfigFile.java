@@ -43,7 +43,7 @@ public final class ConfigFile {
       Set.of("dbs", "addr", "exec", "logging", "levels", "snapshot", "shutdown-sync-timeout"));
   private static final Set<String> DB_KEYS = Set.of("path", "dir", "pattern", "recursive", "watch", "meta-path",
       "meta-dir", "replicas", "replica", "monitor-interval", "checkpoint-interval", "min-checkpoint-page-count",
-      "busy-timeout", "switch-to-wal", "levels", "snapshot");
+      "busy-timeout", "switch-to-wal", "levels", "snapshot", "verify-interval");
   private static final Set<String> REPLICA_KEYS = union(REPLICA_DEFAULT_KEYS, Set.of("type", "name", "url", "path",
       "bucket", "host", "user", "password", "key-path", "host-key", "age"));
   /** Litestream keys Strata deliberately does not honour, with the reason given in the error. */
@@ -153,7 +153,7 @@ public final class ConfigFile {
     Path p = absolute(path);
     String meta = db.string("meta-path", null);
     return new DatabaseSpec(p.toString(), p, meta == null ? DatabaseSpec.defaultMeta(p) : absolute(meta), replicas,
-        sync, capture, levels, retryMax, shutdown);
+        sync, capture, levels, retryMax, shutdown, db.duration("verify-interval", null));
   }
 
   /** The shortest sync interval of the database's replicas (capture runs that often). */

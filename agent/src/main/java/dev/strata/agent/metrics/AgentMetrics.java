@@ -36,6 +36,35 @@ public final class AgentMetrics implements AutoCloseable {
         .labelNames("db").callback(cb -> {
           for (DatabaseMonitor m : monitors.get()) cb.call(m.capture().store().bytes(), m.spec().name());
         }).register(registry);
+    GaugeWithCallback.builder().name("strata_db_replicated_txid")
+        .help("Highest TXID durable on every replica (what strata sync --wait waits for; -1 while unknown)")
+        .labelNames("db").callback(cb -> {
+          for (DatabaseMonitor m : monitors.get()) {
+            long min = Long.MAX_VALUE;
+            for (var u : m.uploaders()) min = Math.min(min, u.txid());
+            if (min != Long.MAX_VALUE) cb.call(min, m.spec().name());
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("strata_last_verified_timestamp_seconds")
+        .help("When the last successful restore drill of the replica finished (verify-interval)")
+        .labelNames("db", "replica").callback(cb -> {
+          for (DatabaseMonitor m : monitors.get()) {
+            m.lastGoodDrills().forEach((r, d) -> cb.call(d.finishedMillis() / 1000.0, m.spec().name(), r));
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("strata_verify_duration_seconds")
+        .help("How long the last restore drill of the replica took").labelNames("db", "replica").callback(cb -> {
+          for (DatabaseMonitor m : monitors.get()) {
+            m.lastDrills().forEach((r, d) -> cb.call(d.millis() / 1000.0, m.spec().name(), r));
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("strata_verify_ok")
+        .help("1 when the last restore drill of the replica passed, 0 when it failed").labelNames("db", "replica")
+        .callback(cb -> {
+          for (DatabaseMonitor m : monitors.get()) {
+            m.lastDrills().forEach((r, d) -> cb.call(d.ok() ? 1 : 0, m.spec().name(), r));
+          }
+        }).register(registry);
     dbCounter("strata_db_commits", "SQLite commits captured", CaptureStats::commits);
     dbCounter("strata_db_checkpoints", "Checkpoints run", CaptureStats::checkpoints);
     dbCounter("strata_db_snapshots", "Snapshots written", CaptureStats::snapshots);

@@ -72,6 +72,14 @@ class ConfigFileTest {
   }
 
   @Test
+  void verifyIntervalSchedulesRestoreDrills() {
+    var dbs = parse("dbs:\n  - path: /a.db\n    verify-interval: 6h\n    replica: {url: /b}\n  - path: /c.db\n"
+        + "    replica: {url: /d}\n").databases();
+    assertThat(dbs.get(0).verifyInterval()).isEqualTo(java.time.Duration.ofHours(6));
+    assertThat(dbs.get(1).verifyInterval()).isNull();
+  }
+
+  @Test
   void unknownKeysAreErrorsNamingTheKey() {
     assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replicas:\n      - url: /b\n        sync-intervall: 1s\n"))
         .isInstanceOf(IllegalArgumentException.class)

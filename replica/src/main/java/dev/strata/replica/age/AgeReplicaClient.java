@@ -136,7 +136,15 @@ public final class AgeReplicaClient implements ReplicaClient {
 
   @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
-    List<LtxFileMeta> raw = delegate.listFiles(level);
+    return describeAll(level, delegate.listFiles(level));
+  }
+
+  @Override
+  public List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
+    return describeAll(level, delegate.listFilesAfter(level, afterTxid));
+  }
+
+  private List<LtxFileMeta> describeAll(int level, List<LtxFileMeta> raw) throws IOException {
     if (detectsOnly()) {
       checkNotEncrypted(level, raw);
       return raw;

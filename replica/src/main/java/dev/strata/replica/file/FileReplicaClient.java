@@ -117,13 +117,18 @@ public final class FileReplicaClient implements ReplicaClient {
 
   @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
+    return listFilesAfter(level, 0);
+  }
+
+  @Override
+  public List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
     Path dir = levelDir(level);
     List<LtxFileMeta> files = new ArrayList<>();
     if (!Files.isDirectory(dir)) return files;
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
       for (Path p : entries) {
         TxidRange range = LtxFileName.parse(p.getFileName().toString());
-        if (range == null) continue;
+        if (range == null || Long.compareUnsigned(range.min(), afterTxid) <= 0) continue;
         LtxFileMeta meta = describe(level, range, p);
         if (meta != null) files.add(meta);
       }

@@ -150,15 +150,25 @@ public final class S3ReplicaClient implements ReplicaClient {
 
   @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
+    return listFilesAfter(level, 0);
+  }
+
+  /** One LIST request (per 1000 files returned) starting after the name {@code <afterTxid>-ffffffffffffffff.ltx}. */
+  @Override
+  public List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
     String prefix = levelPrefix(level);
     List<LtxFileMeta> files = new ArrayList<>();
     try {
-      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/")
-          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT)).build();
+      var builder = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix).delimiter("/")
+          .overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT));
+      if (afterTxid != 0) builder.startAfter(prefix + dev.strata.ltx.Txid.format(afterTxid) + "-ffffffffffffffff.ltx");
+      var request = builder.build();
       for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
         for (S3Object o : page.contents()) {
           TxidRange range = LtxFileName.parse(o.key().substring(prefix.length()));
-          if (range != null) files.add(LtxFileMeta.bare(level, range, o.size(), o.lastModified()));
+          if (range != null && Long.compareUnsigned(range.min(), afterTxid) > 0) {
+            files.add(LtxFileMeta.bare(level, range, o.size(), o.lastModified()));
+          }
         }
       }
     } catch (SdkException e) {

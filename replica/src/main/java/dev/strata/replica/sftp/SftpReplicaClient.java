@@ -107,12 +107,18 @@ public final class SftpReplicaClient implements ReplicaClient {
 
   @Override
   public List<LtxFileMeta> listFiles(int level) throws IOException {
+    return listFilesAfter(level, 0);
+  }
+
+  @Override
+  public List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
     String dir = levelDir(level);
     List<DirEntry> entries = conn.call(sftp -> readDir(sftp, dir));
     List<Callable<LtxFileMeta>> reads = new ArrayList<>();
     for (DirEntry e : entries) {
       TxidRange range = LtxFileName.parse(e.getFilename());
       if (range == null || !e.getAttributes().isRegularFile()) continue;
+      if (Long.compareUnsigned(range.min(), afterTxid) <= 0) continue;
       String p = join(dir, e.getFilename());
       long size = e.getAttributes().getSize();
       Instant created = modified(e.getAttributes());

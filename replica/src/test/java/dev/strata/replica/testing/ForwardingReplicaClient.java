@@ -43,6 +43,11 @@ public class ForwardingReplicaClient implements ReplicaClient {
   }
 
   @Override
+  public List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
+    return delegate.listFilesAfter(level, afterTxid);
+  }
+
+  @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
     return delegate.head(level, range);
   }
