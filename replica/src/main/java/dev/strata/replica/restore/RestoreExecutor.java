@@ -107,20 +107,13 @@ public final class RestoreExecutor {
       long checksum = merge(plan, sources, tmp, fetches == null);
       if (fetches != null) fetches.await();
       long merged = System.nanoTime();
-      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
-          : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
-              + " integrity check");
-      syncAndCheck(tmp);
-      long checked = System.nanoTime();
       long size = Files.size(tmp);
-      if (options.force()) replace(tmp, out);
-      else placeNew(tmp, out);
+      long checked = checkAndPlace(tmp, out, progress);
       progress.step(String.format(java.util.Locale.ROOT, "restored TXID %s to %s (%s, checksum %s) in %.1f s:"
           + " %s %.1f s, %s %.1f s", Txid.format(plan.targetTxid()), out, RestoreProgress.size(size),
           Checksum.format(checksum), (System.nanoTime() - started) / 1e9,
           fetches == null ? "merge" : "download and merge", (merged - started) / 1e9,
-          options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync",
-          (checked - merged) / 1e9));
+          checkName(), (checked - merged) / 1e9));
       done = true;
       return new RestoreResult(out, plan.targetTxid(), checksum, size);
     } finally {
@@ -129,6 +122,23 @@ public final class RestoreExecutor {
       if (downloads != null) deleteQuietly(downloads);
       progress.end();
     }
+  }
+
+  /** Syncs the built file and runs the integrity check, then renames it into place; returns when the check ended. */
+  private long checkAndPlace(Path tmp, Path out, RestoreProgress progress) throws IOException {
+    progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
+        : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
+            + " integrity check");
+    syncAndCheck(tmp);
+    long checked = System.nanoTime();
+    if (options.force()) replace(tmp, out);
+    else placeNew(tmp, out);
+    return checked;
+  }
+
+  /** What the step after the merge did, for the final line. */
+  private String checkName() {
+    return options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync";
   }
 
   /** Writes a whole database into the temporary file it is given (another tool's replica, applied). */
@@ -164,19 +174,13 @@ public final class RestoreExecutor {
     try {
       Built built = builder.build(tmp);
       long merged = System.nanoTime();
-      progress.step(options.integrityCheck() == IntegrityCheck.NONE ? "syncing (integrity check skipped)"
-          : "syncing and running " + options.integrityCheck().name().toLowerCase(java.util.Locale.ROOT)
-              + " integrity check");
-      syncAndCheck(tmp);
-      long checked = System.nanoTime();
       long size = Files.size(tmp);
-      if (options.force()) replace(tmp, out);
-      else placeNew(tmp, out);
+      long checked = checkAndPlace(tmp, out, progress);
       progress.step(String.format(java.util.Locale.ROOT, "restored %s to %s (%s%s) in %.1f s:"
           + " apply %.1f s, %s %.1f s", built.description(), out, RestoreProgress.size(size),
-          built.checksum() == 0 ? "" : ", checksum " + Checksum.format(built.checksum()), (System.nanoTime() - started) / 1e9, (merged - started) / 1e9,
-          options.integrityCheck() == IntegrityCheck.NONE ? "fsync" : "integrity check and fsync",
-          (checked - merged) / 1e9));
+          built.checksum() == 0 ? "" : ", checksum " + Checksum.format(built.checksum()),
+          (System.nanoTime() - started) / 1e9, (merged - started) / 1e9,
+          checkName(), (checked - merged) / 1e9));
       done = true;
       return new RestoreResult(out, built.txid(), built.checksum(), size);
     } finally {
