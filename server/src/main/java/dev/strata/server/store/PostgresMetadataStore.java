@@ -135,8 +135,10 @@ public final class PostgresMetadataStore implements MetadataStore {
     if (closed) throw new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down");
     try (Connection c = pool.getConnection()) {
       try {
-        c.setReadOnly(true);
-        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        // Inside the transaction the driver opens, not as session settings: no extra round trips, none to undo.
+        try (java.sql.Statement st = c.createStatement()) {
+          st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        }
         return job.run(c);
       } finally {
         Statements.forget(c);
