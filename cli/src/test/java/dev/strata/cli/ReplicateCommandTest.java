@@ -98,6 +98,11 @@ class ReplicateCommandTest {
   // --- the launcher, in a child JVM ---
 
   Process launch(String... args) throws IOException {
+    return launch(dir, args);
+  }
+
+  /** {@code strata ARGS} in a child JVM, its output to {@code dir/strata.log}. */
+  static Process launch(Path dir, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
         System.getProperty("java.class.path"), "dev.strata.cli.Main"));

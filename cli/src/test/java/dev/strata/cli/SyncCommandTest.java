@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -39,22 +38,13 @@ class SyncCommandTest {
     }
   }
 
-  Process launch(String... args) throws IOException {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-        System.getProperty("java.class.path"), "dev.strata.cli.Main"));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("strata.log").toFile())
-        .start();
-  }
-
   @Test
   void syncWaitAndStatusTalkToTheRunningAgent() throws Exception {
     Path db = dir.resolve("a.db");
     Path replica = dir.resolve("replica");
     assertThat(run("sync", "--wait", db.toString()).code()).as("no agent").isEqualTo(2);
     ReplicateCommandTest.sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
-    Process p = launch("replicate", "-sync-interval", "10m", db.toString(), replica.toString());
+    Process p = ReplicateCommandTest.launch(dir, "replicate", "-sync-interval", "10m", db.toString(), replica.toString());
     try {
       ReplicateCommandTest.awaitFile(replica.resolve("9"));
       for (int i = 0; i < 100 && !Files.exists(dir.resolve(".a.db-strata.sock")); i++) Thread.sleep(100);
