@@ -301,9 +301,12 @@ public final class WalCapture implements AutoCloseable {
         snapshot("first start: no local state and no replica data");
         return;
       }
+      long breaks = locks.breaks();
       DatabaseRead rd = readDatabase(0);
       if (head.postApplyChecksum() != 0 && rd.checksum() == head.postApplyChecksum()) {
         adopt(rd, head.txid(), null);
+        // read under the read transaction: a WAL that appears after this continues what was read
+        markProven(breaks);
         log.info("{}: no local state; the database equals the replica's latest position (TXID {}), continuing its"
             + " chain without a snapshot", name, Txid.format(head.txid()));
         return;

@@ -262,6 +262,33 @@ class WalCaptureTest {
   }
 
   @Test
+  void continuingAReplicasChainSeesTheFirstWalAsAContinuation() throws Exception {
+    Sqlite.create(db());
+    long txid, checksum;
+    try (WalCapture c = open(); Connection app = Sqlite.connect(db())) {
+      Sqlite.insert(app, 4, 100);
+      c.sync();
+      txid = c.txid();
+      checksum = c.postApplyChecksum();
+    }
+    Sqlite.cli(db(), "PRAGMA wal_checkpoint(TRUNCATE);"); // the last connection closes: no WAL is left
+    assertThat(Files.exists(dir.resolve("app.db-wal"))).isFalse();
+    Path lost = dir.resolve("lost-meta");
+    Files.move(meta(), lost); // no local state, as on a new host after a restore
+    try (LogCapture logs = new LogCapture(WalCapture.class);
+        WalCapture c = WalCapture.open("app", db(), meta(), CaptureOptions.defaults())) {
+      c.start(new ReplicaHead(txid, checksum));
+      try (Connection app = Sqlite.connect(db())) {
+        Sqlite.insert(app, 3, 100); // the first commit creates the WAL
+        assertThat(c.sync()).isTrue();
+      }
+      assertThat(c.txid()).isEqualTo(txid + 3);
+      assertThat(c.stats().snapshots()).isZero();
+      assertThat(logs.messages()).noneMatch(m -> m.contains("snapshot at"));
+    }
+  }
+
+  @Test
   void databaseDeletedAndRecreatedTakesASnapshot() throws Exception {
     Sqlite.create(db());
     try (WalCapture c = open()) {
