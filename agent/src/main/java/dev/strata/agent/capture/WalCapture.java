@@ -94,6 +94,7 @@ public final class WalCapture implements AutoCloseable {
   private final DatabaseLocks locks;
   private final FileChannel lockChannel;
   private final FileLock metaLock;
+  private final WalReader.ScanBuffer scanBuffer = new WalReader.ScanBuffer(); // reused by every pass
   private final CaptureStats stats = new CaptureStats();
   private final AtomicReference<String> snapshotRequest = new AtomicReference<>();
 
@@ -381,7 +382,7 @@ public final class WalCapture implements AutoCloseable {
     long breaks = locks.breaks();
     boolean guarded = provenAt == breaks && locks.readHeld();
     if (!locks.readHeld()) locks.beginRead();
-    try (WalReader r = WalReader.open(wal)) {
+    try (WalReader r = WalReader.open(wal, scanBuffer)) {
       stats.walBytes = r.size();
       WalHeader h;
       try {
@@ -657,7 +658,7 @@ public final class WalCapture implements AutoCloseable {
   private DatabaseRead tryReadDatabase(long snapshotTxid) throws IOException {
     FileIdentity identity = FileIdentity.of(db);
     Path tmpTable = meta.resolve("checksums.tmp");
-    try (WalReader r = WalReader.open(wal)) {
+    try (WalReader r = WalReader.open(wal, scanBuffer)) {
       WalHeader h = headerOrNull(r);
       PageMap index = new PageMap();
       WalPosition pos = null;

@@ -21,22 +21,45 @@ import java.util.List;
  * delete and recreate the WAL.
  */
 public final class WalReader implements AutoCloseable {
-  private static final int CHUNK_BYTES = 1 << 20;
+  /** The most a scan reads at once: a {@link ScanBuffer} grows to this size at most. */
+  static final int CHUNK_BYTES = 1 << 20;
+  /** The first read of a scan: most passes of a busy database find a handful of new frames. */
+  private static final int FIRST_READ_FRAMES = 16;
 
   private final FileChannel ch; // null when the file does not exist
+  private final ScanBuffer buffer;
 
-  private WalReader(FileChannel ch) {
+  private WalReader(FileChannel ch, ScanBuffer buffer) {
     this.ch = ch;
+    this.buffer = buffer;
+  }
+
+  /**
+   * The bytes a scan reads into, kept by a caller that scans often (the capture scans every few milliseconds while
+   * a database is busy): a new megabyte per scan was most of the agent's allocation and so of its heap.
+   */
+  public static final class ScanBuffer {
+    private byte[] bytes = new byte[0];
+
+    byte[] atLeast(int n) {
+      if (bytes.length < n) bytes = new byte[n];
+      return bytes;
+    }
   }
 
   /** Opens a WAL file for reading; a missing file reads as empty. */
   public static WalReader open(Path wal) throws IOException {
+    return open(wal, new ScanBuffer());
+  }
+
+  /** Opens a WAL file for reading, scanning into {@code buffer}; a missing file reads as empty. */
+  public static WalReader open(Path wal, ScanBuffer buffer) throws IOException {
     // Never opened if it is something else: a FIFO would block the open until a writer came.
     if (Files.exists(wal) && !Files.isRegularFile(wal)) throw new IOException(wal + " is not a regular file");
     try {
-      return new WalReader(FileChannel.open(wal, StandardOpenOption.READ));
+      return new WalReader(FileChannel.open(wal, StandardOpenOption.READ), buffer);
     } catch (NoSuchFileException e) {
-      return new WalReader(null);
+      return new WalReader(null, buffer);
     }
   }
 
@@ -91,8 +114,10 @@ public final class WalReader implements AutoCloseable {
     int frameSize = h.frameSize();
     long available = Math.max(0, (size() - h.frameOffset(after + 1)) / frameSize);
     if (available == 0) return new WalScan(after, after, checksum, new int[0], List.of());
-    int perChunk = (int) Math.min(available, Math.max(1, CHUNK_BYTES / frameSize)); // frequent small scans stay small
-    byte[] buf = new byte[perChunk * frameSize];
+    // The file often extends past the valid frames (SQLite rewrites a WAL from its start without shrinking it), so
+    // reads start small and double while every frame read verifies.
+    int maxFrames = Math.max(1, CHUNK_BYTES / frameSize);
+    int chunkFrames = (int) Math.min(available, FIRST_READ_FRAMES);
     int[] pgnos = new int[64];
     List<WalScan.Commit> commits = new ArrayList<>();
     long sum = checksum, committedSum = checksum;
@@ -101,7 +126,8 @@ public final class WalReader implements AutoCloseable {
     boolean done = false;
     while (!done) {
       long offset = h.frameOffset(next);
-      int got = read(buf, offset);
+      byte[] buf = buffer.atLeast(chunkFrames * frameSize); // grows only for a database that needs it
+      int got = read(buf, chunkFrames * frameSize, offset);
       int frames = got / frameSize;
       if (frames == 0) break;
       for (int i = 0; i < frames; i++, next++) {
@@ -126,15 +152,16 @@ public final class WalReader implements AutoCloseable {
           commits.add(new WalScan.Commit(next, f.commitSize()));
         }
       }
-      if (got < buf.length) break; // end of file reached
+      if (got < chunkFrames * frameSize) break; // end of file reached
+      chunkFrames = Math.min(maxFrames, chunkFrames * 2);
     }
     return new WalScan(after, committed, committedSum, Arrays.copyOf(pgnos, (int) (committed - after)),
         List.copyOf(commits));
   }
 
-  private int read(byte[] b, long position) throws IOException {
+  private int read(byte[] b, int len, long position) throws IOException {
     if (ch == null) return 0;
-    ByteBuffer bb = ByteBuffer.wrap(b);
+    ByteBuffer bb = ByteBuffer.wrap(b, 0, len);
     while (bb.hasRemaining()) {
       int n = ch.read(bb, position + bb.position());
       if (n < 0) break;

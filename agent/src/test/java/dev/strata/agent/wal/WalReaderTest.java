@@ -41,6 +41,28 @@ class WalReaderTest {
   }
 
   @Test
+  void scansManyChunksIntoOneReusedBuffer() throws Exception {
+    Path db = dir.resolve("e.db");
+    Sqlite.create(db);
+    try (Connection c = Sqlite.connect(db)) {
+      Sqlite.exec(c, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.exec(c, "BEGIN");
+      Sqlite.insert(c, 3000, 1000); // one commit of ~800 frames: over 3 MiB, read in doubling chunks
+      Sqlite.exec(c, "COMMIT");
+      Sqlite.insert(c, 20, 100);
+      WalReader.ScanBuffer buffer = new WalReader.ScanBuffer();
+      for (int pass = 0; pass < 2; pass++) {
+        try (WalReader r = WalReader.open(walOf(db), buffer)) {
+          WalHeader h = r.readHeader();
+          WalScan s = r.scan(h, 0, h.checksum());
+          assertThat(s.commits()).hasSize(21);
+          assertThat(s.endFrame()).isEqualTo(r.size() / h.frameSize()).isGreaterThan(WalReader.CHUNK_BYTES / 4096 * 3);
+        }
+      }
+    }
+  }
+
+  @Test
   void stopsBeforeAFrameWhoseChecksumFails() throws Exception {
     Path db = dir.resolve("b.db");
     Sqlite.create(db);
