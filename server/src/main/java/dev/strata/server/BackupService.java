@@ -4,7 +4,6 @@ import dev.strata.ltx.LtxException;
 import dev.strata.ltx.Pos;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
-import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.level.MergedLtxFile;
 import dev.strata.replica.restore.RestorePlan;
@@ -209,8 +208,8 @@ public final class BackupService {
 
   /**
    * {@code DELETE /db}: removes the database's rows, then its storage objects, holding its lease (a job running on
-   * another instance finishes first). A crash in between leaves a recorded deletion that {@link #finishDeletions}
-   * completes at the next start of any instance.
+   * another instance finishes first). A crash or a storage error in between leaves the removal pending, for
+   * {@link CompactionJobs#sweepDeletedDatabases} to finish.
    */
   public void delete(String cluster, String name) throws IOException {
     ReentrantLock lock = locks.of(cluster, name);
@@ -220,44 +219,14 @@ public final class BackupService {
       if (db == null) throw ApiException.noDatabase();
       store.write(c -> {
         held.lease().check(c);
-        Rows.deleteDb(c, db);
+        Rows.deleteDb(c, db, clock.millis());
         return null;
       });
       jobs.forget(db);
-      removeStorage(cluster, name);
+      jobs.removeStorage(cluster, name);
     } finally {
       lock.unlock();
     }
-  }
-
-  /** Completes deletions interrupted by a crash. */
-  public void finishDeletions() throws IOException {
-    for (String[] d : store.read(Rows::pendingDeletions)) {
-      ReentrantLock lock = locks.of(d[0], d[1]);
-      lock.lock();
-      try (JobLeases.Held held = jobs.leases().acquire(d[0], d[1])) {
-        removeStorage(d[0], d[1]);
-      } finally {
-        lock.unlock();
-      }
-    }
-  }
-
-  private void removeStorage(String cluster, String name) throws IOException {
-    ReplicaClient r = jobs.storage(cluster, name);
-    try {
-      for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
-        List<LtxFileMeta> files = r.listFiles(level);
-        r.deleteFiles(level, files.stream().map(LtxFileMeta::range).toList());
-      }
-    } catch (IOException e) {
-      metrics.storageError("delete");
-      throw e;
-    }
-    store.write(c -> {
-      Rows.finishDeletion(c, cluster, name);
-      return null;
-    });
   }
 
   /** Per-database lag for the metrics. */

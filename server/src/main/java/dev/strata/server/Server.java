@@ -66,7 +66,7 @@ public final class Server implements AutoCloseable {
         log.info("--import-lfsb: adopted {} database(s) from {}", adopted,
             LfsbImport.metadataFile(config.importLfsb()));
       }
-      service.finishDeletions();
+      jobs.sweepDeletedDatabases();
       jobs.catalogueOlderDatabases();
       this.scheduler = new CompactionScheduler(store, jobs, config.levels(), config.clock(),
           config.compactionThreads());

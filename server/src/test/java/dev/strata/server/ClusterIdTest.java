@@ -145,6 +145,8 @@ class ClusterIdTest {
       s.execute("DROP TABLE leases");
       s.execute("DROP TABLE files");
       s.execute("ALTER TABLE databases DROP COLUMN catalogued");
+      s.execute("ALTER TABLE deletions DROP COLUMN deleted_at");
+      s.execute("ALTER TABLE deletions DROP COLUMN removed");
       s.execute("PRAGMA user_version = 1");
     }
     try (Api api = new Api(data)) {

@@ -395,12 +395,12 @@ class MultiInstanceTest {
     Server first = instance("a", url);
     open.remove(first);
     first.close();
-    assertThat(PostgresMetadataStore.check(url)).contains("schema version 1 (current)");
+    assertThat(PostgresMetadataStore.check(url)).contains("schema version 2 (current)");
     String jdbc = url.replace("postgres://postgres@", "jdbc:postgresql://") + "?user=postgres";
     try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement()) {
       s.executeUpdate("INSERT INTO strata_schema_history (installed_rank, version, description, type, script,"
-          + " checksum, installed_by, installed_on, execution_time, success) VALUES (99, '2', 'future', 'SQL',"
-          + " 'V2__future.sql', 0, 'someone', now(), 0, true)");
+          + " checksum, installed_by, installed_on, execution_time, success) VALUES (99, '3', 'future', 'SQL',"
+          + " 'V3__future.sql', 0, 'someone', now(), 0, true)");
     }
     assertThatThrownBy(() -> PostgresMetadataStore.open(url)).hasMessageContaining("newer than this server knows");
     assertThatThrownBy(() -> PostgresMetadataStore.check(url)).hasMessageContaining("newer than this server knows");

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * {@link JobLeases lease} across instances; an instance that finds the lease held elsewhere leaves the job to the
  * holder. The engine works on the database's {@link CataloguedReplicaClient}: a file counts once its catalogue row
  * is committed under the lease. The metadata database is written only after storage, in short transactions, so
- * uploads from LiteFS never wait on storage.
+ * uploads from LiteFS never wait on storage. The storage of deleted databases is removed here too.
  */
 public final class CompactionJobs {
   private static final Logger log = LoggerFactory.getLogger(CompactionJobs.class);
@@ -149,7 +149,8 @@ public final class CompactionJobs {
           wrote = compactor.snapshot() != null;
           for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
           compactor.retain(Level.SNAPSHOT);
-          sweep((CataloguedReplicaClient) compactor.client());
+          CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
+          sweep(catalogue.storage(), catalogue, held.lease());
         } else {
           wrote = !compactor.compact(level).isEmpty();
           compactor.retain(level - 1);
@@ -251,31 +252,122 @@ public final class CompactionJobs {
   }
 
   /**
-   * Deletes storage objects of a database that its catalogue does not hold and that are older than
-   * {@link #ORPHAN_AGE}: written by a job that crashed or lost its lease before cataloguing them. (Younger ones may
-   * belong to a job on another instance that is about to catalogue them.)
+   * Deletes the objects of a database's storage that its catalogue does not hold (null: none counts, the database
+   * was deleted) and that are older than {@link #ORPHAN_AGE}: written by a job that crashed or lost its lease before
+   * cataloguing them. (Younger ones may belong to a job on another instance that is about to catalogue them.) The
+   * lease is checked just before each deletion, so that a sweep that paused past its lease stops. Returns how many
+   * objects are left.
    */
-  private void sweep(CataloguedReplicaClient catalogue) throws IOException {
+  private int sweep(ReplicaClient storage, CataloguedReplicaClient catalogue, Lease lease) throws IOException {
     // Names and times are all a sweep needs: the objects themselves, undecrypted.
-    ReplicaClient storage = AgeReplicaClient.unwrap(catalogue.storage());
+    ReplicaClient objects = AgeReplicaClient.unwrap(storage);
     Instant cutoff = Instant.now().minus(ORPHAN_AGE);
+    int left = 0;
     for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
       Set<TxidRange> known = new HashSet<>();
-      for (LtxFileMeta f : catalogue.listFiles(level)) known.add(f.range());
+      if (catalogue != null) {
+        for (LtxFileMeta f : catalogue.listFiles(level)) known.add(f.range());
+      }
       List<TxidRange> orphans = new ArrayList<>();
-      for (LtxFileMeta f : storage.listFiles(level)) {
+      for (LtxFileMeta f : objects.listFiles(level)) {
         if (!known.contains(f.range()) && f.createdAt() != null && f.createdAt().isBefore(cutoff)) {
           orphans.add(f.range());
+        } else {
+          left++;
         }
       }
       if (orphans.isEmpty()) continue;
-      storage.deleteFiles(level, orphans);
-      log.info("{}: swept {} uncatalogued file(s) of level {}", storage.location(), orphans.size(), level);
+      store.write(c -> {
+        lease.check(c);
+        return null;
+      });
+      objects.deleteFiles(level, orphans);
+      log.info("{}: swept {} uncatalogued file(s) of level {}", objects.location(), orphans.size(), level);
     }
+    return left;
   }
 
   /** Objects younger than this are never swept. */
   static final Duration ORPHAN_AGE = Duration.ofHours(1);
+
+  /**
+   * Deletes every object of a deleted database's storage, then records its removal. The caller holds the database's
+   * lease; a failure leaves the removal pending, for {@link #sweepDeletedDatabases} to finish.
+   */
+  public void removeStorage(String cluster, String name) throws IOException {
+    ReplicaClient r = storage(cluster, name);
+    try {
+      for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
+        List<LtxFileMeta> files = r.listFiles(level);
+        r.deleteFiles(level, files.stream().map(LtxFileMeta::range).toList());
+      }
+    } catch (IOException e) {
+      metrics.storageError("delete");
+      throw e;
+    }
+    store.write(c -> {
+      Rows.finishDeletion(c, cluster, name);
+      return null;
+    });
+  }
+
+  /** The lease of the pass over deleted databases: no cluster is named "*", so it is no database's lease. */
+  private static final String PASS_CLUSTER = "*", PASS_NAME = "deleted-databases";
+
+  /** How long a deleted database's storage is watched for objects that jobs running at its deletion still wrote. */
+  static final Duration DELETED_WATCHED = Duration.ofDays(1);
+
+  /**
+   * The pass over deleted databases, at start and every hour, by one instance at a time: finishes the removal of
+   * their storage when a crash or a storage error cut a {@code DELETE} short, then sweeps what jobs still wrote there
+   * (a job that lost its lease to the {@code DELETE} has its commit refused, but its object is stored) once it is
+   * older than {@link #ORPHAN_AGE}. A deleted database is forgotten once its storage is found empty a day after its deletion, or
+   * once a database of that name exists again (whose snapshot job sweeps the same storage).
+   *
+   * <p>Only the storage of databases deleted here is swept, never a prefix merely because the metadata does not
+   * know it: that may be another system's, such as a litefs-backup bucket not yet imported.
+   */
+  public void sweepDeletedDatabases() throws IOException {
+    try (JobLeases.Held pass = leases.tryAcquire(PASS_CLUSTER, PASS_NAME)) {
+      if (pass == null) return; // another instance is at it
+      for (Rows.Deletion d : store.read(Rows::deletions)) {
+        try {
+          sweepDeleted(d.cluster(), d.name());
+        } catch (IOException | RuntimeException e) {
+          log.error("storage of deleted database {}/{}: {}", d.cluster(), d.name(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  private void sweepDeleted(String cluster, String name) throws IOException {
+    ReentrantLock lock = locks.of(cluster, name);
+    lock.lock();
+    try (JobLeases.Held held = leases.tryAcquire(cluster, name)) {
+      if (held == null) return; // a job or a DELETE of that name is under way: next time
+      // Read again under the lease: another instance may have finished or forgotten it since the list was read.
+      Rows.Deletion d = store.read(c -> Rows.deletion(c, cluster, name));
+      if (d == null) return;
+      if (!d.removed()) {
+        removeStorage(cluster, name);
+        log.info("finished removing the storage of deleted database {}/{}", cluster, name);
+      } else if (store.read(c -> Rows.findDb(c, cluster, name)) != null) {
+        forgetDeletion(cluster, name);
+      } else if (sweep(storage(cluster, name), null, held.lease()) == 0
+          && d.deletedAt() < clock.millis() - DELETED_WATCHED.toMillis()) {
+        forgetDeletion(cluster, name);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void forgetDeletion(String cluster, String name) throws IOException {
+    store.write(c -> {
+      Rows.forgetDeletion(c, cluster, name);
+      return null;
+    });
+  }
 
   /**
    * Catalogues the storage of databases from before the catalogue (a data directory of an older version): every

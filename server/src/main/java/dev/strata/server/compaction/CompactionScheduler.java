@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * uploads and lower levels requested (spec §4.1), one loop per level waking at wall-clock multiples of the level's
  * interval (snapshots at UTC midnight), working through that level's pending requests, several databases at a
  * time. A request is removed only when its job succeeded and nobody renewed it meanwhile; failures are logged and
- * retried on the next tick.
+ * retried on the next tick. One more loop sweeps the storage of deleted databases every hour.
  */
 public final class CompactionScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CompactionScheduler.class);
@@ -44,15 +44,20 @@ public final class CompactionScheduler implements AutoCloseable {
     this.slots = new Semaphore(concurrency);
   }
 
-  /** Starts one loop per level with an interval, and the snapshot loop. */
+  /** Starts one loop per level with an interval, the snapshot loop, and the hourly pass over deleted databases. */
   public void start() {
     for (int level = 1; level <= levels.topLevel(); level++) startLoop(level);
     startLoop(Level.SNAPSHOT);
+    // As often as objects come of age to be swept.
+    startLoop("deleted", CompactionJobs.ORPHAN_AGE, this::sweepDeletedDatabases);
   }
 
   private void startLoop(int level) {
-    Duration interval = levels.level(level).interval();
-    loops.add(Thread.ofVirtual().name("strata-compaction-L" + level).start(() -> {
+    startLoop("L" + level, levels.level(level).interval(), () -> runLevel(level));
+  }
+
+  private void startLoop(String name, Duration interval, Runnable tick) {
+    loops.add(Thread.ofVirtual().name("strata-compaction-" + name).start(() -> {
       while (!closed) {
         Instant now = clock.instant();
         try {
@@ -61,9 +66,18 @@ public final class CompactionScheduler implements AutoCloseable {
           return;
         }
         if (closed) return;
-        runLevel(level);
+        tick.run();
       }
     }));
+  }
+
+  /** Sweeps the storage of deleted databases ({@link CompactionJobs#sweepDeletedDatabases}); failures are logged. */
+  public void sweepDeletedDatabases() {
+    try {
+      jobs.sweepDeletedDatabases();
+    } catch (IOException | RuntimeException e) {
+      log.error("storage of deleted databases: {}", e.getMessage());
+    }
   }
 
   /** Processes every pending request of {@code level} once; returns how many succeeded. */

@@ -6,6 +6,7 @@ import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -23,12 +24,19 @@ public final class JobLeases {
   public static final Duration TTL = Duration.ofSeconds(10);
 
   private final MetadataStore store;
+  /** This process's clock: lease times on the embedded store (PostgreSQL keeps them on its own clock). */
+  private final InstantSource clock;
   private final String owner;
   /** The epoch of each database's lease this instance held last, to notice when another instance held it since. */
   private final ConcurrentHashMap<String, Long> lastEpochs = new ConcurrentHashMap<>();
 
   public JobLeases(MetadataStore store) {
+    this(store, InstantSource.system());
+  }
+
+  public JobLeases(MetadataStore store, InstantSource clock) {
     this.store = store;
+    this.clock = clock;
     this.owner = ownerName();
   }
 
@@ -72,7 +80,7 @@ public final class JobLeases {
         }
         if (closed) return;
         try {
-          if (!store.write(c -> lease.renew(c, System.currentTimeMillis(), TTL.toMillis()))) {
+          if (!store.write(c -> lease.renew(c, clock.millis(), TTL.toMillis()))) {
             log.warn("lease on {}/{} was taken over; the job's commits will be refused", lease.cluster(),
                 lease.name());
             return;
@@ -101,7 +109,7 @@ public final class JobLeases {
 
   /** Takes the lease of {@code cluster/name} if no other instance holds it; null if one does. */
   public Held tryAcquire(String cluster, String name) throws IOException {
-    Lease lease = store.write(c -> Lease.acquire(c, cluster, name, owner, System.currentTimeMillis(), TTL.toMillis()));
+    Lease lease = store.write(c -> Lease.acquire(c, cluster, name, owner, clock.millis(), TTL.toMillis()));
     if (lease == null) return null;
     Long before = lastEpochs.put(cluster + "/" + name, lease.epoch());
     return new Held(lease, before != null && before + 1 == lease.epoch());

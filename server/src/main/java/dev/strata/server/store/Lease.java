@@ -13,8 +13,9 @@ import java.sql.SQLException;
  * (a GC pause, a partition) and was replaced cannot commit stale work: what it wrote to storage stays uncatalogued
  * and is swept later.
  *
- * <p>Expiry is compared on each instance's own clock: instances must keep their clocks within a few seconds of each
- * other (NTP), well inside the lease's length.
+ * <p>Expiry is kept on the metadata store's clock ({@link #now}): on PostgreSQL every expiry is set from and compared
+ * with the server's time, so instances whose own clocks disagree still agree on who holds a lease. The embedded store
+ * serves one instance, and its clock is that instance's.
  */
 public record Lease(String cluster, String name, String owner, long epoch) {
 
@@ -27,31 +28,31 @@ public record Lease(String cluster, String name, String owner, long epoch) {
   }
 
   /**
-   * Takes the lease of {@code cluster/name} until {@code now + ttlMillis} when it is free, expired or already
-   * {@code owner}'s; null when another instance holds it.
+   * Takes the lease of {@code cluster/name} for {@code ttlMillis} when it is free, expired or already {@code owner}'s;
+   * null when another instance holds it. {@code localNow} is the caller's clock, used only by the embedded store.
    */
-  public static Lease acquire(Connection c, String cluster, String name, String owner, long now, long ttlMillis)
+  public static Lease acquire(Connection c, String cluster, String name, String owner, long localNow, long ttlMillis)
       throws SQLException {
+    String now = now(c, localNow);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO leases (cluster, name, owner, epoch, expires_at)"
-        + " VALUES (?, ?, ?, 1, ?) ON CONFLICT (cluster, name) DO UPDATE SET owner = excluded.owner,"
+        + " VALUES (?, ?, ?, 1, " + now + " + ?) ON CONFLICT (cluster, name) DO UPDATE SET owner = excluded.owner,"
         + " epoch = leases.epoch + 1, expires_at = excluded.expires_at"
-        + " WHERE leases.expires_at < ? OR leases.owner = excluded.owner RETURNING epoch")) {
+        + " WHERE leases.expires_at < " + now + " OR leases.owner = excluded.owner RETURNING epoch")) {
       ps.setString(1, cluster);
       ps.setString(2, name);
       ps.setString(3, owner);
-      ps.setLong(4, now + ttlMillis);
-      ps.setLong(5, now);
+      ps.setLong(4, ttlMillis);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? new Lease(cluster, name, owner, rs.getLong(1)) : null;
       }
     }
   }
 
-  /** Extends the lease to {@code now + ttlMillis}; false when it was taken over. */
-  public boolean renew(Connection c, long now, long ttlMillis) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET expires_at = ? WHERE cluster = ? AND name = ?"
-        + " AND owner = ? AND epoch = ?")) {
-      ps.setLong(1, now + ttlMillis);
+  /** Extends the lease to {@code ttlMillis} from now; false when it was taken over. */
+  public boolean renew(Connection c, long localNow, long ttlMillis) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET expires_at = " + now(c, localNow)
+        + " + ? WHERE cluster = ? AND name = ? AND owner = ? AND epoch = ?")) {
+      ps.setLong(1, ttlMillis);
       bind(ps, 2);
       return ps.executeUpdate() == 1;
     }
@@ -76,6 +77,20 @@ public record Lease(String cluster, String name, String owner, long epoch) {
       bind(ps, 1);
       if (ps.executeUpdate() != 1) throw new LostException(this);
     }
+  }
+
+  /**
+   * The time now in epoch milliseconds, as SQL on {@code c}. On PostgreSQL the server's clock, and
+   * {@code clock_timestamp()} rather than {@code now()}: {@code now()} is when the transaction began, so an
+   * acquisition that waited for the lease's row lock (behind the holder's renewal or commit) would judge the expiry
+   * by a time from before that wait, and a renewal would count the lease's length from then;
+   * {@code clock_timestamp()} is read when the statement gets to the row. On the embedded store the caller's clock, written in as a number.
+   */
+  private static String now(Connection c, long localNow) throws SQLException {
+    if (c.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
+      return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+    }
+    return Long.toString(localNow);
   }
 
   private void bind(PreparedStatement ps, int first) throws SQLException {

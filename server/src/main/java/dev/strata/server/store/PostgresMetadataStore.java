@@ -38,7 +38,7 @@ import org.flywaydb.core.api.MigrationVersion;
  */
 public final class PostgresMetadataStore implements MetadataStore {
   /** The newest schema version this binary knows: the highest {@code V<n>__…sql} in {@code db/postgresql}. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   private static final String HISTORY_TABLE = "strata_schema_history";
   private static final int ATTEMPTS = 5;
 

@@ -231,19 +231,39 @@ public final class Rows {
     }
   }
 
-  /** Databases deleted whose storage objects may still exist. */
-  public static List<String[]> pendingDeletions(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT cluster, name FROM deletions ORDER BY cluster, name");
+  /**
+   * A deleted database: until {@code removed}, its storage is still to be deleted (a {@code DELETE} or a crash cut
+   * short); after, it is remembered for a while so that objects written there late can be swept.
+   */
+  public record Deletion(String cluster, String name, long deletedAt, boolean removed) {}
+
+  /** The deleted databases remembered, by cluster and name. */
+  public static List<Deletion> deletions(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT cluster, name, deleted_at, removed FROM deletions ORDER BY cluster, name");
         ResultSet rs = ps.executeQuery()) {
-      List<String[]> out = new ArrayList<>();
-      while (rs.next()) out.add(new String[] {rs.getString(1), rs.getString(2)});
+      List<Deletion> out = new ArrayList<>();
+      while (rs.next()) out.add(new Deletion(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4) != 0));
       return out;
     }
   }
 
-  /** True when {@code cluster/name} has a deletion in progress. */
+  /** The deletion of {@code cluster/name}, or null. */
+  public static Deletion deletion(Connection c, String cluster, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT deleted_at, removed FROM deletions WHERE cluster = ? AND name = ?")) {
+      ps.setString(1, cluster);
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new Deletion(cluster, name, rs.getLong(1), rs.getInt(2) != 0) : null;
+      }
+    }
+  }
+
+  /** True when {@code cluster/name} has a deletion whose storage is still to be removed. */
   public static boolean deletionPending(Connection c, String cluster, String name) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c, "SELECT 1 FROM deletions WHERE cluster = ? AND name = ?");
+    PreparedStatement ps = Statements.prepare(c,
+        "SELECT 1 FROM deletions WHERE cluster = ? AND name = ? AND removed = 0");
     ps.setString(1, cluster);
     ps.setString(2, name);
     try (ResultSet rs = ps.executeQuery()) {
@@ -251,23 +271,39 @@ public final class Rows {
     }
   }
 
-  /** Removes a database's rows (transactions, pages, requests cascade) and records the pending storage deletion. */
-  public static void deleteDb(Connection c, DbRow db) throws SQLException {
+  /**
+   * Removes a database's rows (transactions, pages, requests cascade) and records the deletion, its storage still to
+   * be removed.
+   */
+  public static void deleteDb(Connection c, DbRow db, long now) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM databases WHERE id = ?")) {
       ps.setLong(1, db.id());
       ps.executeUpdate();
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO deletions (cluster, name) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO deletions (cluster, name, deleted_at, removed)"
+        + " VALUES (?, ?, ?, 0) ON CONFLICT (cluster, name) DO UPDATE SET deleted_at = excluded.deleted_at,"
+        + " removed = 0")) {
       ps.setString(1, db.cluster());
       ps.setString(2, db.name());
+      ps.setLong(3, now);
       ps.executeUpdate();
     }
   }
 
-  /** Marks a storage deletion finished. */
+  /** Records that a deleted database's storage was removed. */
   public static void finishDeletion(Connection c, String cluster, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM deletions WHERE cluster = ? AND name = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE deletions SET removed = 1 WHERE cluster = ? AND name = ?")) {
+      ps.setString(1, cluster);
+      ps.setString(2, name);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Forgets a deleted database whose storage was removed (not one deleted again since). */
+  public static void forgetDeletion(Connection c, String cluster, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM deletions WHERE cluster = ? AND name = ? AND removed = 1")) {
       ps.setString(1, cluster);
       ps.setString(2, name);
       ps.executeUpdate();

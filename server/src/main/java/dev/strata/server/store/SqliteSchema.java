@@ -7,11 +7,11 @@ import java.sql.Statement;
 
 /**
  * The embedded metadata database's tables (litefs-backup's schema, spec §4.2, as a guide); PostgreSQL's are the
- * same ({@code db/postgresql/V1__schema.sql}). Checksums are stored as signed 64-bit integers, timestamps as epoch
- * milliseconds. Versioned with {@code PRAGMA user_version}.
+ * same ({@code db/postgresql}, whose V1 is version 3 here and V2 version 4). Checksums are stored as signed 64-bit
+ * integers, timestamps as epoch milliseconds. Versioned with {@code PRAGMA user_version}.
  */
 final class SqliteSchema {
-  static final int VERSION = 3;
+  static final int VERSION = 4;
 
   private static final String[] V1 = {
     """
@@ -102,6 +102,13 @@ final class SqliteSchema {
     ) STRICT, WITHOUT ROWID""",
   };
 
+  // Version 4: a deleted database is remembered past the removal of its storage, so that objects a job still wrote
+  // there afterwards are swept. Deletions of older versions are removals still pending.
+  private static final String[] V4 = {
+    "ALTER TABLE deletions ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE deletions ADD COLUMN removed INTEGER NOT NULL DEFAULT 0",
+  };
+
   private SqliteSchema() {}
 
   /** Creates or upgrades the schema inside one transaction. */
@@ -125,6 +132,9 @@ final class SqliteSchema {
         }
         if (version < 3) {
           for (String ddl : V3) s.execute(ddl);
+        }
+        if (version < 4) {
+          for (String ddl : V4) s.execute(ddl);
         }
         s.execute("PRAGMA user_version = " + VERSION);
         s.execute("COMMIT");
