@@ -321,8 +321,8 @@ public final class CompactionJobs {
    * The pass over deleted databases, at start and every hour, by one instance at a time: finishes the removal of
    * their storage when a crash or a storage error cut a {@code DELETE} short, then sweeps what jobs still wrote there
    * (a job that lost its lease to the {@code DELETE} has its commit refused, but its object is stored) once it is
-   * older than {@link #ORPHAN_AGE}. A deleted database is forgotten once its storage is found empty a day after its deletion, or
-   * once a database of that name exists again (whose snapshot job sweeps the same storage).
+   * older than {@link #ORPHAN_AGE}. A deleted database is forgotten once its storage is found empty a day after its
+   * deletion, or once a database of that name exists again (whose snapshot job sweeps the same storage).
    *
    * <p>Only the storage of databases deleted here is swept, never a prefix merely because the metadata does not
    * know it: that may be another system's, such as a litefs-backup bucket not yet imported.

@@ -84,7 +84,8 @@ public record Lease(String cluster, String name, String owner, long epoch) {
    * {@code clock_timestamp()} rather than {@code now()}: {@code now()} is when the transaction began, so an
    * acquisition that waited for the lease's row lock (behind the holder's renewal or commit) would judge the expiry
    * by a time from before that wait, and a renewal would count the lease's length from then;
-   * {@code clock_timestamp()} is read when the statement gets to the row. On the embedded store the caller's clock, written in as a number.
+   * {@code clock_timestamp()} is read when the statement gets to the row. On the embedded store the caller's clock,
+   * written in as a number.
    */
   private static String now(Connection c, long localNow) throws SQLException {
     if (c.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
