@@ -293,10 +293,21 @@ public final class DatabaseMonitor implements AutoCloseable {
    */
   public long awaitDurable(int replicas, Duration timeout) throws InterruptedException,
       java.util.concurrent.TimeoutException {
+    return awaitDurable(replicas, timeout, false);
+  }
+
+  /**
+   * {@link #awaitDurable(int, Duration)}, with {@code now}: asks for a sync pass at once instead of waiting for the
+   * next regular one.
+   */
+  public long awaitDurable(int replicas, Duration timeout, boolean now) throws InterruptedException,
+      java.util.concurrent.TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long target;
     synchronized (passes) {
       long after = passesBegun; // a pass already running may have begun before some of the caller's commits
+      // asked for only now: a pass asked for before reading passesBegun could begin first and not count
+      if (now) requestSync();
       while (passesDone <= after) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {

@@ -14,6 +14,9 @@ import java.util.List;
  * @param syncInterval how often the WAL is captured; files are uploaded as soon as they are captured
  * @param retryMax the longest wait between retries of a failing replica
  * @param shutdownTimeout how long a stop waits for replicas to take the last files
+ * @param verifyInterval how often to run a restore drill of every replica; null for never
+ * @param controlSocket where {@code strata sync} and {@code strata status} reach the running agent (default
+ *     {@code .<file>-strata.sock} beside the database); null when turned off ({@code control: off})
  */
 public record DatabaseSpec(
     String name,
@@ -25,18 +28,35 @@ public record DatabaseSpec(
     LevelConfig levels,
     Duration retryMax,
     Duration shutdownTimeout,
-    Duration verifyInterval) {
+    Duration verifyInterval,
+    Path controlSocket) {
 
-  /** Without restore drills ({@code verify-interval} not set). */
+  /** Without restore drills ({@code verify-interval} not set), with the default control socket. */
   public DatabaseSpec(String name, Path path, Path meta, List<ReplicaSpec> replicas, Duration syncInterval,
       CaptureOptions capture, LevelConfig levels, Duration retryMax, Duration shutdownTimeout) {
-    this(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout, null);
+    this(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout, null,
+        defaultControlSocket(path));
   }
 
   /** The same database with restore drills every {@code interval} (null: none). */
   public DatabaseSpec withVerifyInterval(Duration interval) {
     return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout,
-        interval);
+        interval, controlSocket);
+  }
+
+  /** The same database with its control socket at {@code socket} (null: none). */
+  public DatabaseSpec withControlSocket(Path socket) {
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, retryMax, shutdownTimeout,
+        verifyInterval, socket);
+  }
+
+  /**
+   * The default control socket of a database: {@code .<file>-strata.sock} beside its meta directory, so that
+   * {@code strata sync DB} finds it from the database path alone.
+   */
+  public static Path defaultControlSocket(Path db) {
+    Path abs = db.toAbsolutePath().normalize();
+    return abs.resolveSibling("." + abs.getFileName() + "-strata.sock");
   }
 
   /** The default meta directory of a database: {@code .<file>-strata} next to it. */
@@ -53,17 +73,20 @@ public record DatabaseSpec(
 
   /** The same database with another sync interval. */
   public DatabaseSpec withSyncInterval(Duration interval) {
-    return new DatabaseSpec(name, path, meta, replicas, interval, capture, levels, retryMax, shutdownTimeout, verifyInterval);
+    return new DatabaseSpec(name, path, meta, replicas, interval, capture, levels, retryMax, shutdownTimeout, verifyInterval,
+        controlSocket);
   }
 
   /** The same database with other capture options. */
   public DatabaseSpec withCapture(CaptureOptions options) {
-    return new DatabaseSpec(name, path, meta, replicas, syncInterval, options, levels, retryMax, shutdownTimeout, verifyInterval);
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, options, levels, retryMax, shutdownTimeout, verifyInterval,
+        controlSocket);
   }
 
   /** The same database with another retry cap. */
   public DatabaseSpec withRetryMax(Duration max) {
-    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout, verifyInterval);
+    return new DatabaseSpec(name, path, meta, replicas, syncInterval, capture, levels, max, shutdownTimeout, verifyInterval,
+        controlSocket);
   }
 
   /**

@@ -7,6 +7,8 @@ import dev.strata.agent.ReplicaSpec;
 import dev.strata.agent.config.AgentConfig;
 import dev.strata.agent.config.ConfigFile;
 import dev.strata.agent.config.Durations;
+import dev.strata.agent.control.ControlServer;
+import dev.strata.agent.control.HttpControl;
 import dev.strata.agent.exec.ChildProcess;
 import dev.strata.agent.exec.Signals;
 import dev.strata.agent.metrics.AgentMetrics;
@@ -57,7 +59,8 @@ final class ReplicateCommand implements Callable<Integer> {
   String syncInterval;
 
   @Option(names = {"-addr", "--addr"}, paramLabel = "HOST:PORT",
-      description = "Serve Prometheus metrics on /metrics (with DB and URLs; otherwise the config's addr).")
+      description = "Serve Prometheus metrics on /metrics, and POST /sync and GET /status (with DB and URLs; "
+          + "otherwise the config's addr).")
   String addr;
 
   @Option(names = {"-meta-path", "--meta-path"}, paramLabel = "DIR",
@@ -81,7 +84,7 @@ final class ReplicateCommand implements Callable<Integer> {
     AtomicInteger signals = new AtomicInteger();
     AtomicInteger exitCode = new AtomicInteger();
     ChildProcess[] child = new ChildProcess[1];
-    dev.strata.agent.control.ControlServer[] control = new dev.strata.agent.control.ControlServer[1];
+    ControlServer[] control = new ControlServer[1];
     Signals.onTerminate(sig -> {
       if (signals.incrementAndGet() > 1) {
         log.warn("second signal: exiting without waiting for the replicas (local state is safe)");
@@ -93,9 +96,9 @@ final class ReplicateCommand implements Callable<Integer> {
 
     try (Agent agent = new Agent(cfg.databases(), cfg.directories(), new CompactionUpkeep());
         AgentMetrics metrics = new AgentMetrics(agent::monitors)) {
-      if (metricsAddr != null && !metricsAddr.isBlank()) metrics.serve(metricsAddr);
+      if (metricsAddr != null && !metricsAddr.isBlank()) metrics.serve(metricsAddr, new HttpControl(agent::monitors));
       agent.start();
-      control[0] = dev.strata.agent.control.ControlServer.start(agent.monitors()); // strata sync / status
+      control[0] = ControlServer.start(agent.monitors()); // strata sync / status
       if (command != null && !command.isBlank()) {
         child[0] = ChildProcess.start(command);
         Thread.ofPlatform().name("strata-exec").daemon().start(() -> {

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +53,8 @@ class SyncCommandTest {
     try {
       ReplicateCommandTest.awaitFile(replica.resolve("9"));
       for (int i = 0; i < 100 && !Files.exists(dir.resolve(".a.db-strata.sock")); i++) Thread.sleep(100);
+      // the pass the agent runs at start is over (on a busy machine it could come after the insert below)
+      assertThat(run("sync", "--wait", "--now", "--timeout", "30s", db.toString()).code()).isZero();
       ReplicateCommandTest.sqlite(db, "INSERT INTO t(v) VALUES ('x')");
 
       Out waited = run("sync", "--wait", "--timeout", "1s", db.toString());
@@ -68,6 +75,82 @@ class SyncCommandTest {
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
     assertThat(p.exitValue()).as(Files.readString(dir.resolve("strata.log"))).isZero();
+  }
+
+  /**
+   * A config with {@code addr:} and {@code control:}: {@code strata sync -config} and {@code strata status -config}
+   * find a socket at the configured path, a database with {@code control: off} has none (and says so), and
+   * {@code POST /sync} and {@code GET /status} on {@code addr:} answer for both databases.
+   */
+  @Test
+  void controlPathsFromTheConfigAndSyncOverHttp() throws Exception {
+    Path a = dir.resolve("a.db"), b = dir.resolve("b.db");
+    for (Path db : List.of(a, b)) {
+      ReplicateCommandTest.sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
+    }
+    int port;
+    try (var s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path socket = dir.resolve("run").resolve("a.sock");
+    Path yml = dir.resolve("strata.yml");
+    Files.writeString(yml, """
+        addr: "127.0.0.1:%d"
+        sync-interval: 10m
+        dbs:
+          - path: %s
+            control: %s
+            replica: {path: %s}
+          - path: %s
+            control: off
+            replica: {path: %s}
+        """.formatted(port, a, socket, dir.resolve("ra"), b, dir.resolve("rb")));
+    Process p = ReplicateCommandTest.launch(dir, "replicate", "-config", yml.toString());
+    try {
+      ReplicateCommandTest.awaitFile(dir.resolve("ra").resolve("9"));
+      ReplicateCommandTest.awaitFile(dir.resolve("rb").resolve("9"));
+      for (int i = 0; i < 100 && !Files.exists(socket); i++) Thread.sleep(100);
+      assertThat(socket).exists();
+      assertThat(dir.resolve(".a.db-strata.sock")).doesNotExist();
+      assertThat(dir.resolve(".b.db-strata.sock")).doesNotExist();
+
+      ReplicateCommandTest.sqlite(a, "INSERT INTO t(v) VALUES ('x')");
+      Out synced = run("sync", "-config", yml.toString(), "--wait", "--now", "--timeout", "30s", a.toString());
+      assertThat(synced.code()).as(synced.err()).isZero();
+      assertThat(synced.out()).isEqualTo("0000000000000002");
+      assertThat(ControlServerFiles.maxTxid(dir.resolve("ra"))).isGreaterThanOrEqualTo(2);
+      assertThat(run("sync", a.toString()).err()).as("not the default socket").contains("no strata replicate answers");
+
+      Out off = run("sync", "-config", yml.toString(), b.toString());
+      assertThat(off.code()).isEqualTo(2);
+      assertThat(off.err()).startsWith("strata: ").contains("control: off").doesNotContain("\n");
+      assertThat(run("sync", "-config", yml.toString()).err()).contains("lists 2 databases: give one");
+      Out status = run("status", "-config", yml.toString());
+      assertThat(status.code()).isEqualTo(2); // b has no socket
+      assertThat(status.out()).contains(a + ": TXID 0000000000000002", "file: TXID 0000000000000002, 0 TXIDs behind",
+          b + ": its control socket is turned off");
+
+      ReplicateCommandTest.sqlite(b, "INSERT INTO t(v) VALUES ('y')");
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + port;
+      HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(base + "/sync?db="
+              + URLEncoder.encode(b.toString(), StandardCharsets.UTF_8) + "&wait=true&now=true&timeout=30s"))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
+      assertThat(posted.body().strip()).isEqualTo("{\"db\":\"" + b + "\",\"txid\":\"0000000000000002\","
+          + "\"replicas\":{\"file\":\"0000000000000002\"}}");
+      assertThat(ControlServerFiles.maxTxid(dir.resolve("rb"))).isGreaterThanOrEqualTo(2);
+      HttpResponse<String> status2 = http.send(HttpRequest.newBuilder(URI.create(base + "/status")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(status2.statusCode()).isEqualTo(200);
+      assertThat(status2.body()).contains("\"db\":\"" + a + "\"", "\"db\":\"" + b + "\"",
+          "\"file\":{\"txid\":\"0000000000000002\",\"lag\":0");
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(p.exitValue()).as(Files.readString(dir.resolve("strata.log"))).isZero();
+    assertThat(socket).doesNotExist();
   }
 
   /** Level-0 and level-9 file names of a directory replica. */

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,7 +29,7 @@ import java.util.Set;
 
 /**
  * Reads a configuration file in Litestream's {@code litestream.yml} format, so that a Litestream user can point
- * Strata at their file, plus Strata's own keys ({@code switch-to-wal}). Unlike Litestream, a key Strata does not
+ * Strata at their file, plus Strata's own keys ({@code switch-to-wal}, {@code verify-interval}, {@code control}). Unlike Litestream, a key Strata does not
  * know is an error naming the key: Litestream silently ignores unknown keys, and users lost backups that way.
  *
  * <p>Environment variables ({@code ${VAR}}, {@code $VAR}) are expanded over the whole text before parsing unless
@@ -40,10 +41,10 @@ public final class ConfigFile {
   private static final Set<String> REPLICA_DEFAULT_KEYS = Set.of("access-key-id", "secret-access-key", "region",
       "endpoint", "force-path-style", "sync-interval", "retention", "snapshot-interval");
   private static final Set<String> TOP_KEYS = union(REPLICA_DEFAULT_KEYS,
-      Set.of("dbs", "addr", "exec", "logging", "levels", "snapshot", "shutdown-sync-timeout"));
+      Set.of("dbs", "addr", "exec", "logging", "levels", "snapshot", "shutdown-sync-timeout", "control"));
   private static final Set<String> DB_KEYS = Set.of("path", "dir", "pattern", "recursive", "watch", "meta-path",
       "meta-dir", "replicas", "replica", "monitor-interval", "checkpoint-interval", "min-checkpoint-page-count",
-      "busy-timeout", "switch-to-wal", "levels", "snapshot", "verify-interval");
+      "busy-timeout", "switch-to-wal", "levels", "snapshot", "verify-interval", "control");
   private static final Set<String> REPLICA_KEYS = union(REPLICA_DEFAULT_KEYS, Set.of("type", "name", "url", "path",
       "bucket", "host", "user", "password", "key-path", "host-key", "age"));
   /** Litestream keys Strata deliberately does not honour, with the reason given in the error. */
@@ -120,6 +121,7 @@ public final class ConfigFile {
       }
     }
     if (dbs.isEmpty() && dirs.isEmpty()) throw n.error("dbs", "no databases configured");
+    checkControlSockets(n, dbs, dirs);
     return new AgentConfig(dbs, dirs, n.string("addr", null), n.string("exec", null), logLevel);
   }
 
@@ -134,6 +136,9 @@ public final class ConfigFile {
       }
     } else if (db.has("meta-path")) {
       throw db.error("meta-path", "not valid with dir (use meta-dir)");
+    } else if (db.has("control")) {
+      throw db.error("control", "not valid with dir (databases found in a directory have no control socket; "
+          + "use POST /sync on addr:)");
     }
     LevelConfig levels = levels(db, topLevels);
     List<ReplicaSpec> replicas = replicas(db, top, levels);
@@ -153,7 +158,46 @@ public final class ConfigFile {
     Path p = absolute(path);
     String meta = db.string("meta-path", null);
     return new DatabaseSpec(p.toString(), p, meta == null ? DatabaseSpec.defaultMeta(p) : absolute(meta), replicas,
-        sync, capture, levels, retryMax, shutdown, db.duration("verify-interval", null));
+        sync, capture, levels, retryMax, shutdown, db.duration("verify-interval", null), controlSocket(db, top, p));
+  }
+
+  /**
+   * The {@code control:} key of a database entry, else the top level's: a socket path, {@code off} (or
+   * {@code false}) for none, {@code on} (or {@code true}) for the default {@code .<db>-strata.sock}.
+   */
+  private static Path controlSocket(Node db, Node top, Path dbPath) {
+    Node where = db.has("control") ? db : top;
+    String value = where.string("control", "on");
+    return switch (value) {
+      case "off", "false" -> null;
+      case "on", "true" -> DatabaseSpec.defaultControlSocket(dbPath);
+      default -> {
+        if (value.isBlank()) throw where.error("control", "give a socket path, or off");
+        yield absolute(value);
+      }
+    };
+  }
+
+  /**
+   * A socket serves one database: a path at the top level needs a config with one database, and two databases
+   * cannot share one. Databases found under {@code dir:} get no socket (they are reached over {@code addr:}).
+   */
+  private static void checkControlSockets(Node top, List<DatabaseSpec> dbs, List<DirectorySpec> dirs) {
+    String value = top.string("control", "on");
+    boolean path = !List.of("on", "true", "off", "false").contains(value);
+    if (path && (dbs.size() != 1 || !dirs.isEmpty())) {
+      throw top.error("control", "a socket path at the top level serves one database; with several, give each "
+          + "database entry a control: path of its own (or control: off)");
+    }
+    Map<Path, String> seen = new HashMap<>();
+    for (DatabaseSpec d : dbs) {
+      if (d.controlSocket() == null) continue;
+      String other = seen.putIfAbsent(d.controlSocket(), d.name());
+      if (other != null) {
+        throw top.error("dbs", "databases " + other + " and " + d.name() + " have the same control socket "
+            + d.controlSocket());
+      }
+    }
   }
 
   /** The shortest sync interval of the database's replicas (capture runs that often). */

@@ -1,7 +1,6 @@
 package dev.strata.agent.control;
 
 import dev.strata.agent.DatabaseMonitor;
-import dev.strata.agent.upload.ReplicaUploader;
 import dev.strata.ltx.Txid;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control endpoint of {@code strata replicate}: a Unix domain socket per database, {@code .<db>-strata.sock}
- * beside its meta directory (so that {@code strata sync DB} finds it from the database path alone). One request
- * line, answered with lines ending in {@code end}:
+ * The control endpoint of {@code strata replicate} for the CLI: a Unix domain socket per database, by default
+ * {@code .<db>-strata.sock} beside its meta directory (so that {@code strata sync DB} finds it from the database
+ * path alone), elsewhere or none with {@code control:} in the config. One request line, answered with lines
+ * ending in {@code end}:
  *
  * <ul>
  *   <li>{@code sync} — a sync pass now; answers {@code ok};
@@ -33,10 +33,12 @@ import org.slf4j.LoggerFactory;
  *       durable on that many replicas (0: all), forcing a pass first only with force; answers {@code ok <txid>}
  *       or {@code timeout <why>};
  *   <li>{@code status} — {@code db <txid>} then one {@code replica <name> <txid> <lag in TXIDs> <errors>
- *       <last upload ms since epoch>} per replica.
+ *       <last upload ms since epoch> [<last error ms since epoch> <last error>]} per replica and one
+ *       {@code drill <replica> ok|FAILED <finished ms> <txid> [<error>]} per restore drill.
  * </ul>
  *
- * The socket file is created with the process's umask and only reachable by who may open the directory.
+ * What the requests do is {@link DatabaseControl}'s, as for HTTP. The socket file is created with the process's
+ * umask and only reachable by who may open the directory.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -44,17 +46,14 @@ public final class ControlServer implements AutoCloseable {
   private final List<ServerSocketChannel> servers = new ArrayList<>();
   private final List<Path> paths = new ArrayList<>();
 
-  /** The default socket of a database: {@code .<file>-strata.sock} beside its meta directory. */
-  public static Path socketFor(Path db) {
-    Path abs = db.toAbsolutePath().normalize();
-    return abs.resolveSibling("." + abs.getFileName() + "-strata.sock");
-  }
-
-  /** Opens one socket per database and serves it on virtual threads. */
+  /** Opens the socket of each database that has one ({@code control:} not off) and serves it on virtual threads. */
   public static ControlServer start(List<DatabaseMonitor> monitors) throws IOException {
     ControlServer s = new ControlServer();
     try {
-      for (DatabaseMonitor m : monitors) s.serve(m, socketFor(m.spec().path()));
+      for (DatabaseMonitor m : monitors) {
+        Path socket = m.spec().controlSocket();
+        if (socket != null) s.serve(m, socket);
+      }
     } catch (IOException e) {
       s.close();
       throw e;
@@ -63,9 +62,16 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private void serve(DatabaseMonitor m, Path path) throws IOException {
-    Files.deleteIfExists(path); // left by a process that was killed: the meta directory lock says none runs now
-    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(path));
+    ServerSocketChannel server;
+    try {
+      Files.createDirectories(path.toAbsolutePath().getParent()); // control: /run/strata/app.sock, say
+      Files.deleteIfExists(path); // left by a process that was killed: the meta directory lock says none runs now
+      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+      server.bind(UnixDomainSocketAddress.of(path));
+    } catch (IOException e) {
+      throw new IOException(m.spec().name() + ": cannot open the control socket " + path + ": "
+          + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
+    }
     servers.add(server);
     paths.add(path);
     Thread.ofVirtual().name("strata-control-" + m.spec().name()).start(() -> {
@@ -97,43 +103,49 @@ public final class ControlServer implements AutoCloseable {
     }
   }
 
+  /** The reply lines (before {@code end}) to one request line. */
   public static String answer(DatabaseMonitor m, String request) {
     String[] f = request.split(" ");
-    switch (f[0]) {
-      case "sync" -> {
-        m.requestSync();
-        return "ok\n";
-      }
+    return switch (f[0]) {
+      case "sync" -> syncLine(m, new SyncRequest(false, 0, Duration.ZERO, false));
       case "wait" -> {
         if (f.length != 4) throw new IllegalArgumentException("usage: wait <replicas> <timeout-ms> <force 0|1>");
         int replicas = Integer.parseInt(f[1]);
-        Duration timeout = Duration.ofMillis(Long.parseLong(f[2]));
-        if (f[3].equals("1")) m.requestSync();
-        try {
-          return "ok " + Txid.format(m.awaitDurable(replicas, timeout)) + "\n";
-        } catch (TimeoutException e) {
-          return "timeout " + e.getMessage() + "\n";
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return "error interrupted\n";
-        }
+        if (replicas < 0) throw new IllegalArgumentException("replicas must be 0 (all) or more");
+        yield syncLine(m, new SyncRequest(true, replicas, Duration.ofMillis(Long.parseLong(f[2])), f[3].equals("1")));
       }
-      case "status" -> {
-        long txid = m.capture().txid();
-        StringBuilder s = new StringBuilder("db " + Txid.format(txid) + "\n");
-        for (ReplicaUploader u : m.uploaders()) {
-          long r = u.txid();
-          s.append("replica ").append(u.name()).append(' ').append(r < 0 ? "unknown" : Txid.format(r)).append(' ')
-              .append(r < 0 ? "unknown" : Long.toString(Math.max(0, txid - r))).append(' ')
-              .append(u.stats().errors()).append(' ').append(u.stats().lastSuccessMillis()).append('\n');
-        }
-        m.lastDrills().forEach((r, d) -> s.append("drill ").append(r).append(' ').append(d.ok() ? "ok" : "FAILED")
-            .append(' ').append(d.finishedMillis()).append(' ').append(Txid.format(d.txid()))
-            .append(d.error() != null ? " " + d.error().replace('\n', ' ') : "").append('\n'));
-        return s.toString();
-      }
+      case "status" -> statusLines(DatabaseControl.status(m));
       default -> throw new IllegalArgumentException("unknown request: " + request);
+    };
+  }
+
+  private static String syncLine(DatabaseMonitor m, SyncRequest request) {
+    try {
+      DatabaseControl.Synced done = DatabaseControl.sync(m, request);
+      return done.txid() < 0 ? "ok\n" : "ok " + Txid.format(done.txid()) + "\n";
+    } catch (TimeoutException e) {
+      return "timeout " + e.getMessage() + "\n";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "error interrupted\n";
     }
+  }
+
+  private static String statusLines(DatabaseStatus status) {
+    StringBuilder s = new StringBuilder("db " + Txid.format(status.txid()) + "\n");
+    for (DatabaseStatus.Replica r : status.replicas()) {
+      s.append("replica ").append(r.name()).append(' ').append(r.txid() < 0 ? "unknown" : Txid.format(r.txid()))
+          .append(' ').append(r.lag() < 0 ? "unknown" : Long.toString(r.lag())).append(' ').append(r.errors())
+          .append(' ').append(r.lastUploadMillis());
+      if (r.lastError() != null) s.append(' ').append(r.lastErrorMillis()).append(' ').append(r.lastError());
+      s.append('\n');
+    }
+    for (DatabaseStatus.Drill d : status.drills()) {
+      s.append("drill ").append(d.replica()).append(' ').append(d.ok() ? "ok" : "FAILED").append(' ')
+          .append(d.finishedMillis()).append(' ').append(Txid.format(d.txid()))
+          .append(d.error() != null ? " " + d.error() : "").append('\n');
+    }
+    return s.toString();
   }
 
   /** Closes the sockets and removes their files. */

@@ -8,14 +8,17 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Prometheus metrics of a running agent, served on {@code /metrics} at the configured {@code addr}. Values are read
+ * Prometheus metrics of a running agent, served on {@code /metrics} at the configured {@code addr} (the same server
+ * answers the HTTP control endpoint, see {@link dev.strata.agent.control.HttpControl}). Values are read
  * from the databases' counters when scraped; nothing is computed between scrapes.
  *
  * <p>Per database ({@code db} label): local TXID, WAL size, bytes waiting in the local store, commits captured,
@@ -91,8 +94,12 @@ public final class AgentMetrics implements AutoCloseable {
     return registry;
   }
 
-  /** Starts serving {@code /metrics} on {@code addr} ({@code :9090}, {@code 127.0.0.1:9090}). */
-  public void serve(String addr) throws IOException {
+  /**
+   * Starts serving {@code /metrics} on {@code addr} ({@code :9090}, {@code 127.0.0.1:9090}), and every other path
+   * with {@code others} (the HTTP control endpoint: {@code POST /sync}, {@code GET /status}). Requests run on
+   * virtual threads: a {@code POST /sync?wait=true} may wait for seconds, and must not hold up a scrape.
+   */
+  public void serve(String addr, HttpHandler others) throws IOException {
     int colon = addr.lastIndexOf(':');
     int port;
     try {
@@ -101,7 +108,8 @@ public final class AgentMetrics implements AutoCloseable {
       throw new IllegalArgumentException("invalid metrics address \"" + addr + "\" (want host:port or :port)");
     }
     String host = colon <= 0 ? null : addr.substring(0, colon);
-    HTTPServer.Builder b = HTTPServer.builder().port(port).registry(registry);
+    HTTPServer.Builder b = HTTPServer.builder().port(port).registry(registry).defaultHandler(others)
+        .executorService(Executors.newVirtualThreadPerTaskExecutor());
     if (host != null) b.hostname(host);
     try {
       server = b.buildAndStart();

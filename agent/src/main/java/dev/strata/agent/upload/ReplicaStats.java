@@ -7,6 +7,8 @@ public final class ReplicaStats {
   volatile long files;
   volatile long bytes;
   volatile long errors;
+  volatile String lastError;
+  volatile long lastErrorMillis;
 
   /** The last TXID known to be on the replica; -1 while unknown. */
   public long txid() {
@@ -31,5 +33,15 @@ public final class ReplicaStats {
   /** Failed requests. */
   public long errors() {
     return errors;
+  }
+
+  /** The message of the last failed request, as logged (one line); null if none failed in this process. */
+  public String lastError() {
+    return lastError;
+  }
+
+  /** When a request last failed (epoch millis); 0 if never in this process. */
+  public long lastErrorMillis() {
+    return lastErrorMillis;
   }
 }

@@ -236,13 +236,15 @@ public final class ReplicaUploader implements Runnable {
   }
 
   private void failed(Exception e) {
+    String message = (e.getMessage() != null ? e.getMessage() : e.toString()).replace('\n', ' ');
     stats.errors++;
     long now = System.currentTimeMillis();
+    stats.lastError = message; // for strata status
+    stats.lastErrorMillis = now;
     if (failingSince == 0) failingSince = now;
     if (now - lastErrorLog >= ERROR_LOG_INTERVAL.toMillis()) {
       lastErrorLog = now;
-      log.warn("{}: replica {} failed ({}s): {}", capture.name(), name, (now - failingSince) / 1000,
-          e.getMessage() != null ? e.getMessage() : e.toString());
+      log.warn("{}: replica {} failed ({}s): {}", capture.name(), name, (now - failingSince) / 1000, message);
     }
   }
 

@@ -80,6 +80,45 @@ class ConfigFileTest {
   }
 
   @Test
+  void controlSetsOrTurnsOffTheSocket() {
+    var dbs = parse("""
+        dbs:
+          - path: /data/a.db
+            replica: {url: /r/a}
+          - path: /data/b.db
+            control: /run/strata/b.sock
+            replica: {url: /r/b}
+          - path: /data/c.db
+            control: off
+            replica: {url: /r/c}
+          - path: /data/d.db
+            control: false
+            replica: {url: /r/d}
+        """).databases();
+    assertThat(dbs).extracting(DatabaseSpec::controlSocket).containsExactly(Path.of("/data/.a.db-strata.sock"),
+        Path.of("/run/strata/b.sock"), null, null);
+
+    var off = parse("control: off\ndbs:\n  - path: /a.db\n    replica: {url: /b}\n  - path: /c.db\n"
+        + "    control: /run/c.sock\n    replica: {url: /d}\n").databases();
+    assertThat(off).extracting(DatabaseSpec::controlSocket).containsExactly(null, Path.of("/run/c.sock"));
+    assertThat(parse("control: /run/app.sock\ndbs:\n  - path: /a.db\n    replica: {url: /b}\n").databases()
+        .getFirst().controlSocket()).isEqualTo(Path.of("/run/app.sock"));
+    assertThat(parse("control: off\ndbs:\n  - dir: /data\n    replica: {url: /b}\n").directories()).hasSize(1);
+
+    assertThatThrownBy(() -> parse("control: /run/app.sock\ndbs:\n  - path: /a.db\n    replica: {url: /b}\n"
+        + "  - path: /c.db\n    replica: {url: /d}\n"))
+        .hasMessageStartingWith("strata.yml: control: a socket path at the top level serves one database")
+        .hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    control: /run/x.sock\n    replica: {url: /b}\n"
+        + "  - path: /c.db\n    control: /run/x.sock\n    replica: {url: /d}\n"))
+        .hasMessage("strata.yml: dbs: databases /a.db and /c.db have the same control socket /run/x.sock");
+    assertThatThrownBy(() -> parse("dbs:\n  - dir: /data\n    control: /run/x.sock\n    replica: {url: /b}\n"))
+        .hasMessageContaining("dbs[0].control: not valid with dir");
+    assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    control: {path: /x}\n    replica: {url: /b}\n"))
+        .hasMessageContaining("dbs[0].control: expected a value");
+  }
+
+  @Test
   void unknownKeysAreErrorsNamingTheKey() {
     assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replicas:\n      - url: /b\n        sync-intervall: 1s\n"))
         .isInstanceOf(IllegalArgumentException.class)

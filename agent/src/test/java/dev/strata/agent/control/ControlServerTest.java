@@ -38,7 +38,7 @@ class ControlServerTest {
     try (DatabaseMonitor m = DatabaseMonitor.open(spec, List.of(a, b), ReplicaUpkeep.Factory.NONE);
         ControlServer control = ControlServer.start(List.of(m))) {
       m.start();
-      Path sock = ControlServer.socketFor(db);
+      Path sock = DatabaseSpec.defaultControlSocket(db);
       assertThat(sock).exists();
 
       Sqlite.cli(db, "INSERT INTO t(v) VALUES ('one')");
@@ -59,14 +59,15 @@ class ControlServerTest {
       assertThat(maxTxidIn(dir.resolve("a"))).isGreaterThanOrEqualTo(Txid.parse(reply.getFirst().substring(3)));
 
       assertThat(ControlServer.request(sock, "status")).first().asString().startsWith("db ");
-      assertThat(ControlServer.request(sock, "status")).anyMatch(l -> l.startsWith("replica b "))
+      assertThat(ControlServer.request(sock, "status"))
+          .anyMatch(l -> l.startsWith("replica b ") && l.endsWith(" test replica is down"))
           .anyMatch(l -> l.startsWith("replica a "));
       assertThat(ControlServer.request(sock, "sync")).containsExactly("ok");
       assertThat(ControlServer.request(sock, "bogus").getFirst()).startsWith("error unknown request");
       b.down = false;
       m.stop();
     }
-    assertThat(ControlServer.socketFor(db)).doesNotExist();
+    assertThat(DatabaseSpec.defaultControlSocket(db)).doesNotExist();
   }
 
   /** The highest MaxTXID among a file replica's level-0 and level-9 files. */
