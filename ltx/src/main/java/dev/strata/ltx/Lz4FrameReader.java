@@ -15,14 +15,17 @@ import net.jpountz.xxhash.XXHashFactory;
  * frame, so unlike lz4-java's {@code LZ4FrameInputStream} this never reads ahead looking for a next frame. Accepts
  * any valid frame with independent blocks (block checksums, content size and other block sizes included).
  *
- * <p>Call {@link #open()} before reading each frame; the buffers are reused from frame to frame.
+ * <p>Call {@link #open()} before reading each frame; the buffers are reused from frame to frame. {@link #forFiles()}
+ * reads files that each hold one frame (Litestream 0.3's snapshots and WAL segments) one after another with the same
+ * buffers, where lz4-java's stream allocates two buffers of the block size (up to 8 MiB) for every file.
  */
-final class Lz4FrameReader extends InputStream {
+public final class Lz4FrameReader extends InputStream {
   static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
   private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
   private static final byte[] NONE = new byte[0];
 
-  private final InputStream in;
+  private InputStream in;
+  private boolean wholeFile; // the frame must end where its file ends
   private final StreamingXXHash32 contentHash = XXHashFactory.fastestInstance().newStreamingHash32(0);
   private final byte[] descriptor = new byte[2 + 8 + 4]; // FLG, BD, optional content size and dictionary id
   private final byte[] word = new byte[4];
@@ -38,6 +41,22 @@ final class Lz4FrameReader extends InputStream {
 
   Lz4FrameReader(InputStream in) {
     this.in = in;
+  }
+
+  /** A reader of files that each hold one LZ4 frame and nothing else: {@link #open(InputStream)} one at a time. */
+  public static Lz4FrameReader forFiles() {
+    return new Lz4FrameReader(null);
+  }
+
+  /**
+   * Starts on {@code file}, which must hold exactly one frame: reading past the frame's end mark finds the file's
+   * end, or fails. The caller closes {@code file}.
+   */
+  public Lz4FrameReader open(InputStream file) throws IOException {
+    in = file;
+    wholeFile = true;
+    open();
+    return this;
   }
 
   /** Reads the header of the frame that starts at the current position of the underlying stream. */
@@ -95,6 +114,7 @@ final class Lz4FrameReader extends InputStream {
         readFully(in, word, 4);
         if (intLE(word, 0) != contentHash.getValue()) throw new LtxException("lz4: content checksum mismatch");
       }
+      if (wholeFile && in.read() >= 0) throw new LtxException("lz4: data after the end of the frame");
       return false;
     }
     boolean stored = (size & 0x80000000) != 0;

@@ -106,6 +106,18 @@ class Lz4FrameReaderTest {
   }
 
   @Test
+  void readsFilesOfOneFrameEachAndRefusesDataAfterTheFrame() throws IOException {
+    byte[] a = content(5000), b = content(300_000);
+    Lz4FrameReader files = Lz4FrameReader.forFiles();
+    assertThat(files.open(new ByteArrayInputStream(frame(a, 7, false, false, true))).readAllBytes()).isEqualTo(a);
+    assertThat(files.open(new ByteArrayInputStream(frame(b, 4, true, true, true))).readAllBytes()).isEqualTo(b);
+    byte[] f = frame(a, 4, false, false, true);
+    byte[] trailing = Arrays.copyOf(f, f.length + 1);
+    assertThatThrownBy(() -> files.open(new ByteArrayInputStream(trailing)).readAllBytes())
+        .isInstanceOf(LtxException.class).hasMessage("lz4: data after the end of the frame");
+  }
+
+  @Test
   void rejectsLinkedBlocks() throws IOException {
     byte[] f = frame(content(10), 4, false, false, true);
     f[4] &= ~0x20;

@@ -1,6 +1,7 @@
 package dev.strata.replica.litestream;
 
 import dev.strata.ltx.LtxHeader;
+import dev.strata.ltx.Lz4FrameReader;
 import dev.strata.ltx.Timestamps;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaClient.StoredObject;
@@ -19,7 +20,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.jpountz.lz4.LZ4FrameInputStream;
 
 /**
  * A replica written by Litestream 0.3: {@code generations/<id>/snapshots/<index>.snapshot.lz4} (the database file,
@@ -286,6 +286,7 @@ public final class Ls03Replica {
       WalApplier wal = null;
       int index = -1;
       Segment last = null;
+      SegmentReader segments = new SegmentReader();
       for (Segment s : plan.segments()) {
         if (wal == null || s.index() != index) {
           if (wal != null) wal.finish(last.path());
@@ -295,12 +296,7 @@ public final class Ls03Replica {
           throw new IOException("missing WAL segment generations/" + s.generation() + "/wal/" + hex8(index) + "_"
               + hex8(wal.offset()) + ".wal.lz4 (next is " + s.path() + ")");
         }
-        try (InputStream in = lz4(s.path())) {
-          byte[] buf = new byte[256 * 1024];
-          for (int n; (n = in.read(buf)) > 0; ) wal.feed(buf, 0, n, s.path());
-        } catch (IOException e) {
-          throw named(s.path(), e);
-        }
+        segments.apply(s, wal);
         last = s;
       }
       if (wal != null) wal.finish(last.path());
@@ -331,6 +327,7 @@ public final class Ls03Replica {
         Segment last = null;
         java.util.BitSet touched = new java.util.BitSet();
         List<Segment> segs = new ArrayList<>();
+        SegmentReader segments = new SegmentReader();
         for (Segment s : g.segments()) {
           if (Integer.compareUnsigned(s.index(), snap.index()) < 0) continue;
           if (wal == null || s.index() != index) {
@@ -346,12 +343,7 @@ public final class Ls03Replica {
             throw new IOException("missing WAL segment generations/" + g.id() + "/wal/" + hex8(index) + "_"
                 + hex8(wal.offset()) + ".wal.lz4 (next is " + s.path() + ")");
           }
-          try (InputStream in = lz4(s.path())) {
-            byte[] buf = new byte[256 * 1024];
-            for (int n; (n = in.read(buf)) > 0; ) wal.feed(buf, 0, n, s.path());
-          } catch (IOException e) {
-            throw named(s.path(), e);
-          }
+          segments.apply(s, wal);
           last = s;
           segs.add(s);
           if (wal.atCommit() && wal.commitPages() >= 0) {
@@ -369,11 +361,11 @@ public final class Ls03Replica {
    * (and of the page checksums, when {@code sums} is given); returns the page size.
    */
   private int writeSnapshot(Snapshot s, FileChannel db, PageSums sums) throws IOException {
-    final int chunk = 4 << 20;
+    final int chunk = 1 << 20, chunks = 4; // enough to keep both threads busy; more only costs memory
     record Chunk(byte[] heap, ByteBuffer direct) {}
-    java.util.concurrent.BlockingQueue<Chunk> full = new java.util.concurrent.ArrayBlockingQueue<>(4);
-    java.util.concurrent.BlockingQueue<Chunk> free = new java.util.concurrent.ArrayBlockingQueue<>(6);
-    for (int i = 0; i < 6; i++) free.add(new Chunk(new byte[chunk], ByteBuffer.allocateDirect(chunk)));
+    java.util.concurrent.BlockingQueue<Chunk> full = new java.util.concurrent.ArrayBlockingQueue<>(chunks);
+    java.util.concurrent.BlockingQueue<Chunk> free = new java.util.concurrent.ArrayBlockingQueue<>(chunks);
+    for (int i = 0; i < chunks; i++) free.add(new Chunk(new byte[chunk], ByteBuffer.allocateDirect(chunk)));
     Chunk end = new Chunk(new byte[0], ByteBuffer.allocate(0));
     IOException[] failure = new IOException[1];
     int[] pageSize = new int[1];
@@ -381,7 +373,8 @@ public final class Ls03Replica {
     // hands whole buffers to the kernel.
     Thread reader = Thread.ofPlatform().name("ls03-snapshot-read").daemon().start(() -> {
       long pos = 0;
-      try (InputStream in = lz4(s.path())) {
+      try (InputStream raw = raw(s.path())) {
+        InputStream in = Lz4FrameReader.forFiles().open(raw);
         while (true) {
           Chunk c = free.take();
           int n = in.readNBytes(c.heap(), 0, chunk);
@@ -447,9 +440,24 @@ public final class Ls03Replica {
     return ps;
   }
 
-  /** Opens a stored file decompressed. */
-  private InputStream lz4(String path) throws IOException {
-    return new LZ4FrameInputStream(new java.io.BufferedInputStream(open(path), 256 * 1024));
+  /** Opens a stored file, buffered (each is one LZ4 frame: see {@link Lz4FrameReader#forFiles()}). */
+  private InputStream raw(String path) throws IOException {
+    return new java.io.BufferedInputStream(open(path), 256 * 1024);
+  }
+
+  /** Feeds WAL segments to their applier, one after another with the same buffers. */
+  private final class SegmentReader {
+    private final Lz4FrameReader frames = Lz4FrameReader.forFiles();
+    private final byte[] buf = new byte[256 * 1024];
+
+    void apply(Segment s, WalApplier wal) throws IOException {
+      try (InputStream raw = raw(s.path())) {
+        InputStream in = frames.open(raw);
+        for (int n; (n = in.read(buf)) > 0; ) wal.feed(buf, 0, n, s.path());
+      } catch (IOException e) {
+        throw named(s.path(), e);
+      }
+    }
   }
 
   /** Opens a file by its path under the root ({@code generations/<id>/…}). */
