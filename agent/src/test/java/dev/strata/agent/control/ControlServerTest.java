@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.agent.DatabaseMonitor;
 import dev.strata.agent.DatabaseSpec;
-import dev.strata.agent.ReplicaSpec;
-import dev.strata.agent.testing.CountingClient;
 import dev.strata.agent.testing.Sqlite;
-import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.ltx.Txid;
-import dev.strata.replica.file.FileReplicaClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,14 +24,11 @@ class ControlServerTest {
 
   @Test
   void waitReturnsOnceDurableAndTimesOutOnAStalledReplica() throws Exception {
-    Path db = dir.resolve("app.db");
-    Sqlite.create(db);
-    var a = new CountingClient(new FileReplicaClient(dir.resolve("a")));
-    var b = new CountingClient(new FileReplicaClient(dir.resolve("b")));
-    DatabaseSpec spec = DatabaseSpec.of(db, List.of(new ReplicaSpec("a", dir.resolve("a").toString()),
-        new ReplicaSpec("b", dir.resolve("b").toString()))).withSyncInterval(Duration.ofMillis(500))
-        .withRetryMax(Duration.ofMillis(200));
-    try (DatabaseMonitor m = DatabaseMonitor.open(spec, List.of(a, b), ReplicaUpkeep.Factory.NONE);
+    TwoReplicas two = TwoReplicas.create(dir);
+    Path db = two.db();
+    var a = two.a();
+    var b = two.b();
+    try (DatabaseMonitor m = two.monitor();
         ControlServer control = ControlServer.start(List.of(m))) {
       m.start();
       Path sock = DatabaseSpec.defaultControlSocket(db);

@@ -8,11 +8,9 @@ import dev.strata.agent.DatabaseMonitor;
 import dev.strata.agent.DatabaseSpec;
 import dev.strata.agent.ReplicaSpec;
 import dev.strata.agent.metrics.AgentMetrics;
-import dev.strata.agent.testing.CountingClient;
 import dev.strata.agent.testing.Sqlite;
 import dev.strata.agent.upload.ReplicaUpkeep;
 import dev.strata.ltx.Txid;
-import dev.strata.replica.file.FileReplicaClient;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -47,14 +45,11 @@ class HttpControlTest {
 
   @Test
   void syncWaitsUntilDurableTimesOutNamingTheReplicaAndStatusIsJson() throws Exception {
-    Path db = dir.resolve("app.db");
-    Sqlite.create(db);
-    var a = new CountingClient(new FileReplicaClient(dir.resolve("a")));
-    var b = new CountingClient(new FileReplicaClient(dir.resolve("b")));
-    DatabaseSpec spec = DatabaseSpec.of(db, List.of(new ReplicaSpec("a", dir.resolve("a").toString()),
-        new ReplicaSpec("b", dir.resolve("b").toString()))).withSyncInterval(Duration.ofMillis(500))
-        .withRetryMax(Duration.ofMillis(200));
-    try (DatabaseMonitor m = DatabaseMonitor.open(spec, List.of(a, b), ReplicaUpkeep.Factory.NONE);
+    TwoReplicas two = TwoReplicas.create(dir);
+    Path db = two.db();
+    var a = two.a();
+    var b = two.b();
+    try (DatabaseMonitor m = two.monitor();
         AgentMetrics metrics = new AgentMetrics(() -> List.of(m))) {
       metrics.serve("127.0.0.1:0", new HttpControl(() -> List.of(m)));
       base = "http://127.0.0.1:" + metrics.port();
