@@ -9,13 +9,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/bench-vs-litestream --smoke} end to end: installs Litestream 0.3.13 with npm (skipped without npm,
- * python3 or GNU time), runs both tools on a tiny database and prints the side-by-side table.
+ * python3 or GNU time), runs both tools on a tiny database and prints the side-by-side table; with {@code --age} when
+ * age-keygen is installed, so that the encrypted Strata runs too and the table prints the cost of encryption.
  */
 class VsLitestreamBenchTest {
   private static final Path STRATA = Path.of("..", "bin", "strata"); // surefire runs in bench/
@@ -28,18 +31,25 @@ class VsLitestreamBenchTest {
     assumeTrue(onPath("python3"), "python3 is not installed: no writer");
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/time")), "GNU time is not installed (apt-get install -y time)");
     assumeTrue(Files.isRegularFile(Path.of("..", "cli", "target", "strata.jar")), "the strata CLI is not built");
+    boolean age = onPath("age-keygen");
+    List<String> args = new ArrayList<>(List.of("--smoke", "--strata", STRATA.toString(), "--dir",
+        dir.resolve("run").toString()));
+    if (age) args.add("--age");
     PrintStream saved = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (PrintStream capture = new PrintStream(out, true, StandardCharsets.UTF_8)) {
       System.setOut(new PrintStream(new TeeStream(saved, capture), true, StandardCharsets.UTF_8));
-      VsLitestreamBench.main(new String[] {"--smoke", "--strata", STRATA.toString(), "--dir",
-          dir.resolve("run").toString()});
+      VsLitestreamBench.main(args.toArray(String[]::new));
     } finally {
       System.setOut(saved);
     }
     String text = out.toString(StandardCharsets.UTF_8);
     assertThat(text).contains("side by side").contains("restore, s (median of 1)")
         .contains("replica bytes / database bytes").contains("writer throughput with / without");
+    if (age) {
+      assertThat(text).contains("encryption (strata age / strata)").contains("issue 16 target, restore time")
+          .contains("issue 16 target, writer-throughput ratio quotient");
+    }
     assertThat(Files.exists(dir.resolve("run"))).as("the work directory is removed").isFalse();
   }
 
