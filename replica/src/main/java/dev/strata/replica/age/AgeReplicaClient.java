@@ -119,9 +119,13 @@ public final class AgeReplicaClient implements ReplicaClient {
     return delegate.location();
   }
 
+  /**
+   * As the storage below: a restore merges decrypting streams where the files lie (the merge reads each file once,
+   * in order) rather than first decrypting whole files into temporary ones, which wrote and read every byte twice.
+   */
   @Override
   public boolean readsInPlace() {
-    return detectsOnly() && delegate.readsInPlace();
+    return delegate.readsInPlace();
   }
 
   private String name(int level, TxidRange range) {
