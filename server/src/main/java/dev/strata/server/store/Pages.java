@@ -5,14 +5,15 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 
 /**
  * Page versions of level 0. A database's state at TXID t is, for each page number up to the commit of t, the row
  * with the highest MaxTXID ≤ t.
  *
- * <p>An upload's pages come through here a {@link Batch} at a time: one statement looks up the stored versions of a
- * batch's pages, one writes those that changed. Per page, a statement and a round trip each would cost PostgreSQL
- * and the server more CPU than everything else an upload does.
+ * <p>An upload's pages come through here a {@link Batch} at a time: on PostgreSQL one statement looks up the stored
+ * versions of a batch's pages, one writes those that changed. A statement and a round trip per page would cost
+ * PostgreSQL and the server more CPU than everything else an upload does.
  */
 final class Pages {
   /** A batch holds at most this many pages, and at most {@link #BATCH_BYTES} of page data. */
@@ -25,9 +26,10 @@ final class Pages {
   private Pages() {}
 
   /**
-   * Consecutive pages of an upload, read from its file, and what {@link #lookUp} found stored for each: whether the
-   * page exists, its newest version's checksum, and that version's bytes when the checksums are equal (a page
-   * rewritten as it was is then recognised without another read).
+   * Consecutive pages of an upload (in ascending order, as LTX has them), read from its file, and what
+   * {@link #lookUp} found stored for each: whether the page exists, its newest version's checksum, and that
+   * version's bytes when the checksums are equal (a page rewritten as it was is then recognised without another
+   * read).
    */
   static final class Batch {
     final int pageSize;
@@ -88,42 +90,52 @@ final class Pages {
 
   /**
    * Looks up the stored versions of the batch's pages (filling {@link Batch#stored} and the rest) and returns the
-   * database's newest transaction (null for none), in one statement. The page list is padded to a power of two with
-   * page 0, which no database has, so that few distinct statements are prepared.
+   * database's newest transaction (null for none). On PostgreSQL one statement does it all, one round trip whatever
+   * the batch holds. The embedded store, in process, runs a small statement per page instead: SQLite would copy a
+   * list of pages given as rows into a temporary table first, which costs it more than the statements saved.
    */
   static TxnRow lookUp(Connection c, long dbId, Batch b) throws SQLException {
-    int rows = Integer.highestOneBit(Math.max(1, b.size));
-    if (rows < b.size) rows <<= 1;
-    StringBuilder sql = new StringBuilder("WITH latest AS (SELECT ").append(Rows.TXN_COLUMNS)
-        .append(" FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1), want (pgno, chksum) AS (VALUES ");
-    for (int i = 0; i < rows; i++) sql.append(i == 0 ? "(?, ?)" : ", (?, ?)");
-    sql.append("), found AS (SELECT w.pgno, p.chksum, CASE WHEN p.chksum = w.chksum THEN p.data END AS data")
-        .append(" FROM want w JOIN pages p ON p.db_id = ? AND p.pgno = w.pgno AND p.max_txid =")
-        .append(" (SELECT max(q.max_txid) FROM pages q WHERE q.db_id = ? AND q.pgno = w.pgno))")
-        // One row per page found, each with the transaction; one row with no page when none is.
-        .append(" SELECT latest.*, found.pgno, found.chksum, found.data FROM latest LEFT JOIN found ON true");
-    PreparedStatement ps = Statements.prepare(c, sql.toString());
-    int k = 1;
-    ps.setLong(k++, dbId);
-    for (int i = 0; i < rows; i++) {
-      ps.setLong(k++, i < b.size ? b.pgnos[i] : 0);
-      ps.setLong(k++, i < b.size ? b.checksums[i] : 0);
+    if (!Rows.postgres(c)) {
+      TxnRow latest = Rows.latestTxn(c, dbId);
+      long commit = latest == null ? 0 : Integer.toUnsignedLong(latest.commit());
+      PreparedStatement ps = Statements.prepare(c, "SELECT chksum, CASE WHEN chksum = ? THEN data END FROM pages"
+          + " WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
+      for (int i = 0; i < b.size && b.pgnos[i] <= commit; i++) { // pages beyond the commit are new
+        ps.setLong(1, b.checksums[i]);
+        ps.setLong(2, dbId);
+        ps.setLong(3, b.pgnos[i]);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) found(b, i, rs.getLong(1), rs.getBytes(2));
+        }
+      }
+      return latest;
     }
-    ps.setLong(k++, dbId);
-    ps.setLong(k, dbId);
+    PreparedStatement ps = Statements.prepare(c, "SELECT latest.*, u.pgno, p.chksum,"
+        + " CASE WHEN p.chksum = u.chksum THEN p.data END"
+        + " FROM (SELECT " + Rows.TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1) latest"
+        + " LEFT JOIN (unnest(?::bigint[], ?::bigint[]) AS u (pgno, chksum) JOIN LATERAL (SELECT chksum, data"
+        + " FROM pages WHERE db_id = ? AND pgno = u.pgno ORDER BY max_txid DESC LIMIT 1) p ON true) ON true");
+    ps.setLong(1, dbId);
+    ps.setObject(2, Arrays.copyOf(b.pgnos, b.size));
+    ps.setObject(3, Arrays.copyOf(b.checksums, b.size));
+    ps.setLong(4, dbId);
     TxnRow latest = null;
+    // One row per page found, each with the transaction; one row without a page when none is.
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (latest == null) latest = Rows.txnRow(rs);
         long pgno = rs.getLong(9);
         if (rs.wasNull()) continue;
-        int i = java.util.Arrays.binarySearch(b.pgnos, 0, b.size, pgno); // pages come in ascending order
-        b.stored[i] = true;
-        b.storedChecksums[i] = rs.getLong(10);
-        b.storedData[i] = rs.getBytes(11);
+        found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
       }
     }
     return latest;
+  }
+
+  private static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
+    b.stored[i] = true;
+    b.storedChecksums[i] = checksum;
+    b.storedData[i] = sameChecksumData;
   }
 
   /** Writes the batch's changed pages as versions {@code minTxid..maxTxid} (one JDBC batch). */
