@@ -228,6 +228,25 @@ class TxProtocolTest {
   }
 
   @Test
+  void uploadsOfManyPagesGoByBatches() throws Exception {
+    TestDb db = new TestDb(512);
+    Map<Integer, byte[]> first = new java.util.HashMap<>();
+    for (int p = 1; p <= 600; p++) first.put(p, db.fill((char) ('a' + p % 20)));
+    client.writeTx("db", db.commit(first, 0));
+    // 512 pages, two full batches: half rewritten as they were, a quarter changed, a quarter new.
+    Map<Integer, byte[]> second = new java.util.HashMap<>();
+    for (int p = 301; p <= 812; p++) {
+      second.put(p, p <= 556 ? db.pages.get(p) : p <= 600 ? db.fill('z') : db.fill((char) ('A' + p % 20)));
+    }
+    client.writeTx("db", db.commit(second, 0));
+    assertThat(client.positions().get("db")).isEqualTo(db.pos());
+    assertThat(client.snapshotBytes("db", "sqlite")).isEqualTo(db.bytes());
+    // Shrinking, with one page changed at the end.
+    client.writeTx("db", db.commit(Map.of(700, db.fill('y')), 700, 0));
+    assertThat(client.snapshotBytes("db", "sqlite")).isEqualTo(db.bytes());
+  }
+
+  @Test
   void clustersAreSeparate() throws Exception {
     TestDb db = new TestDb(512);
     client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));

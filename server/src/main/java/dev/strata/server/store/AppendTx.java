@@ -9,6 +9,7 @@ import dev.strata.server.ApiException;
 import dev.strata.server.ErrorCode;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Arrays;
 
@@ -64,71 +65,121 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
   @Override
   public Result run(Connection c) throws SQLException, IOException {
     LtxHeader h = file.info().header();
-    // Created (if allowed) and locked: a failure below undoes the creation with the rest of the job.
+    // Created (if allowed) and locked: a failure below undoes the creation with the rest of the job. The lock is a
+    // statement of its own: on PostgreSQL (READ COMMITTED) a statement reads as of its start, so reads in the
+    // statement that waited for the lock would miss the upload that held it.
     DbRow db = create ? Rows.lockOrCreateDb(c, cluster, name) : Rows.lockDb(c, cluster, name);
     if (db == null) throw ApiException.noDatabase();
-    TxnRow cur = Rows.latestTxn(c, db.id());
-    Pos curPos = cur == null ? Pos.ZERO : cur.pos();
-    if (cur != null && cur.pageSize() != h.pageSize()) {
-      throw new ApiException(ErrorCode.EBADHEADER, "page size mismatch");
-    }
-    long min, max, pre;
-    if (appendSnapshot) {
-      if (!h.isSnapshot()) throw new ApiException(ErrorCode.EBADHEADER, "snapshot required");
-      min = max = curPos.txid() + 1;
-      pre = curPos.postApplyChecksum();
-    } else {
-      min = h.minTxid();
-      max = h.maxTxid();
-      pre = h.preApplyChecksum();
-    }
-    if (curPos.txid() != min - 1 || curPos.postApplyChecksum() != pre) throw ApiException.posMismatch(curPos);
-    if (max < 0) throw new ApiException(ErrorCode.EBADHEADER, "transaction id out of range: " + Txid.format(max));
+    try (SpooledLtx.PageCursor cursor = file.pages()) {
+      // The file's pages go by batches: one statement looks up a batch (the first also reads the newest
+      // transaction), one writes it; the last batch is written with the transaction once everything checked out.
+      Pages.Batch batch = new Pages.Batch(h.pageSize());
+      batch.fill(cursor, h.lockPgno());
+      TxnRow cur = Pages.lookUp(c, db.id(), batch);
+      Pos curPos = cur == null ? Pos.ZERO : cur.pos();
+      if (cur != null && cur.pageSize() != h.pageSize()) {
+        throw new ApiException(ErrorCode.EBADHEADER, "page size mismatch");
+      }
+      long min, max, pre;
+      if (appendSnapshot) {
+        if (!h.isSnapshot()) throw new ApiException(ErrorCode.EBADHEADER, "snapshot required");
+        min = max = curPos.txid() + 1;
+        pre = curPos.postApplyChecksum();
+      } else {
+        min = h.minTxid();
+        max = h.maxTxid();
+        pre = h.preApplyChecksum();
+      }
+      if (curPos.txid() != min - 1 || curPos.postApplyChecksum() != pre) throw ApiException.posMismatch(curPos);
+      if (max < 0) throw new ApiException(ErrorCode.EBADHEADER, "transaction id out of range: " + Txid.format(max));
 
-    long curCommit = cur == null ? 0 : Integer.toUnsignedLong(cur.commit());
-    long newCommit = Integer.toUnsignedLong(h.commit());
-    int lockPgno = h.lockPgno();
-    long checksum = pre == 0 ? Checksum.EMPTY_DATABASE : pre;
-    long grown = 0;
-    LtxTrailer trailer = file.info().trailer();
-    try (Pages pages = new Pages(c); SpooledLtx.PageCursor cursor = file.pages()) {
-      byte[] buf = new byte[h.pageSize()];
-      for (int pgno; (pgno = cursor.next(buf)) != 0; ) {
-        if (pgno == lockPgno) continue; // never part of a database
-        long sum = cursor.checksum();
-        long p = Integer.toUnsignedLong(pgno);
-        if (p <= curCommit) {
-          long[] old = pages.current(db.id(), pgno);
-          if (old == null) {
-            throw new ApiException(ErrorCode.ENOPREVPAGE, "prev page " + p + " not found @ " + Txid.format(curPos.txid()));
+      long curCommit = cur == null ? 0 : Integer.toUnsignedLong(cur.commit());
+      long newCommit = Integer.toUnsignedLong(h.commit());
+      int lockPgno = h.lockPgno();
+      long checksum = pre == 0 ? Checksum.EMPTY_DATABASE : pre;
+      long grown = 0;
+      while (true) {
+        for (int i = 0; i < batch.size; i++) {
+          long p = batch.pgnos[i];
+          long sum = batch.checksums[i];
+          if (p <= curCommit) {
+            if (!batch.stored[i]) {
+              throw new ApiException(ErrorCode.ENOPREVPAGE, "prev page " + p + " not found @ "
+                  + Txid.format(curPos.txid()));
+            }
+            long old = batch.storedChecksums[i];
+            if (old == sum && Arrays.equals(batch.storedData[i], batch.data[i])) {
+              batch.unchanged[i] = true;
+              continue;
+            }
+            checksum = Checksum.roll(checksum, old, sum);
+          } else {
+            grown++;
+            checksum = Checksum.roll(checksum, 0, sum);
           }
-          if (old[1] == sum && Arrays.equals(pages.data(db.id(), pgno, old[0]), buf)) continue;
-          checksum = Checksum.roll(checksum, old[1], sum);
-        } else {
-          grown++;
-          checksum = Checksum.roll(checksum, 0, sum);
         }
-        pages.insert(db.id(), pgno, min, max, sum, buf, h.pageSize());
+        if (!batch.more) break;
+        Pages.insert(c, db.id(), min, max, batch);
+        batch.fill(cursor, lockPgno);
+        Pages.lookUp(c, db.id(), batch);
       }
-    }
-    if (newCommit < curCommit) {
-      checksum = Checksum.FLAG | (checksum ^ Pages.checksumOfRange(c, db.id(), newCommit, curCommit, lockPgno));
-    } else if (newCommit > curCommit) {
-      long expected = newCommit - curCommit - (lockPgno > curCommit && lockPgno <= newCommit ? 1 : 0);
-      if (grown != expected) {
-        throw new ApiException(ErrorCode.EMISSINGPAGES, "database extend without all pages, expected " + expected
-            + " new pages, found " + grown + " pages");
+      if (newCommit < curCommit) {
+        checksum = Checksum.FLAG | (checksum ^ Pages.checksumOfRange(c, db.id(), newCommit, curCommit, lockPgno));
+      } else if (newCommit > curCommit) {
+        long expected = newCommit - curCommit - (lockPgno > curCommit && lockPgno <= newCommit ? 1 : 0);
+        if (grown != expected) {
+          throw new ApiException(ErrorCode.EMISSINGPAGES, "database extend without all pages, expected " + expected
+              + " new pages, found " + grown + " pages");
+        }
       }
+      LtxTrailer trailer = file.info().trailer();
+      if (checksum != trailer.postApplyChecksum()) {
+        throw new ApiException(ErrorCode.EBADCHECKSUM, "incorrect post-apply checksum of "
+            + Checksum.format(trailer.postApplyChecksum()) + ", expected " + Checksum.format(checksum));
+      }
+      long timestamp = timestampOverride != null ? timestampOverride : h.timestamp();
+      TxnRow txn = new TxnRow(min, max, h.pageSize(), h.commit(), timestamp, receivedAt, pre,
+          trailer.postApplyChecksum());
+      write(c, db.id(), batch, txn);
+      // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
+      return new Result(db, txn.pos(), db.hwm(), h.commit());
     }
-    if (checksum != trailer.postApplyChecksum()) {
-      throw new ApiException(ErrorCode.EBADCHECKSUM, "incorrect post-apply checksum of "
-          + Checksum.format(trailer.postApplyChecksum()) + ", expected " + Checksum.format(checksum));
+  }
+
+  /**
+   * Writes the last batch of pages, the transaction and a level-1 compaction request. On PostgreSQL in one
+   * statement: one round trip instead of three, each of which costs both processes CPU. The embedded store runs
+   * them one by one, in process.
+   */
+  private static void write(Connection c, long dbId, Pages.Batch batch, TxnRow txn) throws SQLException {
+    if (!Rows.postgres(c)) {
+      Pages.insert(c, dbId, txn.minTxid(), txn.maxTxid(), batch);
+      Rows.insertTxn(c, dbId, txn);
+      Rows.requestCompaction(c, dbId, 1);
+      return;
     }
-    long timestamp = timestampOverride != null ? timestampOverride : h.timestamp();
-    Rows.insertTxn(c, db.id(), new TxnRow(min, max, h.pageSize(), h.commit(), timestamp, receivedAt, pre,
-        trailer.postApplyChecksum()));
-    Rows.requestCompaction(c, db.id(), 1);
-    // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
-    return new Result(db, new Pos(max, trailer.postApplyChecksum()), db.hwm(), h.commit());
+    int n = batch.changed();
+    long[] pgnos = new long[n];
+    long[] checksums = new long[n];
+    byte[][] data = new byte[n][];
+    for (int i = 0, j = 0; i < batch.size; i++) {
+      if (batch.unchanged[i]) continue;
+      pgnos[j] = batch.pgnos[i];
+      checksums[j] = batch.checksums[i];
+      data[j++] = batch.data[i];
+    }
+    PreparedStatement ps = Statements.prepare(c, "WITH new_pages AS (INSERT INTO pages (db_id, pgno, min_txid,"
+        + " max_txid, chksum, data) SELECT ?, u.pgno, ?, ?, u.chksum, u.data FROM unnest(?::bigint[], ?::bigint[],"
+        + " ?::bytea[]) AS u (pgno, chksum, data)), new_txn AS (" + Rows.INSERT_TXN + ") "
+        + Rows.REQUEST_COMPACTION);
+    ps.setLong(1, dbId);
+    ps.setLong(2, txn.minTxid());
+    ps.setLong(3, txn.maxTxid());
+    ps.setObject(4, pgnos);
+    ps.setObject(5, checksums);
+    ps.setObject(6, data);
+    int next = Rows.bindTxn(ps, 7, dbId, txn);
+    Rows.bindCompactionRequest(ps, next, dbId, 1);
+    ps.executeUpdate();
   }
 }

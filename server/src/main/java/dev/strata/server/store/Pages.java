@@ -1,55 +1,158 @@
 package dev.strata.server.store;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 
 /**
  * Page versions of level 0. A database's state at TXID t is, for each page number up to the commit of t, the row
- * with the highest MaxTXID ≤ t. The statements stay prepared on the connection ({@link Statements}).
+ * with the highest MaxTXID ≤ t.
+ *
+ * <p>An upload's pages come through here a {@link Batch} at a time: on PostgreSQL one statement looks up the stored
+ * versions of a batch's pages, one writes those that changed. A statement and a round trip per page would cost
+ * PostgreSQL and the server more CPU than everything else an upload does.
  */
-final class Pages implements AutoCloseable {
-  private final PreparedStatement current;
-  private final PreparedStatement data;
-  private final PreparedStatement insert;
+final class Pages {
+  /** A batch holds at most this many pages, and at most {@link #BATCH_BYTES} of page data. */
+  static final int BATCH_PAGES = 256;
+  static final int BATCH_BYTES = 1 << 20;
 
-  Pages(Connection c) throws SQLException {
-    current = Statements.prepare(c,
-        "SELECT max_txid, chksum FROM pages WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
-    data = Statements.prepare(c, "SELECT data FROM pages WHERE db_id = ? AND pgno = ? AND max_txid = ?");
-    insert = Statements.prepare(c,
-        "INSERT INTO pages (db_id, pgno, min_txid, max_txid, chksum, data) VALUES (?, ?, ?, ?, ?, ?)");
-  }
+  private static final String INSERT =
+      "INSERT INTO pages (db_id, pgno, min_txid, max_txid, chksum, data) VALUES (?, ?, ?, ?, ?, ?)";
 
-  /** The newest version of a page: {MaxTXID, checksum}, or null. */
-  long[] current(long dbId, int pgno) throws SQLException {
-    current.setLong(1, dbId);
-    current.setLong(2, Integer.toUnsignedLong(pgno));
-    try (ResultSet rs = current.executeQuery()) {
-      return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : null;
+  private Pages() {}
+
+  /**
+   * Consecutive pages of an upload (in ascending order, as LTX has them), read from its file, and what
+   * {@link #lookUp} found stored for each: whether the page exists, its newest version's checksum, and that
+   * version's bytes when the checksums are equal (a page rewritten as it was is then recognised without another
+   * read).
+   */
+  static final class Batch {
+    final int pageSize;
+    final int capacity;
+    int size;
+    /** Whether the file has pages after this batch. */
+    boolean more;
+    long[] pgnos;
+    long[] checksums;
+    byte[][] data;
+    boolean[] stored;
+    long[] storedChecksums;
+    byte[][] storedData;
+    /** Pages equal to their stored version, not written again. */
+    boolean[] unchanged;
+
+    Batch(int pageSize) {
+      this.pageSize = pageSize;
+      this.capacity = Math.max(1, Math.min(BATCH_PAGES, BATCH_BYTES / pageSize));
+      pgnos = new long[capacity];
+      checksums = new long[capacity];
+      data = new byte[capacity][];
+      stored = new boolean[capacity];
+      storedChecksums = new long[capacity];
+      storedData = new byte[capacity][];
+      unchanged = new boolean[capacity];
+    }
+
+    /** Reads the file's next pages into this batch, skipping the lock page (never part of a database). */
+    void fill(SpooledLtx.PageCursor cursor, int lockPgno) throws IOException {
+      size = 0;
+      more = false;
+      while (true) {
+        if (size == capacity) {
+          more = true;
+          return;
+        }
+        if (data[size] == null) data[size] = new byte[pageSize];
+        int pgno = cursor.next(data[size]);
+        if (pgno == 0) return;
+        if (pgno == lockPgno) continue;
+        pgnos[size] = Integer.toUnsignedLong(pgno);
+        checksums[size] = cursor.checksum();
+        stored[size] = false;
+        storedData[size] = null;
+        unchanged[size] = false;
+        size++;
+      }
+    }
+
+    /** How many pages of the batch are to be written. */
+    int changed() {
+      int n = 0;
+      for (int i = 0; i < size; i++) if (!unchanged[i]) n++;
+      return n;
     }
   }
 
-  /** The bytes of a page version. */
-  byte[] data(long dbId, int pgno, long maxTxid) throws SQLException {
-    data.setLong(1, dbId);
-    data.setLong(2, Integer.toUnsignedLong(pgno));
-    data.setLong(3, maxTxid);
-    try (ResultSet rs = data.executeQuery()) {
-      return rs.next() ? rs.getBytes(1) : null;
+  /**
+   * Looks up the stored versions of the batch's pages (filling {@link Batch#stored} and the rest) and returns the
+   * database's newest transaction (null for none). On PostgreSQL one statement does it all, one round trip whatever
+   * the batch holds. The embedded store, in process, runs a small statement per page instead: SQLite would copy a
+   * list of pages given as rows into a temporary table first, which costs it more than the statements saved.
+   */
+  static TxnRow lookUp(Connection c, long dbId, Batch b) throws SQLException {
+    if (!Rows.postgres(c)) {
+      TxnRow latest = Rows.latestTxn(c, dbId);
+      long commit = latest == null ? 0 : Integer.toUnsignedLong(latest.commit());
+      PreparedStatement ps = Statements.prepare(c, "SELECT chksum, CASE WHEN chksum = ? THEN data END FROM pages"
+          + " WHERE db_id = ? AND pgno = ? ORDER BY max_txid DESC LIMIT 1");
+      for (int i = 0; i < b.size && b.pgnos[i] <= commit; i++) { // pages beyond the commit are new
+        ps.setLong(1, b.checksums[i]);
+        ps.setLong(2, dbId);
+        ps.setLong(3, b.pgnos[i]);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) found(b, i, rs.getLong(1), rs.getBytes(2));
+        }
+      }
+      return latest;
     }
+    PreparedStatement ps = Statements.prepare(c, "SELECT latest.*, u.pgno, p.chksum,"
+        + " CASE WHEN p.chksum = u.chksum THEN p.data END"
+        + " FROM (SELECT " + Rows.TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1) latest"
+        + " LEFT JOIN (unnest(?::bigint[], ?::bigint[]) AS u (pgno, chksum) JOIN LATERAL (SELECT chksum, data"
+        + " FROM pages WHERE db_id = ? AND pgno = u.pgno ORDER BY max_txid DESC LIMIT 1) p ON true) ON true");
+    ps.setLong(1, dbId);
+    ps.setObject(2, Arrays.copyOf(b.pgnos, b.size));
+    ps.setObject(3, Arrays.copyOf(b.checksums, b.size));
+    ps.setLong(4, dbId);
+    TxnRow latest = null;
+    // One row per page found, each with the transaction; one row without a page when none is.
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        if (latest == null) latest = Rows.txnRow(rs);
+        long pgno = rs.getLong(9);
+        if (rs.wasNull()) continue;
+        found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
+      }
+    }
+    return latest;
   }
 
-  void insert(long dbId, int pgno, long minTxid, long maxTxid, long checksum, byte[] page, int pageSize)
-      throws SQLException {
-    insert.setLong(1, dbId);
-    insert.setLong(2, Integer.toUnsignedLong(pgno));
-    insert.setLong(3, minTxid);
-    insert.setLong(4, maxTxid);
-    insert.setLong(5, checksum);
-    insert.setBytes(6, page.length == pageSize ? page : java.util.Arrays.copyOf(page, pageSize));
-    insert.executeUpdate();
+  private static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
+    b.stored[i] = true;
+    b.storedChecksums[i] = checksum;
+    b.storedData[i] = sameChecksumData;
+  }
+
+  /** Writes the batch's changed pages as versions {@code minTxid..maxTxid} (one JDBC batch). */
+  static void insert(Connection c, long dbId, long minTxid, long maxTxid, Batch b) throws SQLException {
+    if (b.changed() == 0) return;
+    PreparedStatement ps = Statements.prepare(c, INSERT);
+    for (int i = 0; i < b.size; i++) {
+      if (b.unchanged[i]) continue;
+      ps.setLong(1, dbId);
+      ps.setLong(2, b.pgnos[i]);
+      ps.setLong(3, minTxid);
+      ps.setLong(4, maxTxid);
+      ps.setLong(5, b.checksums[i]);
+      ps.setBytes(6, b.data[i]);
+      ps.addBatch();
+    }
+    ps.executeBatch();
   }
 
   /** XOR of the newest checksums of pages in (from, to], skipping {@code lockPgno}. */
@@ -95,13 +198,5 @@ final class Pages implements AutoCloseable {
       ps.setLong(2, txid);
       ps.executeUpdate();
     }
-  }
-
-  /** Releases the statements' state (they stay prepared for the next job). */
-  @Override
-  public void close() throws SQLException {
-    current.clearParameters();
-    data.clearParameters();
-    insert.clearParameters();
   }
 }

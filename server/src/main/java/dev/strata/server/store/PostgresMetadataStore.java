@@ -348,7 +348,13 @@ public final class PostgresMetadataStore implements MetadataStore {
       cfg.addDataSourceProperty("connectTimeout", "5");
       // Snapshots stream their pages through a cursor rather than one result held in memory.
       cfg.addDataSourceProperty("defaultRowFetchSize", "256");
+      // Generic plans only: the statements are keyed lookups, for which a plan made for the values at hand is no
+      // better, and PostgreSQL would otherwise plan some of them again at every run (a plan for an array of known
+      // length looks cheaper than the generic one), which costs more than running them. Sent at connection start.
+      String options = "-c plan_cache_mode=force_generic_plan";
+      if (params.containsKey("options")) options += " " + params.get("options");
       for (Map.Entry<String, String> e : params.entrySet()) cfg.addDataSourceProperty(e.getKey(), e.getValue());
+      cfg.addDataSourceProperty("options", options);
       try {
         return new HikariDataSource(cfg);
       } catch (RuntimeException e) { // Hikari's PoolInitializationException, wrapping the driver's error

@@ -14,10 +14,15 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** The metadata queries, each a static method over a connection the caller's transaction owns. */
 public final class Rows {
-  private static final String TXN_COLUMNS = "min_txid, max_txid, page_size, \"commit\", timestamp, received_at,"
+  static final String TXN_COLUMNS = "min_txid, max_txid, page_size, \"commit\", timestamp, received_at,"
       + " pre_apply_checksum, post_apply_checksum";
 
   private Rows() {}
+
+  /** Whether {@code c} is the PostgreSQL store's (the few statements only PostgreSQL has). */
+  static boolean postgres(Connection c) throws SQLException {
+    return c.getMetaData().getDatabaseProductName().equals("PostgreSQL");
+  }
 
   /** The database {@code cluster/name}, or null. */
   public static DbRow findDb(Connection c, String cluster, String name) throws SQLException {
@@ -150,20 +155,27 @@ public final class Rows {
     }
   }
 
+  static final String INSERT_TXN = "INSERT INTO txns (db_id, " + TXN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
   /** Inserts a transaction row. */
   public static void insertTxn(Connection c, long dbId, TxnRow t) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c, "INSERT INTO txns (db_id, " + TXN_COLUMNS
-        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ps.setLong(1, dbId);
-    ps.setLong(2, t.minTxid());
-    ps.setLong(3, t.maxTxid());
-    ps.setInt(4, t.pageSize());
-    ps.setLong(5, Integer.toUnsignedLong(t.commit()));
-    ps.setLong(6, t.timestamp());
-    ps.setLong(7, t.receivedAt());
-    ps.setLong(8, t.preApplyChecksum());
-    ps.setLong(9, t.postApplyChecksum());
+    PreparedStatement ps = Statements.prepare(c, INSERT_TXN);
+    bindTxn(ps, 1, dbId, t);
     ps.executeUpdate();
+  }
+
+  /** Binds the parameters of {@link #INSERT_TXN} from {@code first} on; returns the next parameter's index. */
+  static int bindTxn(PreparedStatement ps, int first, long dbId, TxnRow t) throws SQLException {
+    ps.setLong(first, dbId);
+    ps.setLong(first + 1, t.minTxid());
+    ps.setLong(first + 2, t.maxTxid());
+    ps.setInt(first + 3, t.pageSize());
+    ps.setLong(first + 4, Integer.toUnsignedLong(t.commit()));
+    ps.setLong(first + 5, t.timestamp());
+    ps.setLong(first + 6, t.receivedAt());
+    ps.setLong(first + 7, t.preApplyChecksum());
+    ps.setLong(first + 8, t.postApplyChecksum());
+    return first + 9;
   }
 
   /** Raises the high-water mark (never lowers it). */
@@ -177,17 +189,24 @@ public final class Rows {
     }
   }
 
+  static final String REQUEST_COMPACTION = "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+      + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key";
+
   /**
    * Asks for a compaction of {@code level}; a request already pending gets a new key, so that a compaction
    * running now does not remove it (it must run again for what arrived meanwhile).
    */
   public static void requestCompaction(Connection c, long dbId, int level) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c, "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
-        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key");
-    ps.setLong(1, dbId);
-    ps.setInt(2, level);
-    ps.setLong(3, ThreadLocalRandom.current().nextLong());
+    PreparedStatement ps = Statements.prepare(c, REQUEST_COMPACTION);
+    bindCompactionRequest(ps, 1, dbId, level);
     ps.executeUpdate();
+  }
+
+  /** Binds the parameters of {@link #REQUEST_COMPACTION} from {@code first} on. */
+  static void bindCompactionRequest(PreparedStatement ps, int first, long dbId, int level) throws SQLException {
+    ps.setLong(first, dbId);
+    ps.setInt(first + 1, level);
+    ps.setLong(first + 2, ThreadLocalRandom.current().nextLong());
   }
 
   /**
@@ -469,7 +488,7 @@ public final class Rows {
     return new DbRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4));
   }
 
-  private static TxnRow txnRow(ResultSet rs) throws SQLException {
+  static TxnRow txnRow(ResultSet rs) throws SQLException {
     return new TxnRow(rs.getLong(1), rs.getLong(2), rs.getInt(3), (int) rs.getLong(4), rs.getLong(5),
         rs.getLong(6), rs.getLong(7), rs.getLong(8));
   }
