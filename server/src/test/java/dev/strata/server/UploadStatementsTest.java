@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What one upload costs PostgreSQL, counted in its own log ({@code log_statement = all} on a database of its own):
- * the CPU shared by the server, PostgreSQL and LiteFS's uploads goes mostly to statements and round trips, so their
- * number must not grow with the pages of a transaction.
+ * The statements one upload runs on PostgreSQL, counted in its own log ({@code log_statement = all} on a database
+ * of its own): each statement and round trip costs the server and PostgreSQL CPU, which they share, so their number
+ * must not grow with the pages of a transaction.
  */
 class UploadStatementsTest {
   private static final Pattern LOGGED = Pattern.compile("LOG:  (?:statement|execute [^:]*): (.*)");
@@ -52,8 +52,7 @@ class UploadStatementsTest {
       upload(store, db.commit(Map.of(5, db.fill('e'), 6, db.fill('e')), 6, 0)); // two new pages
       String grown = logSince(pg, at);
 
-      System.out.printf("statements per upload: 1 changed page %d, 3 changed %d, 1 identical + 1 changed %d,"
-          + " 2 new %d%n--- 3 changed pages:%n%s", count(one), count(three), count(same), count(grown), three);
+      // BEGIN, the lock, the lookup (with the newest transaction), the write (pages, transaction, request), COMMIT
       assertThat(count(one)).as(one).isEqualTo(5);
       assertThat(count(three)).as(three).isEqualTo(5);
       assertThat(count(same)).as(same).isEqualTo(5);

@@ -149,7 +149,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
   /**
    * Writes the last batch of pages, the transaction and a level-1 compaction request. On PostgreSQL in one
    * statement: one round trip instead of three, each of which costs both processes CPU. The embedded store runs
-   * them one by one, in process.
+   * them one by one, in process. (The lookup cannot join this statement: the checks between them are made here.)
    */
   private static void write(Connection c, long dbId, Pages.Batch batch, TxnRow txn) throws SQLException {
     if (!Rows.postgres(c)) {

@@ -138,7 +138,12 @@ final class Pages {
     b.storedData[i] = sameChecksumData;
   }
 
-  /** Writes the batch's changed pages as versions {@code minTxid..maxTxid} (one JDBC batch). */
+  /**
+   * Writes the batch's changed pages as versions {@code minTxid..maxTxid} (one JDBC batch). On PostgreSQL only the
+   * batches before an upload's last come here: pgjdbc sends them in one round trip, one statement per page, and
+   * uploads of more than a batch are rare enough that rewriting them into multi-row inserts
+   * ({@code reWriteBatchedInserts}) would not pay for another way of writing pages.
+   */
   static void insert(Connection c, long dbId, long minTxid, long maxTxid, Batch b) throws SQLException {
     if (b.changed() == 0) return;
     PreparedStatement ps = Statements.prepare(c, INSERT);
