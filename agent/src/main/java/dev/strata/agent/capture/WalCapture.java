@@ -737,7 +737,7 @@ public final class WalCapture implements AutoCloseable {
     inBarrier = true;
     try {
       // under the write lock only the last few frames are copied to staging: no fsync of ours holds writers up
-      result = locks.checkpoint(this::capture);
+      result = locks.checkpoint(this::captureCounted, dbFile);
     } catch (NeedsProof e) {
       return new DatabaseLocks.Checkpoint(true, true, -1, -1, 0); // the next pass proves or snapshots, unlocked
     } finally {
@@ -769,6 +769,16 @@ public final class WalCapture implements AutoCloseable {
           result.walFrames(), result.writeLocked() ? "taken" : "busy");
     }
     return result;
+  }
+
+  /** Captures; returns how many WAL frames that took in (all of a restarted WAL's). */
+  private long captureCounted() throws IOException {
+    WalPosition before = position;
+    capture();
+    if (position == null) return 0;
+    boolean same = before != null && before.checkpointSeq() == position.checkpointSeq()
+        && before.salt1() == position.salt1() && before.salt2() == position.salt2();
+    return same ? position.frame() - before.frame() : position.frame();
   }
 
   /** Thrown inside the checkpoint barrier when the WAL needs proof that must not run under the write lock. */
