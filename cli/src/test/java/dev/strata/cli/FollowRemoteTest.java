@@ -60,15 +60,17 @@ class FollowRemoteTest {
     Process agent = run.launch("replicate.log", "replicate", "-sync-interval", "100ms", primary.toString(), url);
     awaitSnapshot(url, "replicate.log");
 
-    // The first follower restores, then follows the writer; it must hold the primary's rows once the writer stops.
-    Process writer = run.writer(primary, 150, commits);
+    // The first follower restores the empty tables, then follows the writer, readers on its output all along; it
+    // must hold the primary's rows once the writer stops.
     Process follower = run.launch("follow1.log", "restore", "-f", "-o", out.toString(), url, "--interval", "200ms");
     run.awaitOutput(out, "follow1.log");
     Path stop = dir.resolve("stop");
     List<Process> readers = run.readers(out, stop);
+    Process writer = run.writer(primary, 150, commits);
     await(writer);
     run.awaitCaughtUp(primary, out, "follow1.log");
-    assertThat(Files.readString(dir.resolve("follow1.log"))).contains("restored TXID");
+    assertThat(Files.readString(dir.resolve("follow1.log"))).as("the first follower's log")
+        .contains("restored TXID 0000000000000001"); // every commit of the writer's came by following
 
     // Killed while the writer runs again (maybe mid-batch), the follower continues from its state file.
     writer = run.writer(primary, 150, commits);
