@@ -22,9 +22,16 @@ public final class Checksum {
 
   /** {@code FLAG | CRC64(be32(pgno) ‖ data[off, off+len))}. */
   public static long ofPage(int pgno, byte[] data, int off, int len) {
+    return FLAG | pageCrc(pgno, data, off, len);
+  }
+
+  /**
+   * {@code CRC64(be32(pgno) ‖ data[off, off+len))}: what an LTX page frame's CRC is, and its page checksum without
+   * the flag. A writer that needs both computes it once ({@link LtxEncoder#encodePage(int, byte[], int, long)}).
+   */
+  public static long pageCrc(int pgno, byte[] data, int off, int len) {
     byte[] pg = {(byte) (pgno >>> 24), (byte) (pgno >>> 16), (byte) (pgno >>> 8), (byte) pgno};
-    long crc = Crc64.update(0, pg, 0, 4);
-    return FLAG | Crc64.update(crc, data, off, len);
+    return Crc64.update(Crc64.update(0, pg, 0, 4), data, off, len);
   }
 
   /** Page checksum of a whole page array. */

@@ -59,10 +59,10 @@ public final class LtxEncoder {
   }
 
   /**
-   * Writes a page whose CRC of be32(pgno) ‖ page is already known ({@link LtxDecoder#pageCrc()}), sparing the
-   * compactor a second pass over the data.
+   * Writes a page whose CRC of be32(pgno) ‖ page is already known ({@link LtxDecoder#pageCrc()}, {@link
+   * Checksum#pageCrc}), sparing a second pass over the data. A wrong CRC makes a file that fails verification.
    */
-  void encodePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
+  public void encodePage(int pgno, byte[] data, int off, long pageCrc) throws IOException {
     checkPage(pgno, data, off);
     putIntBE(pgnoBytes, pgno);
     writePage(pgno, data, off, pageCrc);

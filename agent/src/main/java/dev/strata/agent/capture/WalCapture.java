@@ -534,10 +534,11 @@ public final class WalCapture implements AutoCloseable {
       for (int i = 0; i < pgnos.length; i++) {
         int p = pgnos[i];
         staging.read(p, page);
-        long sum = Checksum.ofPage(p, page);
+        long crc = Checksum.pageCrc(p, page, 0, pageSize);
+        long sum = Checksum.FLAG | crc;
         sums[i] = sum;
         post = Checksum.roll(post, p <= preCommit ? table.get(p) : 0, sum);
-        enc.encodePage(p, page);
+        enc.encodePage(p, page, 0, crc);
       }
       for (int p = commit + 1; p <= preCommit; p++) {
         if (p != lockPgno) post = Checksum.FLAG | (post ^ table.get(p)); // truncated away
@@ -688,10 +689,11 @@ public final class WalCapture implements AutoCloseable {
         for (int p = 1; p <= commit; p++) {
           if (p == lockPgno) continue;
           view.readPage(p, page);
-          long ck = Checksum.ofPage(p, page);
+          long crc = Checksum.pageCrc(p, page, 0, pageSize);
+          long ck = Checksum.FLAG | crc;
           t.set(p, ck);
           sum ^= ck;
-          if (enc != null) enc.encodePage(p, page);
+          if (enc != null) enc.encodePage(p, page, 0, crc);
         }
         sum |= Checksum.FLAG;
         if (h != null && !h.equals(headerOrNull(r))) {
