@@ -1,7 +1,7 @@
 package dev.strata.agent.capture;
 
-import dev.strata.agent.wal.WalHeader;
-import dev.strata.agent.wal.WalReader;
+import dev.strata.replica.wal.WalHeader;
+import dev.strata.replica.wal.WalReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,9 +1,9 @@
 package dev.strata.agent.capture;
 
-import dev.strata.agent.wal.WalException;
-import dev.strata.agent.wal.WalHeader;
-import dev.strata.agent.wal.WalReader;
-import dev.strata.agent.wal.WalScan;
+import dev.strata.replica.wal.WalException;
+import dev.strata.replica.wal.WalHeader;
+import dev.strata.replica.wal.WalReader;
+import dev.strata.replica.wal.WalScan;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.LtxEncoder;
 import dev.strata.ltx.LtxFileInfo;

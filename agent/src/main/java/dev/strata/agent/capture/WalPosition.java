@@ -1,6 +1,6 @@
 package dev.strata.agent.capture;
 
-import dev.strata.agent.wal.WalHeader;
+import dev.strata.replica.wal.WalHeader;
 
 /**
  * How far capture has read the WAL: the generation (checkpoint sequence and salts of its header) and the last

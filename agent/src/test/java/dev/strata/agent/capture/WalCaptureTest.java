@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.strata.agent.testing.Chain;
 import dev.strata.agent.testing.LogCapture;
 import dev.strata.agent.testing.Sqlite;
-import dev.strata.agent.wal.WalReader;
+import dev.strata.replica.wal.WalReader;
 import dev.strata.ltx.Checksum;
 import dev.strata.ltx.TxidRange;
 import java.nio.file.Files;
@@ -409,7 +409,7 @@ class WalCaptureTest {
     }
   }
 
-  private dev.strata.agent.wal.WalHeader walHeader() throws Exception {
+  private dev.strata.replica.wal.WalHeader walHeader() throws Exception {
     try (WalReader r = WalReader.open(dir.resolve("app.db-wal"))) {
       return r.readHeader();
     }

@@ -1,5 +1,6 @@
 package dev.strata.replica.litestream;
 
+import dev.strata.replica.wal.WalChecksum;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,7 +25,7 @@ final class WalApplier {
   private int frameFill;
   private boolean bigEndian;
   private int salt1, salt2;
-  private int s0, s1;
+  private long sum; // the cumulative WAL checksum, packed as WalChecksum keeps it
   private long offset; // bytes of this WAL consumed
   private long commitPages = -1; // database size after the last commit applied, -1 before any
   private long frames, framesSinceCommit;
@@ -109,10 +110,9 @@ final class WalApplier {
     }
     salt1 = h.getInt(16);
     salt2 = h.getInt(20);
-    s0 = 0;
-    s1 = 0;
+    sum = 0;
     checksum(header, 0, 24);
-    if (s0 != h.getInt(24) || s1 != h.getInt(28)) throw new IOException(where + ": WAL header checksum mismatch");
+    if (sum != WalChecksum.of(h.getInt(24), h.getInt(28))) throw new IOException(where + ": WAL header checksum mismatch");
   }
 
   private void applyFrame(String where) throws IOException {
@@ -125,7 +125,7 @@ final class WalApplier {
     }
     checksum(frame, 0, 8);
     checksum(frame, FRAME_HEADER, pageSize);
-    if (s0 != f.getInt(16) || s1 != f.getInt(20)) {
+    if (sum != WalChecksum.of(f.getInt(16), f.getInt(20))) {
       throw new IOException(where + ": WAL frame checksum mismatch at offset " + at);
     }
     if (pgno == 0) throw new IOException(where + ": WAL frame at offset " + at + " has page number 0");
@@ -145,17 +145,9 @@ final class WalApplier {
     }
   }
 
-  /** SQLite's WAL checksum over {@code len} bytes (a multiple of 8), in the byte order the magic names. */
+  /** Continues the WAL checksum over {@code len} bytes (a multiple of 8), in the byte order the magic names. */
   private void checksum(byte[] b, int off, int len) {
-    int a = s0, c = s1;
-    ByteBuffer buf = ByteBuffer.wrap(b, off, len).order(bigEndian ? java.nio.ByteOrder.BIG_ENDIAN
-        : java.nio.ByteOrder.LITTLE_ENDIAN);
-    for (int i = off; i < off + len; i += 8) {
-      a += buf.getInt(i) + c;
-      c += buf.getInt(i + 4) + a;
-    }
-    s0 = a;
-    s1 = c;
+    sum = WalChecksum.update(sum, b, off, len, bigEndian);
   }
 
   /** Checks that the WAL ended at a commit, and cuts the database to its size there. */

@@ -1,4 +1,4 @@
-package dev.strata.agent.wal;
+package dev.strata.replica.wal;
 
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.strata.agent.wal;
+package dev.strata.replica.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
