@@ -181,8 +181,10 @@ public final class S3ReplicaClient implements ReplicaClient {
   /**
    * One LIST request per 1000 keys over the span of the root that holds the levels, from {@code 0/} to the end of
    * {@code 9/}: keys come in lexical order, level 0 first, so the listing starts after {@code 0/} and stops at the
-   * first key past level 9. Keys in that span that are not level files (a child such as {@code 5x/}, a deeper
-   * directory) are skipped, as the per-level listings skip them.
+   * first key past level 9 (a root that also holds other databases is not read through). Keys in that span that are
+   * not level files (a child such as {@code 5x/}, a deeper directory) are skipped, as the per-level listings skip
+   * them. Lexical order is what general purpose buckets and S3-compatible servers promise, and what
+   * {@link #listFilesAfter}'s start-after relies on too; S3 Express directory buckets do not keep it.
    */
   @Override
   public List<LtxFileMeta> listAllFiles() throws IOException {
