@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code strata compact URL}: compacts a replica once (every level, then a snapshot, then retention) with the default
@@ -24,17 +23,14 @@ import picocli.CommandLine.Parameters;
     description = {"Compact a replica once: each level, a snapshot, then retention (default level settings).",
         "For an encrypted replica written by hosts without the identity: give --age-identity and --age-recipient."})
 final class CompactCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "REPLICA_URL", description = "The replica: a path, file://, s3:// or sftp:// URL.")
-  String url;
-
-  @Mixin AgeKeyOptions age;
+  @Mixin EncryptedReplicaOptions replica;
 
   @Option(names = {"--no-retention"}, description = "Compact only; delete nothing.")
   boolean noRetention;
 
   @Override
   public Integer call() throws IOException {
-    try (ReplicaClient client = AgeReplicaClient.wrap(age.open(url), dev.strata.replica.age.AgeKeys.NONE)) {
+    try (ReplicaClient client = AgeReplicaClient.wrap(replica.open(), dev.strata.replica.age.AgeKeys.NONE)) {
       if (client instanceof AgeReplicaClient a && a.encrypts() && !a.decrypts()) {
         throw new dev.strata.replica.age.AgeKeyException(AgeReplicaClient.NO_IDENTITY);
       }

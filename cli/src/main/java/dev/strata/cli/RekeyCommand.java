@@ -16,7 +16,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code strata rekey URL --age-identity OLD --age-recipient NEW…}: re-encrypts every file of a replica to the
@@ -30,23 +29,20 @@ import picocli.CommandLine.Parameters;
     description = {"Re-encrypt every file of a replica to new age recipients, atomically per file; resumable.",
         "Files the identities cannot open are skipped (already re-encrypted by an earlier run)."})
 final class RekeyCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "REPLICA_URL", description = "The replica: a path, file://, s3:// or sftp:// URL.")
-  String url;
-
-  @Mixin AgeKeyOptions age;
+  @Mixin EncryptedReplicaOptions replica;
 
   @Option(names = {"--dry-run"}, description = "List what would be re-encrypted and stop.")
   boolean dryRun;
 
   @Override
   public Integer call() throws IOException {
-    if (age.identities.isEmpty()) throw new IllegalArgumentException("--age-identity OLD_KEY_FILE is required");
-    if (age.recipients.isEmpty()) throw new IllegalArgumentException("--age-recipient NEW_PUBLIC_KEY is required");
-    age.keys().validate();
-    try (ReplicaClient opened = ReplicaUrl.open(url)) {
+    if (replica.identities.isEmpty()) throw new IllegalArgumentException("--age-identity OLD_KEY_FILE is required");
+    if (replica.recipients.isEmpty()) throw new IllegalArgumentException("--age-recipient NEW_PUBLIC_KEY is required");
+    replica.keys().validate();
+    try (ReplicaClient opened = ReplicaUrl.open(replica.url)) {
       ReplicaClient backend = AgeReplicaClient.unwrap(opened);
-      AgeReplicaClient reader = AgeReplicaClient.wrap(backend, new AgeKeys(List.of(), age.identities));
-      AgeReplicaClient writer = AgeReplicaClient.wrap(backend, new AgeKeys(age.recipients, List.of()));
+      AgeReplicaClient reader = AgeReplicaClient.wrap(backend, new AgeKeys(List.of(), replica.identities));
+      AgeReplicaClient writer = AgeReplicaClient.wrap(backend, new AgeKeys(replica.recipients, List.of()));
       int done = 0, skipped = 0;
       long bytes = 0;
       for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) {
@@ -82,8 +78,8 @@ final class RekeyCommand implements Callable<Integer> {
       }
       System.out.println((dryRun ? "would re-encrypt " : "re-encrypted ") + done + " file" + (done == 1 ? "" : "s")
           + (dryRun ? "" : " (" + FileTable.size(bytes) + ")") + " in " + backend.location() + " to "
-          + age.recipients.size() + " recipient" + (age.recipients.size() == 1 ? "" : "s") + "; skipped " + skipped
-          + " that the identities do not open (already re-encrypted)");
+          + replica.recipients.size() + " recipient" + (replica.recipients.size() == 1 ? "" : "s") + "; skipped "
+          + skipped + " that the identities do not open (already re-encrypted)");
       return 0;
     }
   }

@@ -5,6 +5,7 @@ import dev.strata.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
@@ -51,6 +52,18 @@ public interface ReplicaClient extends AutoCloseable {
   default List<LtxFileMeta> listFilesAfter(int level, long afterTxid) throws IOException {
     List<LtxFileMeta> all = listFiles(level);
     return all.stream().filter(f -> Long.compareUnsigned(f.minTxid(), afterTxid) > 0).toList();
+  }
+
+  /**
+   * The files of every level, level by level, each in TXID order: the same files, described the same way, as
+   * {@link #listFiles} of levels 0 to 9, listed in that order so that a file a compaction moves to a higher level
+   * meanwhile is still seen at least once. What a catalogue ({@link ReplicaFiles#list}) is built from. By default one listing per level; backends
+   * that can list the whole root in one request sequence override it (S3: one LIST per 1000 files).
+   */
+  default List<LtxFileMeta> listAllFiles() throws IOException {
+    List<LtxFileMeta> all = new ArrayList<>();
+    for (int level = 0; level <= MAX_LEVEL; level++) all.addAll(listFiles(level));
+    return all;
   }
 
   /**

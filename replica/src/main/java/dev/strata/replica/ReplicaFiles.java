@@ -49,11 +49,9 @@ public final class ReplicaFiles {
     }
   }
 
-  /** Lists every level of a replica (one listing per level). */
+  /** Lists every level of a replica ({@link ReplicaClient#listAllFiles}: one LIST per 1000 files on S3). */
   public static ReplicaFiles list(ReplicaClient client) throws IOException {
-    List<LtxFileMeta> all = new ArrayList<>();
-    for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) all.addAll(client.listFiles(level));
-    return of(all);
+    return of(client.listAllFiles());
   }
 
   /** A catalogue of the given files (any order, any levels). */

@@ -259,6 +259,28 @@ public abstract class ReplicaClientContractTest {
     assertThat(client.listFiles(1)).isEmpty();
   }
 
+  /** A file and the level it is stored in. */
+  private record Stored(int level, TestLtx file) {}
+
+  @Test
+  void listingAllLevelsEqualsListingEachLevel() throws Exception {
+    List<Stored> stored = List.of(new Stored(0, TestLtx.of(4, 4, 2, 2)), new Stored(0, TestLtx.of(5, 9, 4, 3)),
+        new Stored(1, TestLtx.of(1, 3, 3, 1)), new Stored(2, TestLtx.of(5, 9, 4, 3)),
+        new Stored(9, TestLtx.of(1, 9, 4, 4)));
+    for (Stored s : stored.reversed()) write(client, s.level(), s.file());
+    // Children whose names sort before, among and after the level directories hold files that are not this root's.
+    for (String child : new String[] {"-early", "3a", "zz"}) write(client.child(child), 0, TestLtx.of(20, 21, 1, 5));
+
+    List<LtxFileMeta> each = new ArrayList<>();
+    for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) each.addAll(client.listFiles(level));
+    List<LtxFileMeta> all = client.listAllFiles();
+    assertThat(all).isEqualTo(each);
+    assertThat(all).extracting(f -> f.level() + "/" + f.range().fileName())
+        .containsExactlyElementsOf(stored.stream().map(s -> s.level() + "/" + s.file().range().fileName()).toList());
+    if (listingCarriesHeader()) meta(all.getLast()).matches(9, stored.getLast().file());
+    assertThat(client.child("empty").listAllFiles()).isEmpty();
+  }
+
   @Test
   void concurrentWritersOfDifferentFiles() throws Exception {
     int writers = 8, each = 5;

@@ -151,6 +151,11 @@ class ErrorShapeTest {
     }
 
     @Override
+    public List<LtxFileMeta> listAllFiles() throws IOException {
+      throw thrown;
+    }
+
+    @Override
     protected ReplicaClient wrap(ReplicaClient child) {
       return new Failing(child, thrown);
     }

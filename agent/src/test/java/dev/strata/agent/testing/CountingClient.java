@@ -32,6 +32,12 @@ public final class CountingClient extends ForwardingReplicaClient {
   }
 
   @Override
+  public List<LtxFileMeta> listAllFiles() throws IOException {
+    request();
+    return super.listAllFiles();
+  }
+
+  @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
     request();
     return super.head(level, range);

@@ -148,6 +148,18 @@ public final class AgeReplicaClient implements ReplicaClient {
     return describeAll(level, delegate.listFilesAfter(level, afterTxid));
   }
 
+  /** The backend's one listing of all levels, each level then described as {@link #listFiles} describes it. */
+  @Override
+  public List<LtxFileMeta> listAllFiles() throws IOException {
+    List<LtxFileMeta> raw = delegate.listAllFiles();
+    List<LtxFileMeta> out = new ArrayList<>(raw.size());
+    for (int level = 0; level <= MAX_LEVEL; level++) {
+      int l = level;
+      out.addAll(describeAll(level, raw.stream().filter(f -> f.level() == l).toList()));
+    }
+    return out;
+  }
+
   private List<LtxFileMeta> describeAll(int level, List<LtxFileMeta> raw) throws IOException {
     if (detectsOnly()) {
       checkNotEncrypted(level, raw);

@@ -178,6 +178,46 @@ public final class S3ReplicaClient implements ReplicaClient {
     return files;
   }
 
+  /**
+   * One LIST request per 1000 keys over the span of the root that holds the levels, from {@code 0/} to the end of
+   * {@code 9/}: keys come in lexical order, level 0 first, so the listing starts after {@code 0/} and stops at the
+   * first key past level 9 (a root that also holds other databases is not read through). Keys in that span that are
+   * not level files (a child such as {@code 5x/}, a deeper directory) are skipped, as the per-level listings skip
+   * them. Lexical order is what general purpose buckets and S3-compatible servers promise, and what
+   * {@link #listFilesAfter}'s start-after relies on too; S3 Express directory buckets do not keep it.
+   */
+  @Override
+  public List<LtxFileMeta> listAllFiles() throws IOException {
+    String prefix = rootPrefix();
+    String lastLevel = levelPrefix(MAX_LEVEL);
+    List<LtxFileMeta> files = new ArrayList<>();
+    try {
+      var request = ListObjectsV2Request.builder().bucket(config.bucket()).prefix(prefix)
+          .startAfter(levelPrefix(0)).overrideConfiguration(o -> o.apiCallAttemptTimeout(SMALL_REQUEST_ATTEMPT))
+          .build();
+      pages:
+      for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
+        for (S3Object o : page.contents()) {
+          String key = o.key();
+          if (key.compareTo(lastLevel) > 0 && !key.startsWith(lastLevel)) break pages; // past level 9
+          LtxFileMeta f = levelFile(key.substring(prefix.length()), o);
+          if (f != null) files.add(f);
+        }
+      }
+    } catch (SdkException e) {
+      throw failure("LIST", prefix, e);
+    }
+    files.sort(Comparator.comparingInt(LtxFileMeta::level).thenComparing(LtxFileMeta::range));
+    return files;
+  }
+
+  /** The level file {@code <digit>/<LTX file name>} (a name under the root), or null for any other name. */
+  private static LtxFileMeta levelFile(String name, S3Object o) {
+    if (name.length() < 2 || name.charAt(1) != '/' || name.charAt(0) < '0' || name.charAt(0) > '9') return null;
+    TxidRange range = LtxFileName.parse(name.substring(2));
+    return range == null ? null : LtxFileMeta.bare(name.charAt(0) - '0', range, o.size(), o.lastModified());
+  }
+
   @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
     String key = key(level, range);

@@ -93,11 +93,11 @@ class RemoteRestoreTest {
       assertThat(at.targetTxid()).isEqualTo(checksums.floorKey(at.targetTxid()));
       assertThat(counting.heads.get()).isPositive();
 
-      // The requests of one restore: the listings, one GET per planned file.
+      // The requests of one restore: one listing of all levels, one GET per planned file.
       CountingReplicaClient one = new CountingReplicaClient(replica);
       RestorePlan latest = new RestorePlanner(one).latest();
       new RestoreExecutor(one, NO_CHECK).restore(latest, dir.resolve("latest.db"));
-      assertThat(one.lists.get()).isEqualTo(10);
+      assertThat(one.lists.get()).isEqualTo(1);
       assertThat(one.opens.get()).isEqualTo(latest.files().size());
       assertThat(one.writes.get() + one.deletes.get()).isZero();
     }

@@ -196,13 +196,22 @@ class RestoreErrorsTest {
     assertThat(planner.toTimestamp(Instant.parse("2030-01-01T00:00:00Z")).targetTxid()).isEqualTo(chain.txid());
   }
 
+  /** Listed files without their header fields, as S3 lists them. */
+  private static List<LtxFileMeta> bare(List<LtxFileMeta> listed) {
+    return listed.stream().map(f -> LtxFileMeta.bare(f.level(), f.range(), f.size(), f.createdAt())).toList();
+  }
+
   @Test
   void timestampsComeFromHeadersWhenTheListingLacksThem() throws IOException {
     CountingReplicaClient bare = new CountingReplicaClient(replica) {
       @Override
       public List<LtxFileMeta> listFiles(int level) throws IOException {
-        return super.listFiles(level).stream()
-            .map(f -> LtxFileMeta.bare(f.level(), f.range(), f.size(), f.createdAt())).toList();
+        return bare(super.listFiles(level));
+      }
+
+      @Override
+      public List<LtxFileMeta> listAllFiles() throws IOException {
+        return bare(super.listAllFiles());
       }
     };
     RestorePlanner planner = new RestorePlanner(bare);
@@ -214,8 +223,12 @@ class RestoreErrorsTest {
     CountingReplicaClient none = new CountingReplicaClient(replica) {
       @Override
       public List<LtxFileMeta> listFiles(int level) throws IOException {
-        return super.listFiles(level).stream()
-            .map(f -> LtxFileMeta.bare(f.level(), f.range(), f.size(), f.createdAt())).toList();
+        return bare(super.listFiles(level));
+      }
+
+      @Override
+      public List<LtxFileMeta> listAllFiles() throws IOException {
+        return bare(super.listAllFiles());
       }
 
       @Override

@@ -9,6 +9,7 @@ import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaClientContractTest;
+import dev.strata.replica.ReplicaFiles;
 import dev.strata.replica.ReplicaUrl;
 import dev.strata.replica.testing.FaultProxy.Fault;
 import dev.strata.replica.testing.FaultProxy;
@@ -163,6 +164,40 @@ class S3ReplicaClientTest extends ReplicaClientContractTest {
       c.deleteFiles(4, ranges);
       assertThat(proxy.requests("POST")).isEqualTo(2);
       assertThat(c.listFiles(4)).isEmpty();
+    }
+  }
+
+  /** Stores an empty object under this test's root, bypassing the client. */
+  private void putObject(String name) {
+    s3.blobStore().putBlob(PutObjectRequest.builder().bucket(S3ProxyServer.BUCKET).key(rootName + "/" + name).build(),
+        new ByteArrayInputStream(new byte[1]));
+  }
+
+  @Test
+  void aCatalogueIsOneListPerThousandKeys() throws Exception {
+    String ltx = new TxidRange(1, 2).fileName();
+    for (int level : new int[] {0, 1, 2, 3, 9}) putObject(level + "/" + ltx);
+    // Names that are not level files, inside and around the levels' span, are skipped as the level listings skip them.
+    for (String name : new String[] {"3/notes.txt", "3/sub/" + ltx, "35/" + ltx, "3a/0/" + ltx, "-x/0/" + ltx,
+        "a/9/" + ltx, "9-x/" + ltx}) {
+      putObject(name);
+    }
+    try (ReplicaClient c = viaProxy("")) {
+      List<LtxFileMeta> each = new ArrayList<>();
+      for (int level = 0; level <= ReplicaClient.MAX_LEVEL; level++) each.addAll(c.listFiles(level));
+      assertThat(proxy.requests("GET")).isEqualTo(10); // one LIST per level
+      proxy.resetCounts();
+
+      ReplicaFiles files = ReplicaFiles.list(c);
+      assertThat(proxy.requests()).isEqualTo(1); // one LIST for all levels
+      assertThat(files.all()).isEqualTo(each).extracting(LtxFileMeta::level).containsExactly(0, 1, 2, 3, 9);
+
+      // 1000 keys a page: 1001 files are two LISTs; keys past level 9 are not read at all.
+      for (int i = 1; i <= 996; i++) putObject("4/" + new TxidRange(i, i).fileName());
+      for (int i = 1; i <= 1500; i++) putObject("zz/0/" + new TxidRange(i, i).fileName());
+      proxy.resetCounts();
+      assertThat(c.listAllFiles()).hasSize(1001);
+      assertThat(proxy.requests()).isEqualTo(2);
     }
   }
 

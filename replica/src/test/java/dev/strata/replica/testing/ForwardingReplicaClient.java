@@ -47,6 +47,12 @@ public class ForwardingReplicaClient implements ReplicaClient {
     return delegate.listFilesAfter(level, afterTxid);
   }
 
+  /** Forwarded as one call: a double that changes {@link #listFiles} must change this too. */
+  @Override
+  public List<LtxFileMeta> listAllFiles() throws IOException {
+    return delegate.listAllFiles();
+  }
+
   @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
     return delegate.head(level, range);

@@ -7,9 +7,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** {@code --age-identity} and {@code --age-recipient} for commands that read and write an encrypted replica. */
-final class AgeKeyOptions {
+/**
+ * {@code REPLICA_URL}, {@code --age-identity} and {@code --age-recipient}: the arguments of the commands that read and
+ * rewrite the files of a replica that may be encrypted ({@code compact}, {@code rekey}).
+ */
+final class EncryptedReplicaOptions {
+  @Parameters(paramLabel = "REPLICA_URL", description = "The replica: a path, file://, s3:// or sftp:// URL.")
+  String url;
+
   @Option(names = {"--age-identity", "-age-identity"}, paramLabel = "FILE",
       description = "age identity file (AGE-SECRET-KEY-1… lines) that decrypts the replica; may repeat.")
   List<Path> identities = new ArrayList<>();
@@ -22,8 +29,8 @@ final class AgeKeyOptions {
     return new AgeKeys(recipients, identities);
   }
 
-  /** Opens {@code url} with these keys added to the URL's own. */
-  ReplicaClient open(String url) {
+  /** Opens the replica with these keys added to the URL's own. */
+  ReplicaClient open() {
     return ReplicaUrl.open(url, keys());
   }
 }
