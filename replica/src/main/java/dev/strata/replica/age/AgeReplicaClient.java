@@ -238,7 +238,7 @@ public final class AgeReplicaClient implements ReplicaClient {
       return null; // deleted since listed
     }
     try {
-      BufferedInputStream in = new BufferedInputStream(raw, 8192);
+      BufferedInputStream in = new BufferedInputStream(raw, READ_BUFFER);
       byte[] head;
       byte[] tail;
       long plain;
@@ -338,6 +338,12 @@ public final class AgeReplicaClient implements ReplicaClient {
         off -> delegate.openObject(name, off), offset);
   }
 
+  /**
+   * Reads of stored bytes are this large: two chunks, so that each read of a chunk (and the byte after it, which
+   * tells whether it was the last) is a copy from memory rather than two system calls.
+   */
+  private static final int READ_BUFFER = 2 * (AgeFormat.CHUNK_CT + 1);
+
   /** Opens stored bytes from an offset. */
   private interface RawOpener {
     InputStream open(long offset) throws IOException;
@@ -350,7 +356,7 @@ public final class AgeReplicaClient implements ReplicaClient {
     InputStream raw = raw0.open(0);
     boolean handedOver = false;
     try {
-      BufferedInputStream in = new BufferedInputStream(raw, 8192);
+      BufferedInputStream in = new BufferedInputStream(raw, READ_BUFFER);
       if (!sniff(in)) {
         if (offset == 0) {
           handedOver = true;
@@ -366,8 +372,8 @@ public final class AgeReplicaClient implements ReplicaClient {
         return new DecryptingInputStream(in, key, 0, 0, -1, name);
       }
       long index = offset / AgeFormat.CHUNK;
-      return new DecryptingInputStream(raw0.open(h.chunkOffset(index)), key, index,
-          (int) (offset % AgeFormat.CHUNK), -1, name);
+      return new DecryptingInputStream(new BufferedInputStream(raw0.open(h.chunkOffset(index)), READ_BUFFER), key,
+          index, (int) (offset % AgeFormat.CHUNK), -1, name);
     } finally {
       if (!handedOver) closeEarly(raw);
     }
