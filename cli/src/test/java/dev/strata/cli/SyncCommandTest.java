@@ -2,6 +2,8 @@ package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.replica.testing.S3ProxyServer;
+import dev.strata.replica.testing.SftpTestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code strata sync} and {@code strata status} against a real {@code strata replicate} (a child JVM) with a
@@ -43,38 +47,73 @@ class SyncCommandTest {
     }
   }
 
-  @Test
-  void syncWaitAndStatusTalkToTheRunningAgent() throws Exception {
+  /**
+   * One replica of each kind: a directory, S3 (S3Proxy storing its objects under {@code s3/}) and SFTP. {@code
+   * storage} is where the replica's files land on this machine, to look at them.
+   */
+  record Backend(String type, String url, Path storage, AutoCloseable server) implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      if (server != null) server.close();
+    }
+  }
+
+  Backend backend(String type) throws Exception {
+    return switch (type) {
+      case "file" -> new Backend(type, dir.resolve("replica").toString(), dir.resolve("replica"), null);
+      case "s3" -> {
+        S3ProxyServer s3 = S3ProxyServer.start(dir.resolve("s3"));
+        yield new Backend(type, s3.url("app"), dir.resolve("s3").resolve(S3ProxyServer.BUCKET).resolve("app"), s3);
+      }
+      case "sftp" -> {
+        SftpTestServer sftp = SftpTestServer.start(dir.resolve("sftp"));
+        yield new Backend(type, sftp.url("/backups/app"), dir.resolve("sftp").resolve("backups").resolve("app"), sftp);
+      }
+      default -> throw new IllegalArgumentException(type);
+    };
+  }
+
+  /**
+   * The healthy case ({@code --now} returns once the commit is durable) and the stalled one (a plain wait with no
+   * pass due times out cleanly with exit 1) on each kind of replica.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"file", "s3", "sftp"})
+  void syncWaitAndStatusTalkToTheRunningAgent(String type) throws Exception {
     Path db = dir.resolve("a.db");
-    Path replica = dir.resolve("replica");
     assertThat(run("sync", "--wait", db.toString()).code()).as("no agent").isEqualTo(2);
     ReplicateCommandTest.sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
-    Process p = ReplicateCommandTest.launch(dir, "replicate", "-sync-interval", "10m", db.toString(), replica.toString());
-    try {
-      ReplicateCommandTest.awaitFile(replica.resolve("9"));
-      for (int i = 0; i < 100 && !Files.exists(dir.resolve(".a.db-strata.sock")); i++) Thread.sleep(100);
-      // the pass the agent runs at start is over (on a busy machine it could come after the insert below)
-      assertThat(run("sync", "--wait", "--now", "--timeout", "30s", db.toString()).code()).isZero();
-      ReplicateCommandTest.sqlite(db, "INSERT INTO t(v) VALUES ('x')");
+    try (Backend backend = backend(type)) {
+      Path replica = backend.storage();
+      Process p = ReplicateCommandTest.launch(dir, "replicate", "-sync-interval", "10m", db.toString(), backend.url());
+      try {
+        ReplicateCommandTest.awaitFile(replica.resolve("9"));
+        for (int i = 0; i < 100 && !Files.exists(dir.resolve(".a.db-strata.sock")); i++) Thread.sleep(100);
+        // the pass the agent runs at start is over (on a busy machine it could come after the insert below)
+        assertThat(run("sync", "--wait", "--now", "--timeout", "30s", db.toString()).code()).isZero();
+        ReplicateCommandTest.sqlite(db, "INSERT INTO t(v) VALUES ('x')");
 
-      Out waited = run("sync", "--wait", "--timeout", "1s", db.toString());
-      assertThat(waited.code()).as(waited.err()).isEqualTo(1); // the next regular pass is 10 minutes away
-      assertThat(waited.err()).startsWith("strata: ").contains("not durable").doesNotContain("\n");
+        Out waited = run("sync", "--wait", "--timeout", "1s", db.toString());
+        assertThat(waited.code()).as(waited.err()).isEqualTo(1); // the next regular pass is 10 minutes away
+        assertThat(waited.err()).startsWith("strata: ").contains("not durable").doesNotContain("\n");
+        assertThat(ControlServerFiles.maxTxid(replica)).as("nothing uploaded while waiting").isEqualTo(1);
 
-      Out now = run("sync", "--wait", "--now", "--timeout", "30s", db.toString());
-      assertThat(now.code()).as(now.err()).isZero();
-      assertThat(now.out()).isEqualTo("0000000000000002");
-      assertThat(ControlServerFiles.maxTxid(replica)).isGreaterThanOrEqualTo(2);
+        Out now = run("sync", "--wait", "--now", "--timeout", "30s", db.toString());
+        assertThat(now.code()).as(now.err()).isZero();
+        assertThat(now.out()).isEqualTo("0000000000000002");
+        assertThat(ControlServerFiles.maxTxid(replica)).isGreaterThanOrEqualTo(2);
 
-      assertThat(run("sync", db.toString()).code()).isZero();
-      Out status = run("status", db.toString());
-      assertThat(status.code()).isZero();
-      assertThat(status.out()).contains(db + ": TXID 0000000000000002", "file: TXID 0000000000000002, 0 TXIDs behind");
-    } finally {
-      p.destroy();
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(run("sync", db.toString()).code()).isZero();
+        Out status = run("status", db.toString());
+        assertThat(status.code()).isZero();
+        assertThat(status.out()).contains(db + ": TXID 0000000000000002",
+            type + ": TXID 0000000000000002, 0 TXIDs behind");
+      } finally {
+        p.destroy();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      }
+      assertThat(p.exitValue()).as(Files.readString(dir.resolve("strata.log"))).isZero();
     }
-    assertThat(p.exitValue()).as(Files.readString(dir.resolve("strata.log"))).isZero();
   }
 
   /**
