@@ -2,6 +2,7 @@ package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.replica.testing.FaultProxy;
 import dev.strata.replica.testing.S3ProxyServer;
 import dev.strata.replica.testing.SftpTestServer;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.sshd.sftp.common.SftpConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,10 +50,13 @@ class SyncCommandTest {
   }
 
   /**
-   * One replica of each kind: a directory, S3 (S3Proxy storing its objects under {@code s3/}) and SFTP. {@code
-   * storage} is where the replica's files land on this machine, to look at them.
+   * One replica of each kind: a directory, S3 (S3Proxy storing its objects under {@code s3/}, behind a {@link
+   * FaultProxy}) and SFTP. {@code storage} is where the replica's files land on this machine, to look at them;
+   * {@code stall} makes the replica's next upload hang until the client's 3-s timeout gives up on it (null for a
+   * directory: the file client has no fault hook, and the tests run as root, whom read-only permissions don't stop).
    */
-  record Backend(String type, String url, Path storage, AutoCloseable server) implements AutoCloseable {
+  record Backend(String type, String url, Path storage, Runnable stall, AutoCloseable server)
+      implements AutoCloseable {
     @Override
     public void close() throws Exception {
       if (server != null) server.close();
@@ -60,23 +65,28 @@ class SyncCommandTest {
 
   Backend backend(String type) throws Exception {
     return switch (type) {
-      case "file" -> new Backend(type, dir.resolve("replica").toString(), dir.resolve("replica"), null);
+      case "file" -> new Backend(type, dir.resolve("replica").toString(), dir.resolve("replica"), null, null);
       case "s3" -> {
         S3ProxyServer s3 = S3ProxyServer.start(dir.resolve("s3"));
-        yield new Backend(type, s3.url("app"), dir.resolve("s3").resolve(S3ProxyServer.BUCKET).resolve("app"), s3);
+        FaultProxy proxy = FaultProxy.start(s3.port());
+        yield new Backend(type, s3.url("app", proxy.port()) + "&timeout=3s",
+            dir.resolve("s3").resolve(S3ProxyServer.BUCKET).resolve("app"),
+            () -> proxy.schedule(FaultProxy.firstN("PUT", 1, FaultProxy.Fault.STALL)), () -> {
+              try (s3) {
+                proxy.close();
+              }
+            });
       }
       case "sftp" -> {
         SftpTestServer sftp = SftpTestServer.start(dir.resolve("sftp"));
-        yield new Backend(type, sftp.url("/backups/app"), dir.resolve("sftp").resolve("backups").resolve("app"), sftp);
+        yield new Backend(type, sftp.url("/backups/app") + "&timeout=3s",
+            dir.resolve("sftp").resolve("backups").resolve("app"),
+            () -> sftp.stallOnNextRequest(SftpConstants.SSH_FXP_WRITE), sftp);
       }
       default -> throw new IllegalArgumentException(type);
     };
   }
 
-  /**
-   * The healthy case ({@code --now} returns once the commit is durable) and the stalled one (a plain wait with no
-   * pass due times out cleanly with exit 1) on each kind of replica.
-   */
   @ParameterizedTest
   @ValueSource(strings = {"file", "s3", "sftp"})
   void syncWaitAndStatusTalkToTheRunningAgent(String type) throws Exception {
@@ -108,6 +118,19 @@ class SyncCommandTest {
         assertThat(status.code()).isZero();
         assertThat(status.out()).contains(db + ": TXID 0000000000000002",
             type + ": TXID 0000000000000002, 0 TXIDs behind");
+
+        if (backend.stall() != null) {
+          ReplicateCommandTest.sqlite(db, "INSERT INTO t(v) VALUES ('y')");
+          backend.stall().run();
+          Out stalled = run("sync", "--wait", "--now", "--timeout", "1s", db.toString());
+          assertThat(stalled.code()).as(stalled.err()).isEqualTo(1);
+          assertThat(stalled.err()).startsWith("strata: ").doesNotContain("\n")
+              .contains("TXID 0000000000000003 not durable", "(behind: " + type + " at 0000000000000002)");
+          Out caughtUp = run("sync", "--wait", "--now", "--timeout", "30s", db.toString());
+          assertThat(caughtUp.code()).as(caughtUp.err()).isZero();
+          assertThat(caughtUp.out()).isEqualTo("0000000000000003");
+          assertThat(ControlServerFiles.maxTxid(replica)).isGreaterThanOrEqualTo(3);
+        }
       } finally {
         p.destroy();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
