@@ -142,13 +142,13 @@ public final class DatabaseLocks implements AutoCloseable {
   /**
    * Runs a PASSIVE checkpoint behind a write-lock barrier. First, without any lock, rounds of: the read transaction
    * moves to the end of the WAL, a checkpoint copies everything up to there while writers go on, and {@code
-   * capture} reads what they appended meanwhile; rounds repeat until that is small (or
-   * {@link #CATCH_UP_ROUNDS} ran: a writer faster than the disk's checkpoints leaves a longer tail). Then it takes the write lock,
-   * runs {@code capture} for the last frames, ends the read transaction, checkpoints the few frames left, begins
+   * capture} reads what they appended meanwhile; rounds repeat until that is small (or {@link #CATCH_UP_ROUNDS}
+   * ran: a writer faster than the disk's checkpoints leaves a longer tail). Then it takes the write lock, runs
+   * {@code capture} for the last frames, ends the read transaction, checkpoints the few frames left, begins
    * the read transaction and releases the lock: writers wait only for the last frames. When the write lock stays
    * busy, nothing else happens and the result says so.
    *
-   * @param dbFile a descriptor of the database file, for the checkpoint's sync (see {@link #passive})
+   * @param dbFile a descriptor of the database file, for the checkpoint's sync (see {@link #passiveAwaitingOthers})
    */
   public synchronized Checkpoint checkpoint(CaptureAction capture, FileChannel dbFile) throws IOException {
     // Each round begins the new read transaction after a capture and before the old one ends, as refreshRead
@@ -212,16 +212,6 @@ public final class DatabaseLocks implements AutoCloseable {
     }
   }
 
-  /** {@link #passive}, retried for up to {@link #BUSY_WAIT_NANOS} while another checkpoint runs. */
-  private Checkpoint passiveAwaitingOthers(FileChannel dbFile) throws IOException {
-    Checkpoint result = passive(dbFile);
-    long waitUntil = System.nanoTime() + BUSY_WAIT_NANOS;
-    while (result.busy() && System.nanoTime() - waitUntil < 0 && !Thread.currentThread().isInterrupted()) {
-      LockSupport.parkNanos(200_000);
-      result = passive(dbFile);
-    }
-    return result;
-  }
 
   /**
    * The barrier is taken once at most this many frames are left past the unlocked checkpoint (or after
@@ -258,15 +248,27 @@ public final class DatabaseLocks implements AutoCloseable {
   }
 
   /**
-   * One PASSIVE checkpoint, with SQLite's order of syncs done here: the WAL's frames are made durable before any is
-   * copied, the database file's pages after, before the next read transaction may let a writer restart the WAL
-   * over them. The checkpointing connection runs with {@code synchronous=OFF} because this build of SQLite syncs
+   * A PASSIVE checkpoint, retried for up to {@link #BUSY_WAIT_NANOS} while another checkpoint runs, with SQLite's
+   * order of syncs done here: the WAL's frames are made durable before any is copied (once: the checkpoint copies
+   * no further than the read marks held when it is called, which retries do not move), the database file's pages
+   * after, before the next read transaction may let a writer restart the WAL over them. The checkpointing connection runs with {@code synchronous=OFF} because this build of SQLite syncs
    * with fsync, which on ext4 waits for a journal commit each time (15 to 25 ms under a busy writer, measured
    * while holding the write lock); {@link FileChannel#force force(false)} is fdatasync, what SQLite uses where it
    * can.
    */
-  private Checkpoint passive(FileChannel dbFile) throws IOException {
-    Checkpoint result;
+  private Checkpoint passiveAwaitingOthers(FileChannel dbFile) throws IOException {
+    syncWal();
+    Checkpoint result = passive();
+    long waitUntil = System.nanoTime() + BUSY_WAIT_NANOS;
+    while (result.busy() && System.nanoTime() - waitUntil < 0 && !Thread.currentThread().isInterrupted()) {
+      LockSupport.parkNanos(200_000);
+      result = passive();
+    }
+    if (result.checkpointedFrames() > 0) dbFile.force(false);
+    return result;
+  }
+
+  private Checkpoint passive() throws IOException {
     try {
       if (checkpointer == null) {
         checkpointer = open(false);
@@ -274,11 +276,10 @@ public final class DatabaseLocks implements AutoCloseable {
           s.execute("PRAGMA synchronous=OFF");
         }
       }
-      syncWal();
       try (Statement s = checkpointer.createStatement();
           ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
         rs.next();
-        result = new Checkpoint(false, rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3), 0);
+        return new Checkpoint(false, rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3), 0);
       }
     } catch (SQLException e) {
       if (isBusy(e)) return new Checkpoint(false, true, -1, -1, 0);
@@ -286,8 +287,6 @@ public final class DatabaseLocks implements AutoCloseable {
       checkpointer = null;
       throw failure("checkpoint", e);
     }
-    if (result.checkpointedFrames() > 0) dbFile.force(false);
-    return result;
   }
 
   private void syncWal() throws IOException {

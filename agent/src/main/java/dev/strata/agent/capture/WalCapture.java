@@ -778,9 +778,7 @@ public final class WalCapture implements AutoCloseable {
     WalPosition before = position;
     capture();
     if (position == null) return 0;
-    boolean same = before != null && before.checkpointSeq() == position.checkpointSeq()
-        && before.salt1() == position.salt1() && before.salt2() == position.salt2();
-    return same ? position.frame() - before.frame() : position.frame();
+    return before != null && before.sameGeneration(position) ? position.frame() - before.frame() : position.frame();
   }
 
   /** Thrown inside the checkpoint barrier when the WAL needs proof that must not run under the write lock. */

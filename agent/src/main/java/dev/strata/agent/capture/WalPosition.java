@@ -21,6 +21,11 @@ public record WalPosition(int checkpointSeq, int salt1, int salt2, long frame, l
     return h.checkpointSeq() == checkpointSeq && h.salt1() == salt1 && h.salt2() == salt2;
   }
 
+  /** True when {@code other} is in the same generation as this position. */
+  public boolean sameGeneration(WalPosition other) {
+    return other.checkpointSeq == checkpointSeq && other.salt1 == salt1 && other.salt2 == salt2;
+  }
+
   /** This generation, captured up to commit frame {@code n}. */
   public WalPosition at(long n, long checksumAtN) {
     return new WalPosition(checkpointSeq, salt1, salt2, n, checksumAtN);
