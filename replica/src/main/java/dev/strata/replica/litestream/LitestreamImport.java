@@ -70,6 +70,8 @@ public final class LitestreamImport {
 
   /** Writes one Strata file per point, keeping the page checksums to roll the database checksum. */
   private static final class Writer {
+    private static final int RUN_BYTES = 256 * 1024;
+
     final ReplicaClient dst;
     final Path ltx;
     final List<Point> points = new ArrayList<>();
@@ -103,21 +105,32 @@ public final class LitestreamImport {
       int flags = LtxHeader.FLAG_COMPRESS_LZ4;
       LtxHeader h = LtxHeader.of(flags, pageSize, (int) commitPages, snapshot ? 1 : txid, txid, time.toEpochMilli(),
           pre);
-      byte[] page = new byte[pageSize];
+      // Pages are read in runs of consecutive ones, up to RUN_BYTES at a time: a snapshot is one read per run
+      // rather than one per page. Each page's CRC is computed once, for its checksum and its LTX frame alike.
+      byte[] run = new byte[Math.max(pageSize, RUN_BYTES / pageSize * pageSize)];
+      int runPages = run.length / pageSize;
       LtxTrailer trailer;
       long count;
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(ltx), 256 * 1024)) {
         LtxEncoder enc = new LtxEncoder(out, h);
-        for (int p = pages.nextSetBit(1); p >= 0; p = pages.nextSetBit(p + 1)) {
-          ByteBuffer b = ByteBuffer.wrap(page);
-          long pos = (long) (p - 1) * pageSize;
+        for (int first = pages.nextSetBit(1); first >= 0; ) {
+          int end = pages.nextClearBit(first); // the run is [first, end)
+          int n = Math.min(end - first, runPages);
+          ByteBuffer b = ByteBuffer.wrap(run, 0, n * pageSize);
+          long pos = (long) (first - 1) * pageSize;
           while (b.hasRemaining()) {
-            if (db.read(b, pos + b.position()) < 0) throw new IOException("working database ends before page " + p);
+            if (db.read(b, pos + b.position()) < 0) {
+              throw new IOException("working database ends before page " + (first + b.position() / pageSize));
+            }
           }
-          long sum = Checksum.ofPage(p, page) & ~Checksum.FLAG;
-          database ^= sums[p] ^ sum;
-          sums[p] = sum;
-          enc.encodePage(p, page);
+          for (int i = 0; i < n; i++) {
+            int p = first + i;
+            long sum = Checksum.pageCrc(p, run, i * pageSize, pageSize);
+            database ^= sums[p] ^ sum;
+            sums[p] = sum;
+            enc.encodePage(p, run, i * pageSize, sum);
+          }
+          first = pages.nextSetBit(first + n);
         }
         count = enc.pageCount();
         trailer = enc.finish(Checksum.FLAG | database);
