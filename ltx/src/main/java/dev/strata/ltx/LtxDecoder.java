@@ -2,7 +2,6 @@ package dev.strata.ltx;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -126,8 +125,11 @@ public final class LtxDecoder implements AutoCloseable {
     }
   }
 
-  /** The CRC of be32(pgno) ‖ page of the page last read: its page checksum without the flag. */
-  long pageCrc() {
+  /**
+   * The CRC of be32(pgno) ‖ page of the page last read: its page checksum without the flag ({@link
+   * Checksum#ofPage} is {@code Checksum.FLAG | pageCrc()}), already computed to verify the file.
+   */
+  public long pageCrc() {
     return pageCrc;
   }
 
@@ -389,39 +391,5 @@ public final class LtxDecoder implements AutoCloseable {
 
   private static void putLongBE(byte[] b, int off, long v) {
     for (int i = 0; i < 8; i++) b[off + i] = (byte) (v >>> (56 - 8 * i));
-  }
-
-  /** Counts the bytes read, for the frame offsets a page index records. */
-  private static final class CountingInputStream extends FilterInputStream {
-    private long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) count++;
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) count += n;
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long skipped = in.skip(n);
-      count += skipped;
-      return skipped;
-    }
   }
 }

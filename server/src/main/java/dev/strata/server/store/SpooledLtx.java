@@ -1,6 +1,7 @@
 package dev.strata.server.store;
 
 import dev.strata.ltx.Checksum;
+import dev.strata.ltx.CountingInputStream;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxTrailer;
@@ -10,7 +11,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,7 +49,7 @@ public final class SpooledLtx implements AutoCloseable {
    * {@link dev.strata.ltx.LtxException} for a malformed file and leaves nothing behind on failure.
    */
   public static SpooledLtx receive(InputStream in, Path tmpDir) throws IOException {
-    Counting counted = new Counting(in);
+    CountingInputStream counted = new CountingInputStream(in);
     Spool spool = new Spool(tmpDir);
     try (LtxDecoder dec = new LtxDecoder(counted)) {
       int ps = dec.header().pageSize();
@@ -57,14 +57,14 @@ public final class SpooledLtx implements AutoCloseable {
       DataOutputStream out = new DataOutputStream(spool);
       for (int pgno; (pgno = dec.readPage(buf)) != 0; ) {
         out.writeInt(pgno);
-        out.writeLong(Checksum.ofPage(pgno, buf));
+        out.writeLong(Checksum.FLAG | dec.pageCrc()); // computed by the decoder to verify the file
         out.write(buf, 0, ps);
       }
       out.flush();
       LtxTrailer trailer = dec.finish();
       spool.close();
       LtxFileInfo info = new LtxFileInfo(dec.header(), trailer, dec.pageCount());
-      return new SpooledLtx(info, counted.count, spool.memory == null ? null : spool.memory.toByteArray(),
+      return new SpooledLtx(info, counted.count(), spool.memory == null ? null : spool.memory.toByteArray(),
           spool.file, null);
     } catch (IOException | RuntimeException e) {
       spool.discard();
@@ -171,7 +171,7 @@ public final class SpooledLtx implements AutoCloseable {
         dec.finish();
         return 0;
       }
-      checksum = Checksum.ofPage(pgno, buf, 0, dec.header().pageSize());
+      checksum = Checksum.FLAG | dec.pageCrc();
       return pgno;
     }
 
@@ -183,29 +183,6 @@ public final class SpooledLtx implements AutoCloseable {
     @Override
     public void close() throws IOException {
       dec.close();
-    }
-  }
-
-  /** Counts the bytes of the upload. */
-  private static final class Counting extends FilterInputStream {
-    long count;
-
-    Counting(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) count++;
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) count += n;
-      return n;
     }
   }
 
