@@ -1,8 +1,8 @@
 package dev.strata.server.http;
 
+import dev.strata.ltx.CountingInputStream;
 import dev.strata.server.ErrorCode;
 import dev.strata.server.Names;
-import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +29,7 @@ final class AccessLine {
   private final String method;
   private final String path;
   private final long start = System.nanoTime();
-  private long bytesIn;
+  private CountingInputStream bytesIn; // null until the body is read
   private long bytesOut;
   private ErrorCode code;
   private boolean stalled;
@@ -42,21 +42,8 @@ final class AccessLine {
 
   /** The request body, counting its bytes. */
   InputStream countIn(InputStream in) {
-    return new FilterInputStream(in) {
-      @Override
-      public int read() throws IOException {
-        int b = in.read();
-        if (b >= 0) bytesIn++;
-        return b;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        int n = in.read(b, off, len);
-        if (n > 0) bytesIn += n;
-        return n;
-      }
-    };
+    bytesIn = new CountingInputStream(in);
+    return bytesIn;
   }
 
   /** The response body, counting its bytes. */
@@ -95,7 +82,7 @@ final class AccessLine {
         .append(" cluster=").append(word(cluster))
         .append(" db=").append(word(db))
         .append(" status=").append(status < 0 ? "-" : Integer.toString(status))
-        .append(" in=").append(bytesIn)
+        .append(" in=").append(bytesIn == null ? 0 : bytesIn.count())
         .append(" out=").append(bytesOut)
         .append(" ms=").append((System.nanoTime() - start) / 1_000_000);
     if (code != null) b.append(" code=").append(code.name());
