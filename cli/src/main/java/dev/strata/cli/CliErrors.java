@@ -58,7 +58,7 @@ final class CliErrors {
 
   /**
    * The process's secrets, found once: every log line of {@code strata serve} (one per request) is redacted, and
-   * matching each variable's name again for each line was a sixth of the server's CPU under a LiteFS load.
+   * matching each variable's name again for each line was 12% of the server's Java samples under a LiteFS load.
    */
   private static final class ProcessSecrets {
     static final List<String> LONGEST_FIRST = secrets(System.getenv());
