@@ -497,6 +497,7 @@ public final class VsLitestreamBench {
 
   private Run runOnce(List<String> cmd, Tool tool, Path out, String name) throws Exception {
     Files.deleteIfExists(out);
+    settle();
     Run r = timed(cmd, tool);
     if (r.exit != 0 || !Files.isRegularFile(out) || Files.size(out) < sizeBytes / 2) {
       throw new IOException(name + " failed (exit " + r.exit + "): " + r.output);
@@ -507,6 +508,7 @@ public final class VsLitestreamBench {
 
   private Run restore(Tool tool, Path replica, Path out, List<String> extra) throws Exception {
     Files.deleteIfExists(out);
+    settle();
     Run r = timed(tool.restore(replica, out, extra), tool);
     if (r.exit != 0 || !Files.isRegularFile(out) || Files.size(out) < sizeBytes / 2) {
       throw new IOException(tool.label + " restore failed (exit " + r.exit + "): " + r.output);
@@ -651,6 +653,15 @@ public final class VsLitestreamBench {
     Matcher m = Pattern.compile("\"" + key + "\": ([-0-9.eE+]+)").matcher(json);
     if (!m.find()) throw new IllegalStateException("no " + key + " in " + json);
     return Double.parseDouble(m.group(1));
+  }
+
+  /**
+   * Writes back what earlier runs left dirty (a replica just written, a tool's output that was not synced), so
+   * that no timed run pays for another's writeback.
+   */
+  private static void settle() throws Exception {
+    new ProcessBuilder("sync").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+        .waitFor();
   }
 
   private Run timed(List<String> cmd, Tool tool) throws Exception {
