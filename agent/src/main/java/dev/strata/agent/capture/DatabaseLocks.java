@@ -212,7 +212,6 @@ public final class DatabaseLocks implements AutoCloseable {
     }
   }
 
-
   /**
    * The barrier is taken once at most this many frames are left past the unlocked checkpoint (or after
    * {@link #CATCH_UP_ROUNDS} rounds): writers wait while those are captured and copied.
@@ -251,10 +250,10 @@ public final class DatabaseLocks implements AutoCloseable {
    * A PASSIVE checkpoint, retried for up to {@link #BUSY_WAIT_NANOS} while another checkpoint runs, with SQLite's
    * order of syncs done here: the WAL's frames are made durable before any is copied (once: the checkpoint copies
    * no further than the read marks held when it is called, which retries do not move), the database file's pages
-   * after, before the next read transaction may let a writer restart the WAL over them. The checkpointing connection runs with {@code synchronous=OFF} because this build of SQLite syncs
-   * with fsync, which on ext4 waits for a journal commit each time (15 to 25 ms under a busy writer, measured
-   * while holding the write lock); {@link FileChannel#force force(false)} is fdatasync, what SQLite uses where it
-   * can.
+   * after, before the next read transaction may let a writer restart the WAL over them. The checkpointing
+   * connection runs with {@code synchronous=OFF} because this build of SQLite syncs with fsync, which on ext4 waits
+   * for a journal commit each time (15 to 25 ms under a busy writer, measured while holding the write lock);
+   * {@link FileChannel#force force(false)} is fdatasync, what SQLite uses where it can.
    */
   private Checkpoint passiveAwaitingOthers(FileChannel dbFile) throws IOException {
     syncWal();
