@@ -378,7 +378,7 @@ public final class RestoreExecutor {
       // the changed pages only (the decoder already checksums every snapshot page once).
       long added = 0, removed = 0, written = 0;
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          PageWriter writer = new PageWriter(ch, pageSize)) {
+          PageWriter writer = new PageWriter(ch, tmp, pageSize)) {
         for (PlannedFile in : inputs) in.advance();
         while (true) {
           // Most pages come from the snapshot alone: those below the next page of every other file are written
