@@ -413,6 +413,9 @@ public final class WalCapture implements AutoCloseable {
         pos = WalPosition.start(h);
         position = pos;
         walIndex.clear();
+        // before this capture, which may take a while: the restarted WAL holds frames, so the read transaction
+        // leaves read lock 0 for a read mark, which also keeps the WAL from restarting again (see leaveLockZero)
+        if (!inBarrier) locks.leaveLockZero();
       } else {
         return establish(describeChange(pos, h));
       }
@@ -434,8 +437,11 @@ public final class WalCapture implements AutoCloseable {
       if (!stage(r, h, pos, scan)) return false;
       // The read transaction is not moved forward here (only by the checkpoint barrier). Moving it would let the
       // application's autocheckpoint copy a little more after every capture, with two fsyncs in its own commit
-      // path each time; held still, that autocheckpoint finds nothing to do and returns at once.
+      // path each time; held still, that autocheckpoint finds nothing to do and returns at once. The exception is
+      // the first capture after the barrier: there the read transaction may hold read lock 0, which makes those
+      // attempts costly instead (see leaveLockZero). Moved after a capture, as the barrier's rounds move it.
       markProven(breaks);
+      if (!inBarrier) locks.leaveLockZero();
       return true;
     }
   }

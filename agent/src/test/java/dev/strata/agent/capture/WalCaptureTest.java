@@ -179,6 +179,38 @@ class WalCaptureTest {
   }
 
   @Test
+  void afterItsCheckpointTheReadTransactionLeavesReadLockZeroOnceTheApplicationCommits() throws Exception {
+    // On read lock 0 the read transaction stops every checkpoint, and an application's autocheckpoint would sort
+    // the whole WAL on each commit only to give up; on a read mark the application copies the frames below it.
+    Sqlite.create(db());
+    CaptureOptions options = CaptureOptions.defaults().withMinCheckpointPages(10);
+    try (Connection app = Sqlite.connect(db()); WalCapture c = open(options)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.insert(app, 20, 200);
+      assertThat(c.capture()).isTrue();
+      assertThat(c.checkpointIfDue().complete()).isTrue();
+      Sqlite.insert(app, 1, 10); // restarts the WAL
+      assertThat(c.capture()).isTrue(); // sees the restart: moves to a read mark at that commit
+      int[] mark = passive(app);
+      Sqlite.insert(app, 20, 200);
+      int[] later = passive(app);
+      assertThat(mark[2]).as("frames below the read mark").isPositive().isEqualTo(mark[1]);
+      assertThat(later[2]).as("frames copied past the read mark").isEqualTo(mark[2]);
+      assertThat(later[1]).isGreaterThan(mark[1]);
+      assertOneTxidPerCommitAndNoNewSnapshot(c, 41);
+    }
+    assertChainEqualsDatabase();
+  }
+
+  /** An application's PASSIVE checkpoint: {busy, WAL frames, frames checkpointed}. */
+  private static int[] passive(Connection app) throws Exception {
+    try (var s = app.createStatement(); var rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+      rs.next();
+      return new int[] {rs.getInt(1), rs.getInt(2), rs.getInt(3)};
+    }
+  }
+
+  @Test
   void capturesAcrossSeveralWalRestartsBecomeOneLevel0File() throws Exception {
     Sqlite.cli(db(), "PRAGMA auto_vacuum=FULL; PRAGMA journal_mode=WAL;"
         + " CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);");
