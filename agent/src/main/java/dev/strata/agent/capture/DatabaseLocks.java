@@ -32,6 +32,10 @@ import org.sqlite.SQLiteException;
  * ended, a PASSIVE checkpoint copies everything, and the read transaction begins again before the lock is
  * released. Read-only connections are closed last because closing the last read-write connection of a database
  * makes SQLite checkpoint and delete its WAL.
+ *
+ * <p>After the barrier the read transaction holds read lock 0 until the application commits again, which restarts
+ * the WAL; then it moves to a read mark in the new WAL ({@link #leaveLockZero}), from capture or from a short-lived
+ * background watcher, whichever sees the commit first.
  */
 public final class DatabaseLocks implements AutoCloseable {
   private final Path db;
@@ -44,6 +48,7 @@ public final class DatabaseLocks implements AutoCloseable {
   private Connection checkpointer;
   private long breaks;
   private boolean mayHoldLockZero; // the read transaction began under the barrier, on a fully checkpointed WAL
+  private int holds; // reads in progress that need the read transaction to stay where it is (see holdStill)
 
   /**
    * What a checkpoint did.
@@ -117,6 +122,27 @@ public final class DatabaseLocks implements AutoCloseable {
    */
   public synchronized void leaveLockZero() throws IOException {
     if (mayHoldLockZero && current >= 0 && uncheckpointedFrames()) refreshRead();
+  }
+
+  /** Ends a {@link #holdStill()}. */
+  public interface Hold extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Keeps the background watcher of {@link #watchForCommit} from moving the read transaction until the hold is
+   * closed. Capture reads pages from the database file as of the WAL frames it scanned; a read mark moved past
+   * them meanwhile would let a checkpoint copy newer versions of those pages into the file under the read.
+   * Capture's own moves happen only where nothing is being read.
+   */
+  public synchronized Hold holdStill() {
+    holds++;
+    return () -> {
+      synchronized (DatabaseLocks.this) {
+        holds--;
+      }
+    };
   }
 
   private void begin(int i) throws IOException {
@@ -323,7 +349,7 @@ public final class DatabaseLocks implements AutoCloseable {
    * After a barrier, waits in the background for the application to commit again, then leaves read lock 0 at
    * once: capture may be busy for a while (writing a level-0 file), and the application writes thousands of frames
    * meanwhile. Polls every {@link #COMMIT_POLL_NANOS} for up to {@link #COMMIT_WATCH_NANOS}; ends early once the
-   * read transaction has moved.
+   * read transaction has moved. Waits while capture holds the read transaction still ({@link #holdStill}).
    */
   private void watchForCommit() {
     Thread.ofVirtual().name("strata-lock0-" + db.getFileName()).start(() -> {
@@ -332,14 +358,14 @@ public final class DatabaseLocks implements AutoCloseable {
         LockSupport.parkNanos(COMMIT_POLL_NANOS);
         synchronized (this) {
           if (!mayHoldLockZero || current < 0) return;
-        }
-        if (uncheckpointedFrames()) {
-          try {
-            leaveLockZero();
-          } catch (IOException e) {
-            // counted as a break; capture proves its position again
+          if (holds == 0 && uncheckpointedFrames()) {
+            try {
+              refreshRead();
+            } catch (IOException e) {
+              // counted as a break; capture proves its position again
+            }
+            return;
           }
-          return;
         }
       }
     });

@@ -382,7 +382,7 @@ public final class WalCapture implements AutoCloseable {
     long breaks = locks.breaks();
     boolean guarded = provenAt == breaks && locks.readHeld();
     if (!locks.readHeld()) locks.beginRead();
-    try (WalReader r = WalReader.open(wal, scanBuffer)) {
+    try (DatabaseLocks.Hold still = locks.holdStill(); WalReader r = WalReader.open(wal, scanBuffer)) {
       stats.walBytes = r.size();
       WalHeader h;
       try {
@@ -665,7 +665,7 @@ public final class WalCapture implements AutoCloseable {
   private DatabaseRead tryReadDatabase(long snapshotTxid) throws IOException {
     FileIdentity identity = FileIdentity.of(db);
     Path tmpTable = meta.resolve("checksums.tmp");
-    try (WalReader r = WalReader.open(wal, scanBuffer)) {
+    try (DatabaseLocks.Hold still = locks.holdStill(); WalReader r = WalReader.open(wal, scanBuffer)) {
       WalHeader h = headerOrNull(r);
       PageMap index = new PageMap();
       WalPosition pos = null;
