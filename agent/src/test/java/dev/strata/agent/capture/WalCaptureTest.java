@@ -202,6 +202,27 @@ class WalCaptureTest {
     assertChainEqualsDatabase();
   }
 
+  @Test
+  void theWatcherLeavesReadLockZeroOnlyWhileCaptureDoesNotHoldItStill() throws Exception {
+    Sqlite.create(db());
+    try (Connection app = Sqlite.connect(db()); DatabaseLocks locks = new DatabaseLocks(db(), 1000);
+        java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(db(),
+            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+      Sqlite.exec(app, "PRAGMA wal_autocheckpoint=0");
+      Sqlite.insert(app, 20, 200);
+      locks.beginRead();
+      assertThat(locks.checkpoint(() -> 0, file).complete()).isTrue(); // read lock 0 from here
+      try (DatabaseLocks.Hold still = locks.holdStill()) {
+        Sqlite.insert(app, 1, 10); // restarts the WAL
+        Thread.sleep(100); // the watcher polls every half millisecond
+        assertThat(passive(app)[2]).as("frames copied while read lock 0 is held").isZero();
+      }
+      long until = System.nanoTime() + 5_000_000_000L;
+      while (passive(app)[2] == 0 && System.nanoTime() < until) Thread.sleep(5);
+      assertThat(passive(app)[2]).as("frames copied below the watcher's read mark").isPositive();
+    }
+  }
+
   /** An application's PASSIVE checkpoint: {busy, WAL frames, frames checkpointed}. */
   private static int[] passive(Connection app) throws Exception {
     try (var s = app.createStatement(); var rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
