@@ -41,6 +41,10 @@ public final class DatabaseLocks implements AutoCloseable {
   private final Path db;
   private final Path walPath;
   private final Path shmPath;
+  // The only descriptor this process opens on the WAL index, kept open until the SQLite connections are closed:
+  // closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's WAL locks included
+  // (another process could then truncate the index SQLite has mapped, or restart the WAL under our read mark).
+  private FileChannel shm;
   private final int busyTimeoutMillis;
   private final Connection[] readers = new Connection[2];
   private int current = -1; // index of the reader holding the read transaction, -1 when none
@@ -379,8 +383,12 @@ public final class DatabaseLocks implements AutoCloseable {
    * a new read transaction take a read mark: on a fully copied WAL, SQLite gives it read lock 0 again. A torn read
    * (SQLite updating the index meanwhile) only makes this guess wrong once.
    */
-  private boolean uncheckpointedFrames() {
-    try (FileChannel shm = FileChannel.open(shmPath, StandardOpenOption.READ)) {
+  private synchronized boolean uncheckpointedFrames() {
+    try {
+      if (shm == null) {
+        if (current < 0) return false; // opened while a connection has it open too, closed after them
+        shm = FileChannel.open(shmPath, StandardOpenOption.READ);
+      }
       ByteBuffer b = ByteBuffer.allocate(100).order(ByteOrder.nativeOrder());
       while (b.hasRemaining() && shm.read(b, b.position()) > 0) {
         // the first copy of the index header, the second, then nBackfill
@@ -446,6 +454,14 @@ public final class DatabaseLocks implements AutoCloseable {
     for (int i = 0; i < readers.length; i++) {
       closeQuietly(readers[i]);
       readers[i] = null;
+    }
+    if (shm != null) {
+      try {
+        shm.close(); // after the connections: see the field's comment
+      } catch (IOException e) {
+        // read-only: nothing to lose
+      }
+      shm = null;
     }
   }
 }

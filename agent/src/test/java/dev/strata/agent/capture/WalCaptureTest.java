@@ -220,6 +220,23 @@ class WalCaptureTest {
       long until = System.nanoTime() + 5_000_000_000L;
       while (passive(app)[2] == 0 && System.nanoTime() < until) Thread.sleep(5);
       assertThat(passive(app)[2]).as("frames copied below the watcher's read mark").isPositive();
+      // the watcher read the WAL index without closing a descriptor of it, which would drop SQLite's locks on it
+      assertThat(shmDmsLocks()).as("SQLite's DMS lock on the WAL index, held by this process").isPositive();
+    }
+  }
+
+  /**
+   * How many POSIX locks this process holds on byte 128 of {@code app.db-shm} (from /proc/locks): SQLite's DMS lock,
+   * which every process with a connection holds while it uses the WAL index, and never takes again.
+   */
+  private long shmDmsLocks() throws Exception {
+    Object inode = Files.getAttribute(dir.resolve("app.db-shm"), "unix:ino");
+    String pid = Long.toString(ProcessHandle.current().pid());
+    try (var lines = Files.lines(Path.of("/proc/locks"))) {
+      return lines.map(l -> l.trim().split("\\s+"))
+          .filter(f -> f.length >= 8 && f[1].equals("POSIX") && f[4].equals(pid) && f[5].endsWith(":" + inode))
+          .filter(f -> Long.parseLong(f[6]) <= 128 && (f[7].equals("EOF") || Long.parseLong(f[7]) >= 128))
+          .count();
     }
   }
 
