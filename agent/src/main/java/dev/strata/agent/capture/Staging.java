@@ -29,7 +29,9 @@ final class Staging implements AutoCloseable {
   private long walBytes;
   private boolean oneGeneration;
   private long markEnd = -1; // while marked: the file end to go back to, and the pages to restore
-  private final java.util.List<long[]> undo = new java.util.ArrayList<>();
+  private int[] undoPgnos = new int[64]; // reused: a capture stages thousands of pages per step
+  private long[] undoOffsets = new long[64];
+  private int undoCount;
 
   Staging(Path file, int pageSize) throws IOException {
     this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
@@ -73,30 +75,38 @@ final class Staging implements AutoCloseable {
     ByteBuffer b = ByteBuffer.wrap(page, 0, pageSize);
     long at = end;
     while (b.hasRemaining()) at += ch.write(b, at);
-    if (markEnd >= 0) undo.add(new long[] {pgno, offsets.frame(pgno)});
+    if (markEnd >= 0) remember(pgno, offsets.frame(pgno));
     offsets.put(pgno, end + 1);
     end = at;
+  }
+
+  private void remember(int pgno, long offset) {
+    if (undoCount == undoPgnos.length) {
+      undoPgnos = Arrays.copyOf(undoPgnos, undoCount * 2);
+      undoOffsets = Arrays.copyOf(undoOffsets, undoCount * 2);
+    }
+    undoPgnos[undoCount] = pgno;
+    undoOffsets[undoCount++] = offset;
   }
 
   /** Remembers the current contents so that {@link #rollback()} can return to them. */
   void mark() {
     markEnd = end;
-    undo.clear();
+    undoCount = 0;
   }
 
   /** Keeps what was staged since {@link #mark()}. */
   void unmark() {
     markEnd = -1;
-    undo.clear();
+    undoCount = 0;
   }
 
   /** Forgets the pages staged since {@link #mark()}. */
   void rollback() {
     if (markEnd < 0) return;
-    for (int i = undo.size() - 1; i >= 0; i--) {
-      long[] u = undo.get(i);
-      if (u[1] == 0) offsets.remove((int) u[0]);
-      else offsets.put((int) u[0], u[1]);
+    for (int i = undoCount - 1; i >= 0; i--) {
+      if (undoOffsets[i] == 0) offsets.remove(undoPgnos[i]);
+      else offsets.put(undoPgnos[i], undoOffsets[i]);
     }
     end = markEnd;
     unmark();

@@ -82,6 +82,12 @@ public final class WalCapture implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WalCapture.class);
   private static final Duration CHECKPOINT_RETRY = Duration.ofSeconds(1);
   private static final Duration LOCK_MISSED_WARNING = Duration.ofSeconds(60);
+  /**
+   * Frames staged per step of a capture (16 MiB of WAL at 4 KiB pages). Behind a writer at full speed the WAL can
+   * hold hundreds of megabytes of new frames; taken in one step, what the step allocates outlives the young
+   * generation and fills the old one, and the agent's resident memory grows with it.
+   */
+  private static final long SCAN_FRAMES = 4096;
 
   private final String name;
   private final Path db;
@@ -95,6 +101,7 @@ public final class WalCapture implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock metaLock;
   private final WalReader.ScanBuffer scanBuffer = new WalReader.ScanBuffer(); // reused by every pass
+  private final PageMap written = new PageMap(); // per scan: the last frame of each page written; reused
   private final CaptureStats stats = new CaptureStats();
   private final AtomicReference<String> snapshotRequest = new AtomicReference<>();
 
@@ -429,12 +436,17 @@ public final class WalCapture implements AutoCloseable {
         for (long n = 1; n <= pos.frame(); n++) walIndex.put(all.pgno(n), n);
         walIndex.advance(pos.frame());
       }
-      WalScan scan = r.scan(h, pos.frame(), pos.checksum());
+      WalScan scan = r.scan(h, pos.frame(), pos.checksum(), SCAN_FRAMES);
       if (!scan.hasCommits()) {
         if (h.equals(headerOrNull(r))) markProven(breaks);
         return false;
       }
       if (!stage(r, h, pos, scan)) return false;
+      while (scan.more()) { // behind a fast writer: the rest in bounded steps
+        pos = position;
+        scan = r.scan(h, pos.frame(), pos.checksum(), SCAN_FRAMES);
+        if (scan.hasCommits() && !stage(r, h, pos, scan)) return true; // what was staged before still holds
+      }
       // The read transaction is not moved forward here (only by the checkpoint barrier). Moving it would let the
       // application's autocheckpoint copy a little more after every capture, with two fsyncs in its own commit
       // path each time; held still, that autocheckpoint finds nothing to do and returns at once. The exception is
@@ -474,9 +486,8 @@ public final class WalCapture implements AutoCloseable {
   private boolean stage(WalReader r, WalHeader h, WalPosition pos, WalScan scan) throws IOException {
     int lockPgno = LtxHeader.lockPgno(state.pageSize());
     if (staging.isEmpty()) staging.begin(state.commit());
-    int smallest = staging.commit();
-    for (WalScan.Commit c : scan.commits()) smallest = Math.min(smallest, c.commitSize());
-    PageMap written = new PageMap(); // the last frame of each page written by the scan
+    int smallest = Math.min(staging.commit(), scan.smallestCommitSize());
+    written.clear();
     for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) written.put(scan.pgno(n), n);
     byte[] page = new byte[state.pageSize()];
     staging.mark();
@@ -501,7 +512,7 @@ public final class WalCapture implements AutoCloseable {
       throw e;
     }
     staging.unmark();
-    staging.addCommits(scan.commits().size(), smallest, scan.commitSize(), h.salt1(), h.salt2(),
+    staging.addCommits(scan.commits(), smallest, scan.commitSize(), h.salt1(), h.salt2(),
         h.frameOffset(pos.frame() + 1), (scan.endFrame() - pos.frame()) * h.frameSize());
     for (long n = pos.frame() + 1; n <= scan.endFrame(); n++) walIndex.put(scan.pgno(n), n);
     walIndex.advance(scan.endFrame());

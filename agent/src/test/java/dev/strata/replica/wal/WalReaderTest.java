@@ -28,14 +28,15 @@ class WalReaderTest {
         WalHeader h = r.readHeader();
         assertThat(h.pageSize()).isEqualTo(4096);
         WalScan s = r.scan(h, 0, h.checksum());
-        assertThat(s.commits()).hasSize(11);
+        assertThat(s.commits()).isEqualTo(11);
         assertThat(s.endFrame()).isEqualTo(r.size() / h.frameSize());
         assertThat(s.commitSize()).isGreaterThanOrEqualTo(2);
+        assertThat(s.smallestCommitSize()).isLessThanOrEqualTo(s.commitSize());
         // resuming from a commit frame finds exactly the rest
-        WalScan.Commit fifth = s.commits().get(4);
-        WalScan rest = r.scan(h, fifth.frame(), r.readFrameHeader(h, fifth.frame()).checksum());
-        assertThat(rest.commits()).hasSize(6);
-        assertThat(r.frameMatches(h, fifth.frame(), r.readFrameHeader(h, fifth.frame()).checksum())).isTrue();
+        long fifth = commitFrames(r, h, s)[4];
+        WalScan rest = r.scan(h, fifth, r.readFrameHeader(h, fifth).checksum());
+        assertThat(rest.commits()).isEqualTo(6);
+        assertThat(r.frameMatches(h, fifth, r.readFrameHeader(h, fifth).checksum())).isTrue();
       }
     }
   }
@@ -49,14 +50,25 @@ class WalReaderTest {
       Sqlite.exec(c, "BEGIN");
       Sqlite.insert(c, 3000, 1000); // one commit of ~800 frames: over 3 MiB, read in doubling chunks
       Sqlite.exec(c, "COMMIT");
-      Sqlite.insert(c, 20, 100);
+      Sqlite.insert(c, 400, 100);
       WalReader.ScanBuffer buffer = new WalReader.ScanBuffer();
       for (int pass = 0; pass < 2; pass++) {
         try (WalReader r = WalReader.open(walOf(db), buffer)) {
           WalHeader h = r.readHeader();
           WalScan s = r.scan(h, 0, h.checksum());
-          assertThat(s.commits()).hasSize(21);
+          assertThat(s.commits()).isEqualTo(401);
           assertThat(s.endFrame()).isEqualTo(r.size() / h.frameSize()).isGreaterThan(WalReader.CHUNK_BYTES / 4096 * 3);
+          // limited to one frame, a scan still reads on to a commit (the big one), stops in the chunk that held it
+          // and says there is more; the next scan continues exactly there
+          WalScan first = r.scan(h, 0, h.checksum(), 1);
+          assertThat(first.more()).isTrue();
+          assertThat(first.commits()).isBetween(1, 400);
+          assertThat(first.endFrame()).isLessThan(s.endFrame());
+          WalScan second = r.scan(h, first.endFrame(), first.checksum(), Long.MAX_VALUE);
+          assertThat(second.more()).isFalse();
+          assertThat(first.commits() + second.commits()).isEqualTo(401);
+          assertThat(second.endFrame()).isEqualTo(s.endFrame());
+          assertThat(second.checksum()).isEqualTo(s.checksum());
         }
       }
     }
@@ -75,7 +87,11 @@ class WalReaderTest {
         h = r.readHeader();
         before = r.scan(h, 0, h.checksum());
       }
-      long third = before.commits().get(2).frame();
+      long[] commitFrames;
+      try (WalReader r = WalReader.open(walOf(db))) {
+        commitFrames = commitFrames(r, h, before);
+      }
+      long third = commitFrames[2];
       try (RandomAccessFile f = new RandomAccessFile(walOf(db).toFile(), "rw")) {
         long off = h.frameOffset(third) + WalFrameHeader.SIZE + 100;
         f.seek(off);
@@ -85,8 +101,8 @@ class WalReaderTest {
       }
       try (WalReader r = WalReader.open(walOf(db))) {
         WalScan after = r.scan(h, 0, h.checksum());
-        assertThat(after.commits()).hasSize(2);
-        assertThat(after.endFrame()).isEqualTo(before.commits().get(1).frame());
+        assertThat(after.commits()).isEqualTo(2);
+        assertThat(after.endFrame()).isEqualTo(commitFrames[1]);
       }
     }
   }
@@ -135,6 +151,17 @@ class WalReaderTest {
     assertThatThrownBy(() -> WalHeader.decode(c)).hasMessageContaining("checksum");
     assertThat(org.assertj.core.api.Assertions.catchThrowable(
         () -> WalHeader.decode(WalHeader.encode(true, 4096, 7, 1, 2)))).isNull();
+  }
+
+  /** The commit frames of {@code s}, found from the frame headers. */
+  private static long[] commitFrames(WalReader r, WalHeader h, WalScan s) throws IOException {
+    return java.util.stream.LongStream.rangeClosed(s.after() + 1, s.endFrame()).filter(n -> {
+      try {
+        return r.readFrameHeader(h, n).isCommit();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).toArray();
   }
 
   static Path walOf(Path db) {

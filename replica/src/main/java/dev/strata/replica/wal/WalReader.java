@@ -8,9 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Reads a SQLite WAL file as it is being written by other processes. It never trusts a frame whose salts or
@@ -111,20 +109,33 @@ public final class WalReader implements AutoCloseable {
    * frames up to the last commit frame before that point.
    */
   public WalScan scan(WalHeader h, long after, long checksum) throws IOException {
+    return scan(h, after, checksum, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #scan(WalHeader, long, long)}, but reads no further once {@code limitFrames} frames were read and a
+   * commit was found among them ({@link WalScan#more()} then says so): what a scan allocates stays bounded however
+   * far behind its caller is.
+   */
+  public WalScan scan(WalHeader h, long after, long checksum, long limitFrames) throws IOException {
     int frameSize = h.frameSize();
     long available = Math.max(0, (size() - h.frameOffset(after + 1)) / frameSize);
-    if (available == 0) return new WalScan(after, after, checksum, new int[0], List.of());
+    if (available == 0) return new WalScan(after, after, checksum, new int[0], 0, 0, 0, false);
     // The file often extends past the valid frames (SQLite rewrites a WAL from its start without shrinking it), so
     // reads start small and double while every frame read verifies.
     int maxFrames = Math.max(1, CHUNK_BYTES / frameSize);
     int chunkFrames = (int) Math.min(available, FIRST_READ_FRAMES);
-    int[] pgnos = new int[64];
-    List<WalScan.Commit> commits = new ArrayList<>();
+    int[] pgnos = new int[(int) Math.min(64, available)];
+    int commits = 0, smallest = Integer.MAX_VALUE, last = 0;
     long sum = checksum, committedSum = checksum;
     long next = after + 1, committed = after;
     int count = 0;
-    boolean done = false;
+    boolean done = false, more = false;
     while (!done) {
+      if (count >= limitFrames && commits > 0) {
+        more = true;
+        break;
+      }
       long offset = h.frameOffset(next);
       byte[] buf = buffer.atLeast(chunkFrames * frameSize); // grows only for a database that needs it
       int got = read(buf, chunkFrames * frameSize, offset);
@@ -144,19 +155,22 @@ public final class WalReader implements AutoCloseable {
           break;
         }
         sum = s;
-        if (count == pgnos.length) pgnos = Arrays.copyOf(pgnos, count * 2);
+        if (count == pgnos.length) pgnos = Arrays.copyOf(pgnos, Math.max(64, count * 2));
         pgnos[count++] = f.pgno();
         if (f.isCommit()) {
           committed = next;
           committedSum = s;
-          commits.add(new WalScan.Commit(next, f.commitSize()));
+          commits++;
+          smallest = Math.min(smallest, f.commitSize());
+          last = f.commitSize();
         }
       }
       if (got < chunkFrames * frameSize) break; // end of file reached
       chunkFrames = Math.min(maxFrames, chunkFrames * 2);
     }
-    return new WalScan(after, committed, committedSum, Arrays.copyOf(pgnos, (int) (committed - after)),
-        List.copyOf(commits));
+    int n = (int) (committed - after);
+    return new WalScan(after, committed, committedSum, n == pgnos.length ? pgnos : Arrays.copyOf(pgnos, n), commits,
+        commits == 0 ? 0 : smallest, last, more);
   }
 
   private int read(byte[] b, int len, long position) throws IOException {
