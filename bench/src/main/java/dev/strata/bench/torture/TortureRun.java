@@ -200,9 +200,10 @@ final class TortureRun {
     }
     JsonNode stats = writer.stats();
     tally.notes.put("writer", String.format(
-        "%d commits (%s); checkpoints %s, busy %d; vacuums %d; replacements %d",
+        "%d commits (%s); checkpoints %s, busy %d; vacuums %d; replacements %d; reconnects %d",
         stats.path("commits").asLong(), compact(stats.path("kinds")), compact(stats.path("checkpoints")),
-        stats.path("checkpoint_busy").asInt(), stats.path("vacuums").asInt(), stats.path("replacements").asInt()));
+        stats.path("checkpoint_busy").asInt(), stats.path("vacuums").asInt(), stats.path("replacements").asInt(),
+        stats.path("reconnects").asInt()));
     tally.notes.put("agent start-up", "slowest start to '" + AgentProcess.READY + "': " + slowestStartMillis + " ms");
     // Invariant 3: the application is never blocked for long. Reported, not asserted (machines are noisy).
     tally.notes.put("writer blocked", String.format("slowest commit %.0f ms (%s), slowest checkpoint %.0f ms (%s)",

@@ -167,7 +167,7 @@ class Writer:
         self.rng = random.Random(seed)
         self.oracle = open(oracle_path, "a", buffering=1)
         self.stats = {"commits": 0, "checkpoints": {}, "checkpoint_busy": 0, "vacuums": 0, "replacements": 0,
-                      "busy_errors": 0, "max_commit_ms": 0.0, "max_commit_kind": None,
+                      "busy_errors": 0, "reconnects": 0, "max_commit_ms": 0.0, "max_commit_kind": None,
                       "max_checkpoint_ms": 0.0, "max_checkpoint_mode": None, "kinds": {}}
         self.table_cache = {}
         self.last_digest = None
@@ -435,6 +435,8 @@ class Writer:
             self.checkpoint(self.rng.choice(CHECKPOINT_MODES), "schedule")
         elif r < 0.045:
             self.vacuum("schedule")
+        elif r < 0.06:
+            self.reconnect("schedule")
 
     def checkpoint(self, mode, why):
         started = time.monotonic()
@@ -449,6 +451,15 @@ class Writer:
             st["max_checkpoint_mode"] = mode
         self.event("checkpoint", "%s busy=%d log=%d checkpointed=%d ms=%d by=%s" % (mode, busy, log, done, ms, why))
         return {"busy": busy, "log": log, "checkpointed": done, "ms": round(ms, 1)}
+
+    def reconnect(self, why):
+        """Closes the connection and opens a new one, as an application that connects per request does: SQLite
+        unmaps the -shm and drops its locks, then maps and takes them again. While the agent runs, its connections
+        keep the database open; while it is down, this close is the last one, which checkpoints and removes the WAL."""
+        self.conn.close()
+        self.conn = self.open()
+        self.stats["reconnects"] += 1
+        self.event("reconnect", "by=%s" % why)
 
     def vacuum(self, why):
         started = time.monotonic()

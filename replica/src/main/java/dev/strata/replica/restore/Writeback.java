@@ -17,6 +17,9 @@ import java.util.Optional;
  * writeback error, so the final fsync still sees any.
  *
  * <p>Where the call does not exist (not Linux), {@link #open} gives nothing and the final fsync does all the work.
+ *
+ * <p>It opens a descriptor of its own, and closing any descriptor of a file drops every POSIX lock the process holds
+ * on it: safe only because it is closed before the integrity check opens the file with SQLite.
  */
 final class Writeback implements AutoCloseable {
   private static final int SYNC_FILE_RANGE_WRITE = 2;
