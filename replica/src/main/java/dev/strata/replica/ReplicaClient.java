@@ -2,8 +2,11 @@ package dev.strata.replica;
 
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.TxidRange;
+import dev.strata.replica.age.AgeFileException;
+import dev.strata.replica.age.AgeKeyException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -146,5 +149,13 @@ public interface ReplicaClient extends AutoCloseable {
   static int checkLevel(int level) {
     if (level < 0 || level > MAX_LEVEL) throw new IllegalArgumentException("invalid level: " + level);
     return level;
+  }
+
+  /**
+   * False for a failure that asking again repeats: a missing file, an age identity that does not open it, a file
+   * that fails age's authentication. Anything else (a reset connection, a 5xx after the client's retries) may pass.
+   */
+  static boolean isTransient(IOException e) {
+    return !(e instanceof NoSuchFileException || e instanceof AgeKeyException || e instanceof AgeFileException);
   }
 }

@@ -1,11 +1,8 @@
 package dev.strata.replica;
 
 import dev.strata.ltx.TxidRange;
-import dev.strata.replica.age.AgeFileException;
-import dev.strata.replica.age.AgeKeyException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.NoSuchFileException;
 
 /**
  * Reads one replica file, reopening it at the current offset when a read fails (a dropped connection, an idle
@@ -58,9 +55,8 @@ public final class ResumableInputStream extends InputStream {
         int n = in.read(b, off, len);
         if (n > 0) offset += n;
         return n;
-      } catch (NoSuchFileException | AgeKeyException | AgeFileException e) {
-        throw e; // retrying gives the same answer
       } catch (IOException e) {
+        if (!ReplicaClient.isTransient(e)) throw e; // retrying gives the same answer
         last = e;
         closeQuietly();
         if (attempt + 1 < attempts) pause(attempt);

@@ -208,8 +208,8 @@ public final class BackupService {
 
   /**
    * {@code DELETE /db}: removes the database's rows, then its storage objects, holding its lease (a job running on
-   * another instance finishes first). A crash or a storage error in between leaves the removal pending, for
-   * {@link CompactionJobs#sweepDeletedDatabases} to finish.
+   * another instance finishes first). The delete is done once the rows are: a crash or a storage error after that
+   * leaves the removal of its objects pending, for {@link CompactionJobs#sweepDeletedDatabases} to finish.
    */
   public void delete(String cluster, String name) throws IOException {
     ReentrantLock lock = locks.of(cluster, name);
@@ -223,7 +223,13 @@ public final class BackupService {
         return null;
       });
       jobs.forget(db);
-      jobs.removeStorage(cluster, name);
+      try {
+        jobs.removeStorage(cluster, name);
+      } catch (IOException e) {
+        // The database is gone for good (its rows are); the pass over deleted databases finishes its storage.
+        log.warn("deleted {}/{}; removing its storage failed and is left to the next pass: {}", cluster, name,
+            e.getMessage());
+      }
     } finally {
       lock.unlock();
     }

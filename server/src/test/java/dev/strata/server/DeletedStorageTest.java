@@ -1,7 +1,6 @@
 package dev.strata.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
@@ -95,7 +94,7 @@ class DeletedStorageTest {
     upload("app", 2);
     ts.compactAll();
     deletesFail.set(true);
-    assertThatThrownBy(() -> client.delete("app")).isInstanceOf(IOException.class);
+    client.delete("app"); // done once its rows are: the storage it could not remove is the next pass's
     assertThat(client.positions()).doesNotContainKey("app");
     assertThat(objects("app")).isNotEmpty();
     // A database of that name, created again meanwhile, waits for the removal before its files are stored.

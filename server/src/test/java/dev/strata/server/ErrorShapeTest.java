@@ -6,12 +6,16 @@ import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.testing.ForwardingReplicaClient;
+import dev.strata.ltx.TxidRange;
+import dev.strata.server.client.ServerClient;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +58,66 @@ class ErrorShapeTest {
         assertThat(new String(r.body(), StandardCharsets.UTF_8)).as("%s", thrown)
             .isEqualTo("{\"code\":\"EINTERNAL\",\"error\":\"internal error\"}\n");
       }
+    }
+  }
+
+  /**
+   * Storage that fails after its client's retries (an S3 outage) is worth retrying: 503 {@code EUNAVAILABLE} with
+   * the storage's one-line answer, never the 500 of a bug. A file that is missing from storage is not that.
+   */
+  @Test
+  void aStorageFailureIs503WithItsCause() throws Exception {
+    AtomicReference<IOException> reads = new AtomicReference<>();
+    ReplicaClient storage = new FailingReads(new FileReplicaClient(dir.resolve("objects")), reads);
+    try (TestServer ts = new TestServer(dir.resolve("data"), new dev.strata.replica.testing.FakeClock(
+        java.time.Instant.now()), UnaryOperator.identity(), storage)) {
+      ServerClient client = ts.client("c1");
+      TestDb db = new TestDb(512);
+      client.writeTx("db", db.commit(Map.of(1, db.fill('1')), ts.clock.millis()));
+      for (char c = '2'; c <= '3'; c++) {
+        ts.compactAll();
+        ts.clock.advance(java.time.Duration.ofMinutes(10)); // level-0 staging moves on past TXID 1
+        client.writeTx("db", db.commit(Map.of(1, db.fill(c)), ts.clock.millis()));
+      }
+      ts.server.scheduler().runLevel(1);
+      String check = "/db/restore/check?db=db&txid=0000000000000001";
+      assertThat(ts.raw("GET", check, "cluster c1", null).statusCode()).isEqualTo(200);
+      assertThat(ts.localTxids("c1", "db")).as("staged").doesNotContain(1L);
+
+      reads.set(new IOException("s3 replica: GET s3://bucket/c1/db/0001/x.ltx failed after 10 attempts: HTTP 503"
+          + " SlowDown"));
+      HttpResponse<byte[]> r = ts.raw("GET", check, "cluster c1", null);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("{\"code\":\"EUNAVAILABLE\",\"error\":"
+          + "\"storage unavailable: s3 replica: GET s3://bucket/c1/db/0001/x.ltx failed after 10 attempts: HTTP 503"
+          + " SlowDown\"}\n");
+
+      reads.set(new java.nio.file.NoSuchFileException("s3://bucket/c1/db/0001/x.ltx"));
+      assertThat(ts.raw("GET", check, "cluster c1", null).statusCode()).isEqualTo(500);
+      reads.set(null);
+      assertThat(ts.raw("GET", check, "cluster c1", null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  /** Storage whose reads fail with the exception set, while one is. */
+  private static final class FailingReads extends ForwardingReplicaClient {
+    private final AtomicReference<IOException> failure;
+
+    FailingReads(ReplicaClient delegate, AtomicReference<IOException> failure) {
+      super(delegate);
+      this.failure = failure;
+    }
+
+    @Override
+    public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
+      IOException e = failure.get();
+      if (e != null) throw e;
+      return super.openFile(level, range, offset);
+    }
+
+    @Override
+    protected ReplicaClient wrap(ReplicaClient child) {
+      return new FailingReads(child, failure);
     }
   }
 

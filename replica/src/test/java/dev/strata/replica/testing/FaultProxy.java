@@ -65,6 +65,8 @@ public final class FaultProxy implements AutoCloseable {
   private final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
   private volatile Schedule schedule = passAll();
   private volatile boolean closed;
+  /** An upstream connection idle for longer is replaced before it carries a request. */
+  private static final long UPSTREAM_IDLE_NANOS = 1_000_000_000L;
 
   private FaultProxy(int upstreamPort) throws IOException {
     this.upstreamPort = upstreamPort;
@@ -167,6 +169,7 @@ public final class FaultProxy implements AutoCloseable {
   /** One client connection: requests in sequence over one upstream connection (opened on demand). */
   private void serve(Socket client) {
     Socket upstream = null;
+    long upstreamUsed = 0;
     try (client) {
       InputStream cin = new BufferedInputStream(client.getInputStream());
       OutputStream cout = client.getOutputStream();
@@ -203,6 +206,13 @@ public final class FaultProxy implements AutoCloseable {
             if (expectContinue) return;
           }
           case NONE, RESET_MID_RESPONSE -> {
+            if (upstream != null && System.nanoTime() - upstreamUsed > UPSTREAM_IDLE_NANOS) {
+              // S3Proxy may have closed it meanwhile (its idle timeout), and a request sent on it would end with no
+              // response: the client would see a failure that no real S3 endpoint gives. A proxy reconnects.
+              sockets.remove(upstream);
+              upstream.close();
+              upstream = null;
+            }
             if (upstream == null) {
               upstream = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
               upstream.setTcpNoDelay(true);
@@ -242,6 +252,7 @@ public final class FaultProxy implements AutoCloseable {
             }
             boolean untilClose = copyBody(uin, cout, resp, method, Long.MAX_VALUE);
             cout.flush();
+            upstreamUsed = System.nanoTime();
             if (untilClose || "close".equalsIgnoreCase(resp.header("connection"))
                 || "close".equalsIgnoreCase(req.header("connection"))) {
               return;

@@ -3,6 +3,7 @@ package dev.strata.server.http;
 import dev.strata.server.ApiException;
 import dev.strata.server.ErrorCode;
 import dev.strata.server.ServerMetrics;
+import dev.strata.server.store.StorageException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * unknown path without it is 401), then the path picks an endpoint; an unknown path is a plain-text 404, a known
  * path with the wrong method a 405 (with a JSON error, where chi sends none). Then the LiteFS cluster ID, if the
  * request carries one, must be the cluster's. {@code /metrics} needs no authorization. Every other error is the
- * JSON error shape; an unexpected failure is logged and answered 500 {@code EINTERNAL} without its detail. (The
+ * JSON error shape; a storage failure is logged and answered 503 {@code EUNAVAILABLE} with its one-line cause (LiteFS
+ * and people retry), any other unexpected failure is logged and answered 500 {@code EINTERNAL} without its detail. (The
  * errors Jetty answers itself, for requests it cannot parse, are {@link JsonErrors}'.)
  *
  * <p>Runs on a virtual thread per request and blocks on the body streams. A client that stalls (Jetty's idle
@@ -95,6 +97,11 @@ final class ApiHandler extends Handler.Abstract {
       } else if (RequestBody.causeOf(e) instanceof RequestBody.Malformed malformed) {
         line.failed(ErrorCode.EBADREQUEST); // the client's fault, not the server's: no warning
         broken = fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()));
+      } else if (StorageException.in(e) instanceof StorageException storage) {
+        // Storage failed after its client's retries: worth retrying, and the cause is the operator's to fix.
+        log.warn("{} {}: {}", method, path, e.getMessage());
+        line.failed(ErrorCode.EUNAVAILABLE);
+        broken = fail(call, new ApiException(ErrorCode.EUNAVAILABLE, "storage unavailable: " + storage.getMessage()));
       } else {
         // The detail is for the operator: a client is told no more than that it was not its fault.
         log.warn("{} {}: {}", method, path, e.toString());

@@ -4,6 +4,7 @@ import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
@@ -71,9 +72,46 @@ public final class CataloguedReplicaClient implements ReplicaClient {
     return f;
   }
 
+  /** The object's bytes; a transport failure, on opening or while reading, is a {@link StorageException}. */
   @Override
   public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
-    return storage.openFile(level, range, offset);
+    try {
+      return new FilterInputStream(storage.openFile(level, range, offset)) {
+        @Override
+        public int read() throws IOException {
+          try {
+            return super.read();
+          } catch (IOException e) {
+            throw transport(e);
+          }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          try {
+            return super.read(b, off, len);
+          } catch (IOException e) {
+            throw transport(e);
+          }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+          try {
+            return super.skip(n);
+          } catch (IOException e) {
+            throw transport(e);
+          }
+        }
+      };
+    } catch (IOException e) {
+      throw transport(e);
+    }
+  }
+
+  /** A missing object (the catalogue and storage disagree) or one that does not open stays what it is. */
+  private static IOException transport(IOException e) {
+    return e instanceof StorageException || !ReplicaClient.isTransient(e) ? e : new StorageException(e);
   }
 
   /** Stores the object, then catalogues it under the lease; a lost lease leaves the object uncatalogued. */
