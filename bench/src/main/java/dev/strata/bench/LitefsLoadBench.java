@@ -50,6 +50,8 @@ public final class LitefsLoadBench {
   private static final double TARGET_P99_MS = 50;
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(3)).build();
+  /** The uploads' client: lighter than {@link #HTTP}, whose CPU would be taken from the servers measured. */
+  private static final KeepAliveHttpClient UPLOADS = new KeepAliveHttpClient(30_000);
   private static final Pattern POS = Pattern.compile("\"TXID\"\\s*:\\s*\"([0-9a-f]{16})\".*?\"PostApplyChecksum\""
       + "\\s*:\\s*\"([0-9a-f]{16})\"", Pattern.DOTALL);
 
@@ -91,7 +93,7 @@ public final class LitefsLoadBench {
 
   /** What one configuration measured. */
   record Row(String config, Lat open, double offered, long openUploads, long openErrors, double openCpu,
-      double openPgCpu, double satRate, double satCpu, double satPgCpu, long lost, Db[] dbs) {}
+      double openPgCpu, double openClientCpu, double satRate, double satCpu, double satPgCpu, long lost, Db[] dbs) {}
 
   void run() throws Exception {
     Path root = Files.createDirectories(dir.toAbsolutePath());
@@ -145,6 +147,7 @@ public final class LitefsLoadBench {
     long lost = lost(fleet, dbs);
     return new Row(config, open, databases * rate, counts[0], counts[1],
         (c1.server - c0.server) / Math.max(1, counts[0]) * 1000, (c1.pg - c0.pg) / Math.max(1, counts[0]) * 1000,
+        (c1.client - c0.client) / Math.max(1, counts[0]) * 1000,
         satCount / (double) saturation, (c2.server - c1.server) / Math.max(1, satCount) * 1000,
         (c2.pg - c1.pg) / Math.max(1, satCount) * 1000, lost, dbs);
   }
@@ -196,12 +199,11 @@ public final class LitefsLoadBench {
       int status;
       String body = "", hwm = null;
       try {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(fleet.url(instance) + "/db/tx?db="
-                + db.name)).timeout(Duration.ofSeconds(30)).header("Authorization", "cluster " + db.cluster)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(file)).build(), HttpResponse.BodyHandlers.ofString());
-        status = r.statusCode();
+        KeepAliveHttpClient.Answer r = UPLOADS.post(fleet.port(instance), "/db/tx?db=" + db.name,
+            "cluster " + db.cluster, file);
+        status = r.status();
         body = r.body();
-        hwm = r.headers().firstValue("Litefs-Hwm").orElse(null);
+        hwm = r.hwm();
       } catch (IOException e) {
         status = 0;
       }
@@ -448,17 +450,18 @@ public final class LitefsLoadBench {
     System.out.println();
     System.out.printf(Locale.ROOT, "disk ceiling (this run, mean of before and after): %.0f write+fsync/s, %.0f "
         + "write+fdatasync/s%n", fsync, fds);
-    String head = "%-24s %7s %7s %8s %7s %9s %7s %5s %9s %9s %9s %9s %9s%n";
-    System.out.printf(Locale.ROOT, head, "", "open", "loop", "", "", "", "", "", "CPU-s per", "1000 (open)",
+    String head = "%-24s %7s %7s %8s %7s %9s %7s %5s %9s %9s %9s %9s %9s %9s%n";
+    System.out.printf(Locale.ROOT, head, "", "open", "loop", "", "", "", "", "", "CPU-s per", "1000 (open)", "",
         "closed", "loop", "CPU-s/1000");
     System.out.printf(Locale.ROOT, head, "config", "p50 ms", "p99 ms", "p99/50ms", "max ms", "uploads/s", "refused",
-        "lost", "server", "postgres", "uploads/s", "/ fsync/s", "(closed)");
+        "lost", "server", "postgres", "client", "uploads/s", "/ fsync/s", "(closed)");
     Row base = rows.isEmpty() ? null : rows.getFirst();
     for (Row r : rows) {
-      System.out.printf(Locale.ROOT, "%-24s %7.1f %7.1f %8.2f %7.1f %9.0f %7d %5d %9.2f %9s %9.0f %9.2f %9.2f%n",
+      System.out.printf(Locale.ROOT, "%-24s %7.1f %7.1f %8.2f %7.1f %9.0f %7d %5d %9.2f %9s %9.2f %9.0f %9.2f %9.2f%n",
           label(r.config), r.open.pct(50), r.open.pct(99), r.open.pct(99) / TARGET_P99_MS, r.open.pct(100),
           r.openUploads / (double) seconds, r.openErrors, r.lost, r.openCpu,
-          r.openPgCpu > 0 ? String.format(Locale.ROOT, "%.2f", r.openPgCpu) : "-", r.satRate, r.satRate / fsync,
+          r.openPgCpu > 0 ? String.format(Locale.ROOT, "%.2f", r.openPgCpu) : "-", r.openClientCpu, r.satRate,
+          r.satRate / fsync,
           r.satCpu + r.satPgCpu);
     }
     if (base != null && rows.size() > 1) {
@@ -470,7 +473,8 @@ public final class LitefsLoadBench {
     }
     System.out.println("offered load " + String.format(Locale.ROOT, "%.0f", databases * rate) + " uploads/s; target "
         + "p99 ≤ " + (int) TARGET_P99_MS + " ms (p99/50ms ≤ 1); CPU-s per 1,000 acknowledged uploads: the server "
-        + "processes', PostgreSQL's (postmaster and backends), the bench client's excluded; closed loop: both");
+        + "processes', PostgreSQL's (postmaster and backends), and the bench client's (this process, sharing the cores); "
+        + "closed loop: server and PostgreSQL");
     if (kill != null) System.out.println(kill);
   }
 
@@ -496,7 +500,7 @@ public final class LitefsLoadBench {
   // ---------------------------------------------------------------------------------------------------------------
   // The servers
 
-  record Cpu(double server, double pg) {}
+  record Cpu(double server, double pg, double client) {}
 
   /** The {@code strata serve} processes of one configuration, and PostgreSQL when it is used. */
   static final class Fleet implements AutoCloseable {
@@ -576,7 +580,11 @@ public final class LitefsLoadBench {
     }
 
     String url(int i) {
-      return "http://127.0.0.1:" + ports.get(i);
+      return "http://127.0.0.1:" + port(i);
+    }
+
+    int port(int i) {
+      return ports.get(i);
     }
 
     /**
@@ -618,7 +626,10 @@ public final class LitefsLoadBench {
       return out;
     }
 
-    /** CPU seconds so far: the server processes', and PostgreSQL's (postmaster, reaped and live backends). */
+    /**
+     * CPU seconds so far: the server processes', PostgreSQL's (postmaster, reaped and live backends), and this
+     * process's (the load's client).
+     */
     Cpu cpu() throws IOException {
       double server = 0;
       for (Process p : servers) server += procCpu(p.pid(), false);
@@ -631,7 +642,7 @@ public final class LitefsLoadBench {
           pgCpu += procCpu(h.pid(), false);
         }
       }
-      return new Cpu(server, pgCpu);
+      return new Cpu(server, pgCpu, procCpu(ProcessHandle.current().pid(), false));
     }
 
     /** utime + stime (with {@code children}: + cutime + cstime) of a process, in seconds; 0 once it is gone. */

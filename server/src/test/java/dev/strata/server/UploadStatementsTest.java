@@ -52,7 +52,8 @@ class UploadStatementsTest {
       upload(store, db.commit(Map.of(5, db.fill('e'), 6, db.fill('e')), 6, 0)); // two new pages
       String grown = logSince(pg, at);
 
-      // BEGIN, the lock, the lookup (with the newest transaction), the write (pages, transaction, request), COMMIT
+      // BEGIN, the lock, the lookup (with the newest transaction), the write (pages, transaction, request), COMMIT;
+      // sent in two round trips: BEGIN, lock and lookup together, then the write with the COMMIT
       assertThat(count(one)).as(one).isEqualTo(5);
       assertThat(count(three)).as(three).isEqualTo(5);
       assertThat(count(same)).as(same).isEqualTo(5);

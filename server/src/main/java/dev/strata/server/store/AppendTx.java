@@ -65,17 +65,17 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
   @Override
   public Result run(Connection c) throws SQLException, IOException {
     LtxHeader h = file.info().header();
-    // Created (if allowed) and locked: a failure below undoes the creation with the rest of the job. The lock is a
-    // statement of its own: on PostgreSQL (READ COMMITTED) a statement reads as of its start, so reads in the
-    // statement that waited for the lock would miss the upload that held it.
-    DbRow db = create ? Rows.lockOrCreateDb(c, cluster, name) : Rows.lockDb(c, cluster, name);
-    if (db == null) throw ApiException.noDatabase();
     try (SpooledLtx.PageCursor cursor = file.pages()) {
-      // The file's pages go by batches: one statement looks up a batch (the first also reads the newest
-      // transaction), one writes it; the last batch is written with the transaction once everything checked out.
+      // The file's pages go by batches: the first is looked up with the database's lock (which creates it, if
+      // allowed: a failure below undoes the creation with the rest of the job) and its newest transaction, each
+      // further batch by one statement; each batch but the last is written once looked up, the last with the
+      // transaction once everything checked out.
       Pages.Batch batch = new Pages.Batch(h.pageSize());
       batch.fill(cursor, h.lockPgno());
-      TxnRow cur = Pages.lookUp(c, db.id(), batch);
+      Pages.Start start = Pages.lockAndLookUp(c, cluster, name, create, batch);
+      if (start == null) throw ApiException.noDatabase();
+      DbRow db = start.db();
+      TxnRow cur = start.latest();
       Pos curPos = cur == null ? Pos.ZERO : cur.pos();
       if (cur != null && cur.pageSize() != h.pageSize()) {
         throw new ApiException(ErrorCode.EBADHEADER, "page size mismatch");
@@ -148,8 +148,10 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
 
   /**
    * Writes the last batch of pages, the transaction and a level-1 compaction request. On PostgreSQL in one
-   * statement: one round trip instead of three, each of which costs both processes CPU. The embedded store runs
-   * them one by one, in process. (The lookup cannot join this statement: the checks between them are made here.)
+   * statement, sent with the {@code COMMIT}: one round trip instead of four, each of which costs both processes CPU
+   * (the store's commit after the job then has nothing left to do: pgjdbc sends none when the server says no
+   * transaction is open). Nothing may follow this in the job. The embedded store runs them one by one, in process.
+   * (The lookup cannot join this statement: the checks between them are made here.)
    */
   private static void write(Connection c, long dbId, Pages.Batch batch, TxnRow txn) throws SQLException {
     if (!Rows.postgres(c)) {
@@ -171,7 +173,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
     PreparedStatement ps = Statements.prepare(c, "WITH new_pages AS (INSERT INTO pages (db_id, pgno, min_txid,"
         + " max_txid, chksum, data) SELECT ?, u.pgno, ?, ?, u.chksum, u.data FROM unnest(?::bigint[], ?::bigint[],"
         + " ?::bytea[]) AS u (pgno, chksum, data)), new_txn AS (" + Rows.INSERT_TXN + ") "
-        + Rows.REQUEST_COMPACTION);
+        + Rows.REQUEST_COMPACTION + "; COMMIT");
     ps.setLong(1, dbId);
     ps.setLong(2, txn.minTxid());
     ps.setLong(3, txn.maxTxid());
@@ -180,6 +182,6 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
     ps.setObject(6, data);
     int next = Rows.bindTxn(ps, 7, dbId, txn);
     Rows.bindCompactionRequest(ps, next, dbId, 1);
-    ps.executeUpdate();
+    ps.execute();
   }
 }

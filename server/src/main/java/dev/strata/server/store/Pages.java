@@ -73,11 +73,15 @@ final class Pages {
         if (pgno == lockPgno) continue;
         pgnos[size] = Integer.toUnsignedLong(pgno);
         checksums[size] = cursor.checksum();
-        stored[size] = false;
-        storedData[size] = null;
-        unchanged[size] = false;
         size++;
       }
+    }
+
+    /** Clears what a lookup found: {@link #lookUp} fills it anew. */
+    void forgetFound() {
+      Arrays.fill(stored, 0, size, false);
+      Arrays.fill(storedData, 0, size, null);
+      Arrays.fill(unchanged, 0, size, false);
     }
 
     /** How many pages of the batch are to be written. */
@@ -88,6 +92,45 @@ final class Pages {
     }
   }
 
+  /** Where an upload starts: its database, locked for the rest of the transaction, and its newest transaction. */
+  record Start(DbRow db, TxnRow latest) {}
+
+  /**
+   * Locks the database {@code cluster/name} ({@link Rows#lockDb}; created first when missing and {@code create},
+   * else null is returned) and looks up the batch's stored pages ({@link #lookUp}). On PostgreSQL the lock and the
+   * lookup are two statements sent in one round trip: the lookup's snapshot is taken when it starts, after the lock
+   * was granted, so it sees every upload that held the lock before, as if it had been sent on its own.
+   */
+  static Start lockAndLookUp(Connection c, String cluster, String name, boolean create, Batch b)
+      throws SQLException {
+    b.forgetFound();
+    if (Rows.postgres(c)) {
+      PreparedStatement ps = Statements.prepare(c, Rows.LOCK_DB + "; " + lookUpSql(DB_BY_NAME));
+      ps.setString(1, cluster);
+      ps.setString(2, name);
+      ps.setString(3, cluster);
+      ps.setString(4, name);
+      ps.setObject(5, Arrays.copyOf(b.pgnos, b.size));
+      ps.setObject(6, Arrays.copyOf(b.checksums, b.size));
+      ps.setString(7, cluster);
+      ps.setString(8, name);
+      ps.execute();
+      DbRow db;
+      try (ResultSet rs = ps.getResultSet()) {
+        db = rs.next() ? Rows.dbRow(rs) : null;
+      }
+      ps.getMoreResults();
+      TxnRow latest;
+      try (ResultSet rs = ps.getResultSet()) {
+        latest = found(rs, b);
+      }
+      if (db != null) return new Start(db, latest);
+    }
+    // The embedded store, and a database PostgreSQL does not hold yet: one statement after the other.
+    DbRow db = create ? Rows.lockOrCreateDb(c, cluster, name) : Rows.lockDb(c, cluster, name);
+    return db == null ? null : new Start(db, lookUp(c, db.id(), b));
+  }
+
   /**
    * Looks up the stored versions of the batch's pages (filling {@link Batch#stored} and the rest) and returns the
    * database's newest transaction (null for none). On PostgreSQL one statement does it all, one round trip whatever
@@ -95,6 +138,7 @@ final class Pages {
    * list of pages given as rows into a temporary table first, which costs it more than the statements saved.
    */
   static TxnRow lookUp(Connection c, long dbId, Batch b) throws SQLException {
+    b.forgetFound();
     if (!Rows.postgres(c)) {
       TxnRow latest = Rows.latestTxn(c, dbId);
       long commit = latest == null ? 0 : Integer.toUnsignedLong(latest.commit());
@@ -110,24 +154,43 @@ final class Pages {
       }
       return latest;
     }
-    PreparedStatement ps = Statements.prepare(c, "SELECT latest.*, u.pgno, p.chksum,"
-        + " CASE WHEN p.chksum = u.chksum THEN p.data END"
-        + " FROM (SELECT " + Rows.TXN_COLUMNS + " FROM txns WHERE db_id = ? ORDER BY max_txid DESC LIMIT 1) latest"
-        + " LEFT JOIN (unnest(?::bigint[], ?::bigint[]) AS u (pgno, chksum) JOIN LATERAL (SELECT chksum, data"
-        + " FROM pages WHERE db_id = ? AND pgno = u.pgno ORDER BY max_txid DESC LIMIT 1) p ON true) ON true");
+    PreparedStatement ps = Statements.prepare(c, lookUpSql("?"));
     ps.setLong(1, dbId);
     ps.setObject(2, Arrays.copyOf(b.pgnos, b.size));
     ps.setObject(3, Arrays.copyOf(b.checksums, b.size));
     ps.setLong(4, dbId);
-    TxnRow latest = null;
-    // One row per page found, each with the transaction; one row without a page when none is.
     try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        if (latest == null) latest = Rows.txnRow(rs);
-        long pgno = rs.getLong(9);
-        if (rs.wasNull()) continue;
-        found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
-      }
+      return found(rs, b);
+    }
+  }
+
+  /** The database's id by its cluster and name, for the lookup sent with the lock. */
+  private static final String DB_BY_NAME = "(SELECT id FROM databases WHERE cluster = ? AND name = ?)";
+
+  /**
+   * PostgreSQL's lookup of a batch, the database given by {@code dbId} (an expression): the newest transaction and,
+   * for each page of the batch (an array of page numbers, one of their checksums), its newest stored version.
+   */
+  private static String lookUpSql(String dbId) {
+    return "SELECT latest.*, u.pgno, p.chksum, CASE WHEN p.chksum = u.chksum THEN p.data END"
+        + " FROM (SELECT " + Rows.TXN_COLUMNS + " FROM txns WHERE db_id = " + dbId
+        + " ORDER BY max_txid DESC LIMIT 1) latest"
+        + " LEFT JOIN (unnest(?::bigint[], ?::bigint[]) AS u (pgno, chksum) JOIN LATERAL (SELECT chksum, data"
+        + " FROM pages WHERE db_id = " + dbId + " AND pgno = u.pgno ORDER BY max_txid DESC LIMIT 1) p ON true)"
+        + " ON true";
+  }
+
+  /**
+   * Reads {@link #lookUpSql}'s answer into the batch and returns the newest transaction: one row per page found,
+   * each with the transaction; one row without a page when none is; no row for a database without transactions.
+   */
+  private static TxnRow found(ResultSet rs, Batch b) throws SQLException {
+    TxnRow latest = null;
+    while (rs.next()) {
+      if (latest == null) latest = Rows.txnRow(rs);
+      long pgno = rs.getLong(9);
+      if (rs.wasNull()) continue;
+      found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
     }
     return latest;
   }

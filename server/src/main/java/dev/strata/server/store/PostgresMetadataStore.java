@@ -149,6 +149,20 @@ public final class PostgresMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Runs the write on the caller's thread: each write has a connection of its own, so there is no queue to hand it
+   * to, and a thread started for it would cost each upload a start, a hand-over and a wake-up.
+   */
+  @Override
+  public <T> T write(SqlJob<T> job) throws IOException {
+    if (closed || inFlight.register() < 0) throw new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down");
+    try {
+      return runWrite(job);
+    } finally {
+      inFlight.arriveAndDeregister();
+    }
+  }
+
   @Override
   public <T> CompletableFuture<T> submit(SqlJob<T> job) {
     CompletableFuture<T> done = new CompletableFuture<>();

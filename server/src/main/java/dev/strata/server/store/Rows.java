@@ -97,10 +97,12 @@ public final class Rows {
     return lockDb(c, cluster, name);
   }
 
+  static final String LOCK_DB =
+      "UPDATE databases SET hwm = hwm WHERE cluster = ? AND name = ? RETURNING id, cluster, name, hwm";
+
   /** The database {@code cluster/name} locked for the rest of the caller's transaction, or null. */
   public static DbRow lockDb(Connection c, String cluster, String name) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c,
-        "UPDATE databases SET hwm = hwm WHERE cluster = ? AND name = ? RETURNING id, cluster, name, hwm");
+    PreparedStatement ps = Statements.prepare(c, LOCK_DB);
     ps.setString(1, cluster);
     ps.setString(2, name);
     try (ResultSet rs = ps.executeQuery()) {
@@ -484,7 +486,7 @@ public final class Rows {
         rs.getLong(10));
   }
 
-  private static DbRow dbRow(ResultSet rs) throws SQLException {
+  static DbRow dbRow(ResultSet rs) throws SQLException {
     return new DbRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4));
   }
 
