@@ -172,6 +172,27 @@ class MultiInstanceTest {
   }
 
   @Test
+  void theSecondInstanceToReachARequestLeavesTheFlushToTheFirst() throws Exception {
+    String url = TestMetadata.freshDatabase();
+    Server a = instance("a", url), b = instance("b", url);
+    TestDb db = new TestDb(512);
+    client(a).writeTx("app", db.commit(Map.of(1, TestDb.fill(512, 'a')), 0));
+    // Both instances read the request at the same boundary; a runs it first.
+    Rows.CompactionRequest seenByA = a.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
+    Rows.CompactionRequest seenByB = b.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
+    assertThat(a.jobs().run(seenByA.db(), 1, seenByA.leaseEpoch())).isTrue();
+    client(b).writeTx("app", db.commit(Map.of(2, TestDb.fill(512, 'b')), 0));
+    // b, second, stores no level-1 file of the one transaction since: the request waits for the next boundary.
+    assertThat(b.jobs().run(seenByB.db(), 1, seenByB.leaseEpoch())).isFalse();
+    assertThat(a.jobs().storage("c", "app").listFiles(1)).hasSize(1);
+    // At the next boundary either instance flushes it.
+    Rows.CompactionRequest next = b.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
+    assertThat(b.jobs().run(next.db(), 1, next.leaseEpoch())).isTrue();
+    assertThat(a.jobs().storage("c", "app").listFiles(1)).hasSize(2);
+    assertThat(b.store().read(c -> Rows.findDb(c, "c", "app")).hwm()).isEqualTo(db.txid);
+  }
+
+  @Test
   void aDeadInstancesLeaseExpiresAndItsJobsAreTakenOver() throws Exception {
     String url = TestMetadata.freshDatabase();
     Server b = instance("b", url);

@@ -128,17 +128,24 @@ public final class CompactionJobs {
   }
 
   /**
-   * Runs the job of {@code level} for a database. Returns false when the job has to wait (another instance holds
-   * the database's lease, or the storage of an earlier database of this name is still being removed); errors are
-   * thrown and the request stays.
+   * Runs the job of {@code level} for a database whose lease had {@code seenEpoch} when its request was read.
+   * Returns false when the job has to wait (another instance holds the database's lease or held it since, or the
+   * storage of an earlier database of this name is still being removed); errors are thrown and the request stays.
    */
-  public boolean run(DbRow db, int level) throws IOException {
+  public boolean run(DbRow db, int level, long seenEpoch) throws IOException {
     ReentrantLock lock = locks.of(db.cluster(), db.name());
     lock.lock();
     long start = System.nanoTime();
     try (JobLeases.Held held = leases.tryAcquire(db.cluster(), db.name())) {
       if (held == null) return false;
-      if (!held.continuous()) forget(db); // another instance worked on it since: what is cached may be stale
+      if (!held.continuous()) {
+        forget(db); // another instance worked on it since: what is cached may be stale
+        // Another instance took the lease after the request was read: instances read the same requests at the same
+        // boundaries, and it most likely ran this very job a moment ago. Again now, a flush would store a level-1
+        // file of the few transactions since (a storage request, and a file more for every restore to read), for
+        // nothing: the request waits for the next boundary instead.
+        if (held.lease().epoch() > seenEpoch + 1) return false;
+      }
       if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
       boolean wrote;
       if (level == 1) {

@@ -105,7 +105,7 @@ final class Pages {
       throws SQLException {
     b.forgetFound();
     if (Rows.postgres(c)) {
-      PreparedStatement ps = Statements.prepare(c, Rows.LOCK_DB + "; " + lookUpSql(DB_BY_NAME));
+      PreparedStatement ps = Statements.prepare(c, Rows.LOCK_DB_POSTGRES + "; " + lookUpSql(DB_BY_NAME));
       ps.setString(1, cluster);
       ps.setString(2, name);
       ps.setString(3, cluster);

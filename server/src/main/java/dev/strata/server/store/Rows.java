@@ -97,12 +97,19 @@ public final class Rows {
     return lockDb(c, cluster, name);
   }
 
-  static final String LOCK_DB =
+  /**
+   * The lock of {@link #lockDb} on PostgreSQL: a row lock that writes no new version of the row (it conflicts with
+   * every update of the row and with itself, not with the key-share locks of inserts that reference it).
+   */
+  static final String LOCK_DB_POSTGRES =
+      "SELECT id, cluster, name, hwm FROM databases WHERE cluster = ? AND name = ? FOR NO KEY UPDATE";
+  /** SQLite has no row locks; an update that changes nothing makes the transaction a writer, the one writer. */
+  private static final String LOCK_DB_SQLITE =
       "UPDATE databases SET hwm = hwm WHERE cluster = ? AND name = ? RETURNING id, cluster, name, hwm";
 
   /** The database {@code cluster/name} locked for the rest of the caller's transaction, or null. */
   public static DbRow lockDb(Connection c, String cluster, String name) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c, LOCK_DB);
+    PreparedStatement ps = Statements.prepare(c, postgres(c) ? LOCK_DB_POSTGRES : LOCK_DB_SQLITE);
     ps.setString(1, cluster);
     ps.setString(2, name);
     try (ResultSet rs = ps.executeQuery()) {
@@ -224,18 +231,19 @@ public final class Rows {
     }
   }
 
-  /** A pending compaction request. */
-  public record CompactionRequest(DbRow db, int level, long key) {}
+  /** A pending compaction request, and the epoch of its database's lease when it was read (0: never leased). */
+  public record CompactionRequest(DbRow db, int level, long key, long leaseEpoch) {}
 
   /** Pending requests for a level, by cluster and name. */
   public static List<CompactionRequest> compactionRequests(Connection c, int level) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT d.id, d.cluster, d.name, d.hwm, r.idempotency_key"
-        + " FROM compaction_requests r JOIN databases d ON d.id = r.db_id WHERE r.level = ?"
+    try (PreparedStatement ps = c.prepareStatement("SELECT d.id, d.cluster, d.name, d.hwm, r.idempotency_key,"
+        + " coalesce(l.epoch, 0) FROM compaction_requests r JOIN databases d ON d.id = r.db_id"
+        + " LEFT JOIN leases l ON l.cluster = d.cluster AND l.name = d.name WHERE r.level = ?"
         + " ORDER BY d.cluster, d.name")) {
       ps.setInt(1, level);
       List<CompactionRequest> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(new CompactionRequest(dbRow(rs), level, rs.getLong(5)));
+        while (rs.next()) out.add(new CompactionRequest(dbRow(rs), level, rs.getLong(5), rs.getLong(6)));
       }
       return out;
     }
