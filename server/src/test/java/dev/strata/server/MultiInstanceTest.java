@@ -180,14 +180,14 @@ class MultiInstanceTest {
     // Both instances read the request at the same boundary; a runs it first.
     Rows.CompactionRequest seenByA = a.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
     Rows.CompactionRequest seenByB = b.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
-    assertThat(a.jobs().run(seenByA.db(), 1, seenByA.leaseEpoch())).isTrue();
+    assertThat(a.jobs().run(seenByA)).isTrue();
     client(b).writeTx("app", db.commit(Map.of(2, TestDb.fill(512, 'b')), 0));
     // b, second, stores no level-1 file of the one transaction since: the request waits for the next boundary.
-    assertThat(b.jobs().run(seenByB.db(), 1, seenByB.leaseEpoch())).isFalse();
+    assertThat(b.jobs().run(seenByB)).isFalse();
     assertThat(a.jobs().storage("c", "app").listFiles(1)).hasSize(1);
     // At the next boundary either instance flushes it.
     Rows.CompactionRequest next = b.store().read(c -> Rows.compactionRequests(c, 1)).getFirst();
-    assertThat(b.jobs().run(next.db(), 1, next.leaseEpoch())).isTrue();
+    assertThat(b.jobs().run(next)).isTrue();
     assertThat(a.jobs().storage("c", "app").listFiles(1)).hasSize(2);
     assertThat(b.store().read(c -> Rows.findDb(c, "c", "app")).hwm()).isEqualTo(db.txid);
   }

@@ -17,6 +17,7 @@ import dev.strata.server.store.DbRow;
 import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import dev.strata.server.store.Rows;
+import dev.strata.server.store.Rows.CompactionRequest;
 import dev.strata.server.store.TxnRow;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -128,11 +129,14 @@ public final class CompactionJobs {
   }
 
   /**
-   * Runs the job of {@code level} for a database whose lease had {@code seenEpoch} when its request was read.
-   * Returns false when the job has to wait (another instance holds the database's lease or held it since, or the
-   * storage of an earlier database of this name is still being removed); errors are thrown and the request stays.
+   * Runs the job a request asks for. Returns false when it has to wait (another instance holds the database's
+   * lease or held it since the request was read, or the storage of an earlier database of this name is still being
+   * removed); errors are thrown and the request stays. Done, the request is removed (unless renewed meanwhile) in
+   * the transaction that releases the lease.
    */
-  public boolean run(DbRow db, int level, long seenEpoch) throws IOException {
+  public boolean run(CompactionRequest r) throws IOException {
+    DbRow db = r.db();
+    int level = r.level();
     ReentrantLock lock = locks.of(db.cluster(), db.name());
     lock.lock();
     long start = System.nanoTime();
@@ -144,40 +148,43 @@ public final class CompactionJobs {
         // boundaries, and it most likely ran this very job a moment ago. Again now, a flush would store a level-1
         // file of the few transactions since (a storage request, and a file more for every restore to read), for
         // nothing: the request waits for the next boundary instead.
-        if (held.lease().epoch() > seenEpoch + 1) return false;
+        if (held.lease().epoch() > r.leaseEpoch() + 1) return false;
       }
       if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
-      boolean wrote;
-      if (level == 1) {
-        wrote = flush(db, held.lease());
-      } else {
-        LevelCompactor compactor = fenced(compactor(db), held.lease());
-        if (level == Level.SNAPSHOT) {
-          wrote = compactor.snapshot() != null;
-          for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
-          compactor.retain(Level.SNAPSHOT);
-          CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
-          sweep(catalogue.storage(), catalogue, held.lease());
-        } else {
-          wrote = !compactor.compact(level).isEmpty();
-          compactor.retain(level - 1);
-        }
-      }
+      boolean wrote = runJob(db, level, held.lease());
       int following = next(level);
-      if (wrote && following != -1) {
-        store.write(c -> {
-          Rows.requestCompaction(c, db.id(), following);
-          return null;
-        });
-      }
+      held.closeWith(c -> {
+        if (wrote && following != -1) Rows.requestCompaction(c, db.id(), following);
+        Rows.completeCompaction(c, r);
+        return null;
+      });
       metrics.compaction(level, (System.nanoTime() - start) / 1e9);
       return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The storage work of a job under {@code lease}; returns whether it wrote a file. */
+  private boolean runJob(DbRow db, int level, Lease lease) throws IOException {
+    try {
+      if (level == 1) return flush(db, lease);
+      LevelCompactor compactor = fenced(compactor(db), lease);
+      if (level == Level.SNAPSHOT) {
+        boolean wrote = compactor.snapshot() != null;
+        for (int l = 1; l <= levels.topLevel(); l++) compactor.retain(l);
+        compactor.retain(Level.SNAPSHOT);
+        CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
+        sweep(catalogue.storage(), catalogue, lease);
+        return wrote;
+      }
+      boolean wrote = !compactor.compact(level).isEmpty();
+      compactor.retain(level - 1);
+      return wrote;
     } catch (IOException | RuntimeException e) {
       flushedThrough.remove(key(db)); // what storage holds is uncertain now
       metrics.storageError(level == 1 ? "flush" : level == Level.SNAPSHOT ? "snapshot" : "compact");
       throw e;
-    } finally {
-      lock.unlock();
     }
   }
 

@@ -134,11 +134,7 @@ public final class CompactionScheduler implements AutoCloseable {
   private boolean runOne(CompactionRequest r) {
     String name = r.db().cluster() + "/" + r.db().name();
     try {
-      if (!jobs.run(r.db(), r.level(), r.leaseEpoch())) return false;
-      store.write(c -> {
-        Rows.completeCompaction(c, r);
-        return null;
-      });
+      if (!jobs.run(r)) return false;
       log.debug("compaction L{} {}: done", r.level(), name);
       return true;
     } catch (IOException | RuntimeException e) {

@@ -4,6 +4,7 @@ import dev.strata.server.ApiException;
 import dev.strata.server.ErrorCode;
 import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
+import dev.strata.server.store.SqlJob;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -51,6 +52,7 @@ public final class JobLeases {
     private final boolean continuous;
     private final Thread renewer;
     private volatile boolean closed;
+    private boolean released;
 
     private Held(Lease lease, boolean continuous) {
       this.lease = lease;
@@ -91,10 +93,26 @@ public final class JobLeases {
       }
     }
 
+    /**
+     * Ends the job: {@code last} (its final metadata writes) and the release of the lease in one transaction. When
+     * that fails, nothing of {@code last} is committed and the lease expires by itself.
+     */
+    public void closeWith(SqlJob<Void> last) throws IOException {
+      closed = true;
+      renewer.interrupt();
+      store.write(c -> {
+        last.run(c);
+        lease.release(c);
+        return null;
+      });
+      released = true;
+    }
+
     @Override
     public void close() {
       closed = true;
       renewer.interrupt();
+      if (released) return;
       try {
         store.write(c -> {
           lease.release(c);
