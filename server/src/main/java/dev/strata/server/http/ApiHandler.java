@@ -90,14 +90,15 @@ final class ApiHandler extends Handler.Abstract {
       line.failed(e.code());
       broken = fail(call, e);
     } catch (IOException | RuntimeException e) {
-      if (stalled(e)) {
+      // Jetty's idle timeout (the stall timeout) failed a read or write.
+      if (causeOf(e, TimeoutException.class) != null) {
         line.stalled();
         log.warn("{} {}: client stalled; connection closed", method, path);
         broken = e;
-      } else if (RequestBody.causeOf(e) instanceof RequestBody.Malformed malformed) {
+      } else if (causeOf(e, RequestBody.Malformed.class) instanceof RequestBody.Malformed malformed) {
         line.failed(ErrorCode.EBADREQUEST); // the client's fault, not the server's: no warning
         broken = fail(call, new ApiException(ErrorCode.EBADREQUEST, malformed.getMessage()));
-      } else if (StorageException.in(e) instanceof StorageException storage) {
+      } else if (causeOf(e, StorageException.class) instanceof StorageException storage) {
         // Storage failed after its client's retries: worth retrying, and the cause is the operator's to fix.
         log.warn("{} {}: {}", method, path, e.getMessage());
         line.failed(ErrorCode.EUNAVAILABLE);
@@ -124,12 +125,12 @@ final class ApiHandler extends Handler.Abstract {
     return true;
   }
 
-  /** True when Jetty's idle timeout (the stall timeout) failed a read or write. */
-  private static boolean stalled(Throwable e) {
+  /** The first exception of {@code type} in {@code e}'s cause chain ({@code e} itself included), or null. */
+  private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof TimeoutException) return true;
+      if (type.isInstance(t)) return type.cast(t);
     }
-    return false;
+    return null;
   }
 
   /** The request's {@code db} parameter as sent, for the access log; null when absent or unreadable. */

@@ -24,14 +24,6 @@ final class RequestBody extends FilterInputStream {
     super(in);
   }
 
-  /** The {@link Malformed} that {@code e} is or was caused by, or null. */
-  static Malformed causeOf(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof Malformed m) return m;
-    }
-    return null;
-  }
-
   @Override
   public int read() throws IOException {
     try {

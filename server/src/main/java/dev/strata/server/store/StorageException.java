@@ -12,12 +12,4 @@ public final class StorageException extends IOException {
   StorageException(IOException cause) {
     super(cause.getMessage(), cause);
   }
-
-  /** The first storage failure in {@code e}'s cause chain, or null. */
-  public static StorageException in(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof StorageException s) return s;
-    }
-    return null;
-  }
 }
