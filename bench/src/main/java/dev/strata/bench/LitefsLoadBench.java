@@ -36,10 +36,10 @@ import java.util.regex.Pattern;
  * the scheduled send time (a slow answer delays the next upload of that database, and that delay counts: no
  * coordinated omission). Then a closed loop as fast as possible gives the saturation rate. Run for the SQLite store
  * (one instance), and PostgreSQL (LocalPostgres) with one and with two instances (each upload to one of them at
- * random). CPU is the server processes', PostgreSQL's and the client's (this process) from /proc. Then, with two instances, one is killed with
- * SIGKILL under the open-loop load: how long until the databases whose job leases it held upload on the other
- * instance and their Litefs-Hwm (level 1) passes what was acknowledged before the kill, and whether any
- * acknowledged upload is lost. The disk's fsync rate, measured in the same run, is the ceiling.
+ * random). CPU is the server processes', PostgreSQL's and the client's (this process) from /proc. Then, with two
+ * instances, one is killed with SIGKILL under the open-loop load: how long until the databases whose job leases it
+ * held upload on the other instance and their Litefs-Hwm (level 1) passes what was acknowledged before the kill,
+ * and whether any acknowledged upload is lost. The disk's fsync rate, measured in the same run, is the ceiling.
  *
  * <p>Usage: {@code LitefsLoadBench [--databases 1000] [--rate 1] [--seconds 15] [--warmup 20] [--saturation 10]
  * [--workers 64] [--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]}.
@@ -477,8 +477,8 @@ public final class LitefsLoadBench {
     }
     System.out.println("offered load " + String.format(Locale.ROOT, "%.0f", databases * rate) + " uploads/s; target "
         + "p99 ≤ " + (int) TARGET_P99_MS + " ms (p99/50ms ≤ 1); CPU-s per 1,000 acknowledged uploads: the server "
-        + "processes', PostgreSQL's (postmaster and backends), and the bench client's (this process, sharing the cores); "
-        + "closed loop: server and PostgreSQL");
+        + "processes', PostgreSQL's (postmaster and backends), and the bench client's (this process, sharing the "
+        + "cores); closed loop: server and PostgreSQL");
     if (kill != null) System.out.println(kill);
   }
 

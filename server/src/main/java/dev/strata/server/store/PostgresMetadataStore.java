@@ -155,7 +155,7 @@ public final class PostgresMetadataStore implements MetadataStore {
    */
   @Override
   public <T> T write(SqlJob<T> job) throws IOException {
-    if (closed || inFlight.register() < 0) throw new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down");
+    enter();
     try {
       return runWrite(job);
     } finally {
@@ -166,8 +166,10 @@ public final class PostgresMetadataStore implements MetadataStore {
   @Override
   public <T> CompletableFuture<T> submit(SqlJob<T> job) {
     CompletableFuture<T> done = new CompletableFuture<>();
-    if (closed || inFlight.register() < 0) {
-      done.completeExceptionally(new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down"));
+    try {
+      enter();
+    } catch (ApiException e) {
+      done.completeExceptionally(e);
       return done;
     }
     Thread.ofVirtual().name("strata-metadata-write").start(() -> {
@@ -180,6 +182,11 @@ public final class PostgresMetadataStore implements MetadataStore {
       }
     });
     return done;
+  }
+
+  /** Counts a write in flight, so that {@link #close} waits for it; refused once the store is closing. */
+  private void enter() {
+    if (closed || inFlight.register() < 0) throw new ApiException(ErrorCode.EUNAVAILABLE, "server is shutting down");
   }
 
   /** Runs a write transaction, again after a serialization failure or deadlock (nothing of it was committed). */
