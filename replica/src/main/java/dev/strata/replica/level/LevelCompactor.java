@@ -38,8 +38,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #snapshot()} builds a full snapshot by merging the newest snapshot with the files above it — never
  *       by reading the live database;
  *   <li>{@link #retain(int)} removes files whose restore points have left the retention window once no restore
- *       point still inside it needs them;
- *   <li>{@link #store(int, Path)} verifies and stores a file built elsewhere (the server's level-0 flush).
+ *       point still inside it needs them.
  * </ul>
  *
  * <p>What the replica holds is learnt from one listing on the first step and then kept in memory: writers report
@@ -137,29 +136,6 @@ public final class LevelCompactor {
   public synchronized List<TxidRange> retain(int level) throws IOException {
     config.level(level); // checks the level
     return step(() -> retainLevel(level, clock.instant()));
-  }
-
-  /**
-   * Verifies a complete LTX file built elsewhere (the server's flush of its level-0 staging), stores it in
-   * {@code level} and records it. Needs no listing: a compactor that has not listed the replica yet will see the
-   * file when it does.
-   */
-  public synchronized LtxFileMeta store(int level, Path file) throws IOException {
-    try {
-      LtxFileInfo info;
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
-        info = LtxDecoder.verify(in);
-      }
-      LtxFileMeta stored;
-      try (InputStream in = Files.newInputStream(file)) {
-        stored = client.writeFile(level, info, in, Files.size(file));
-      }
-      if (files != null) files.get(level).put(stored.range(), stored);
-      return stored;
-    } catch (IOException | RuntimeException e) {
-      files = null;
-      throw e;
-    }
   }
 
   /**

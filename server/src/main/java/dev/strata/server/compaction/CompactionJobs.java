@@ -1,6 +1,8 @@
 package dev.strata.server.compaction;
 
+import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxEncoder;
+import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.Txid;
 import dev.strata.replica.LtxFileMeta;
@@ -18,9 +20,12 @@ import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import dev.strata.server.store.Rows;
 import dev.strata.server.store.Rows.CompactionRequest;
+import dev.strata.server.store.SqlJob;
 import dev.strata.server.store.TxnRow;
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,7 +145,8 @@ public final class CompactionJobs {
     ReentrantLock lock = locks.of(db.cluster(), db.name());
     lock.lock();
     long start = System.nanoTime();
-    try (JobLeases.Held held = leases.tryAcquire(db.cluster(), db.name())) {
+    try (JobLeases.Held held = leases.tryAcquire(db.cluster(), db.name(),
+        c -> !Rows.deletionPending(c, db.cluster(), db.name()))) {
       if (held == null) return false;
       if (!held.continuous()) {
         forget(db); // another instance worked on it since: what is cached may be stale
@@ -150,14 +156,19 @@ public final class CompactionJobs {
         // nothing: the request waits for the next boundary instead.
         if (held.lease().epoch() > r.leaseEpoch() + 1) return false;
       }
-      if (store.read(c -> Rows.deletionPending(c, db.cluster(), db.name()))) return false;
-      boolean wrote = runJob(db, level, held.lease());
+      Outcome done = runJob(db, level, held.lease());
       int following = next(level);
-      held.closeWith(c -> {
-        if (wrote && following != -1) Rows.requestCompaction(c, db.id(), following);
-        Rows.completeCompaction(c, r);
-        return null;
-      });
+      try {
+        held.closeWith(c -> {
+          done.commit().run(c);
+          if (done.wrote() && following != -1) Rows.requestCompaction(c, db.id(), following);
+          Rows.completeCompaction(c, r);
+          return null;
+        });
+      } catch (IOException | RuntimeException e) {
+        forget(db); // a flush's file may be stored but not catalogued
+        throw e;
+      }
       metrics.compaction(level, (System.nanoTime() - start) / 1e9);
       return true;
     } finally {
@@ -165,10 +176,23 @@ public final class CompactionJobs {
     }
   }
 
-  /** The storage work of a job under {@code lease}; returns whether it wrote a file. */
-  private boolean runJob(DbRow db, int level, Lease lease) throws IOException {
+  /**
+   * What a job leaves to its last transaction: whether it wrote a file, and the metadata writes that make its work
+   * count, committed with the lease's release (fewer transactions per job than committing them apart).
+   */
+  private record Outcome(boolean wrote, SqlJob<Void> commit) {
+    static final Outcome NONE = of(false);
+
+    /** Nothing left to commit but the request's removal. */
+    static Outcome of(boolean wrote) {
+      return new Outcome(wrote, c -> null);
+    }
+  }
+
+  /** The storage work of a job under {@code lease}. */
+  private Outcome runJob(DbRow db, int level, Lease lease) throws IOException {
     try {
-      if (level == 1) return flush(db, lease);
+      if (level == 1) return flush(db);
       LevelCompactor compactor = fenced(compactor(db), lease);
       if (level == Level.SNAPSHOT) {
         boolean wrote = compactor.snapshot() != null;
@@ -176,11 +200,11 @@ public final class CompactionJobs {
         compactor.retain(Level.SNAPSHOT);
         CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
         sweep(catalogue.storage(), catalogue, lease);
-        return wrote;
+        return Outcome.of(wrote);
       }
       boolean wrote = !compactor.compact(level).isEmpty();
       compactor.retain(level - 1);
-      return wrote;
+      return Outcome.of(wrote);
     } catch (IOException | RuntimeException e) {
       flushedThrough.remove(key(db)); // what storage holds is uncertain now
       metrics.storageError(level == 1 ? "flush" : level == Level.SNAPSHOT ? "snapshot" : "compact");
@@ -189,14 +213,14 @@ public final class CompactionJobs {
   }
 
   /**
-   * Level 0 → level 1: everything accepted since the newest TXID in storage, as one file; then raises the HWM and
-   * applies level-0 retention. Returns whether a file was written.
+   * Level 0 → level 1: stores everything accepted since the newest TXID in storage as one file. The job's last
+   * transaction catalogues it, raises the HWM and applies level-0 retention.
    */
-  private boolean flush(DbRow db, Lease lease) throws IOException {
+  private Outcome flush(DbRow db) throws IOException {
     String key = key(db);
     Long known = flushedThrough.get(key);
     // A flush needs no listing: a new engine only stores its file, unless one is at hand anyway.
-    LevelCompactor compactor = fenced(known == null ? compactor(db) : cachedOrNew(db), lease);
+    LevelCompactor compactor = known == null ? compactor(db) : cachedOrNew(db);
     long prevMax = known != null ? known : compactor.storedThrough(1);
     Path tmp = Files.createTempFile(tmpDir, "l1-", ".ltx");
     try {
@@ -231,30 +255,34 @@ public final class CompactionJobs {
         }
         return end;
       });
+      flushedThrough.put(key, last == null ? prevMax : last.maxTxid());
       if (last == null) {
-        flushedThrough.put(key, prevMax);
-        if (Txid.compare(prevMax, db.hwm()) > 0) {
-          // A flush stored its file but did not record it (a crash in between): record it now.
-          store.write(c -> {
-            lease.check(c);
-            Rows.raiseHwm(c, db.id(), prevMax);
-            return null;
-          });
-          return true;
-        }
-        return false;
+        if (Txid.compare(prevMax, db.hwm()) <= 0) return Outcome.NONE;
+        // A flush stored its file but did not record it (a crash in between, in an older version): record it now.
+        return new Outcome(true, c -> {
+          Rows.raiseHwm(c, db.id(), prevMax);
+          return null;
+        });
       }
-      LtxFileMeta stored = compactor.store(1, tmp);
-      flushedThrough.put(key, stored.maxTxid());
-      log.debug("stored {} level 1 {}", compactor.client().location(), stored.fileName());
+      CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
+      LtxFileInfo info;
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(tmp), 64 * 1024)) {
+        info = LtxDecoder.verify(in); // what was encoded reads back whole before it is stored
+      }
+      LtxFileMeta stored;
+      try (InputStream in = Files.newInputStream(tmp)) {
+        stored = catalogue.storeObject(1, info, in, Files.size(tmp));
+      }
+      compactor.noteWritten(stored); // forgotten with the compactor if the commit fails
+      log.debug("stored {} level 1 {}", catalogue.location(), stored.fileName());
       long cutoff = clock.millis() - levels.level(0).retention().toMillis();
-      store.write(c -> {
-        lease.check(c);
-        Rows.raiseHwm(c, db.id(), last.maxTxid());
+      return new Outcome(true, c -> {
+        catalogue.catalogue(c, stored);
         Rows.enforceLevel0Retention(c, db.id(), last.maxTxid(), cutoff);
+        // The database's row last, as uploads take it first: held briefly, and always before the request's row.
+        Rows.raiseHwm(c, db.id(), last.maxTxid());
         return null;
       });
-      return true;
     } finally {
       Files.deleteIfExists(tmp);
     }

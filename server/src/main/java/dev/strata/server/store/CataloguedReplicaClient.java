@@ -8,6 +8,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
 
@@ -118,14 +120,27 @@ public final class CataloguedReplicaClient implements ReplicaClient {
   @Override
   public LtxFileMeta writeFile(int level, LtxFileInfo info, InputStream data, long size) throws IOException {
     Lease l = requireLease();
-    LtxFileMeta written = storage.writeFile(level, info, data, size);
-    LtxFileMeta meta = LtxFileMeta.of(level, info, written.size(), written.createdAt());
+    LtxFileMeta meta = storeObject(level, info, data, size);
     store.write(c -> {
       l.check(c);
-      Rows.insertFile(c, dbId, meta);
+      catalogue(c, meta);
       return null;
     });
     return meta;
+  }
+
+  /**
+   * Stores the object only, uncatalogued: it counts once the caller commits {@link #catalogue} under the lease, in a
+   * transaction of its own choosing (the server's flush commits it with the rest of its job).
+   */
+  public LtxFileMeta storeObject(int level, LtxFileInfo info, InputStream data, long size) throws IOException {
+    LtxFileMeta written = storage.writeFile(level, info, data, size);
+    return LtxFileMeta.of(level, info, written.size(), written.createdAt());
+  }
+
+  /** Catalogues a stored object; the caller's transaction checks the lease. */
+  public void catalogue(Connection c, LtxFileMeta meta) throws SQLException {
+    Rows.insertFile(c, dbId, meta);
   }
 
   /** Uncatalogues the files under the lease, then deletes their objects (a failure there leaves orphans to sweep). */

@@ -60,10 +60,23 @@ public record Lease(String cluster, String name, String owner, long epoch) {
 
   /** Gives the lease up, so that another instance need not wait for it to expire. */
   public void release(Connection c) throws SQLException {
+    releaseRows(c);
+  }
+
+  /**
+   * Gives the lease up as the last statement of the job's last transaction, and fails that transaction unless the
+   * lease is still this one: one statement where a {@link #check} and a release would be two. On PostgreSQL the row
+   * stays locked until the commit, as after a check.
+   */
+  public void finish(Connection c) throws SQLException, LostException {
+    if (releaseRows(c) != 1) throw new LostException(this);
+  }
+
+  private int releaseRows(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("UPDATE leases SET expires_at = 0 WHERE cluster = ? AND name = ?"
         + " AND owner = ? AND epoch = ?")) {
       bind(ps, 1);
-      ps.executeUpdate();
+      return ps.executeUpdate();
     }
   }
 
