@@ -146,14 +146,14 @@ public final class CompactionJobs {
     lock.lock();
     long start = System.nanoTime();
     try (JobLeases.Held held = leases.tryAcquire(db.cluster(), db.name(),
-        c -> !Rows.deletionPending(c, db.cluster(), db.name()))) {
+        c -> Rows.jobMayStart(c, db.cluster(), db.name(), r.leaseEpoch(), leases.owner()))) {
       if (held == null) return false;
       if (!held.continuous()) {
         forget(db); // another instance worked on it since: what is cached may be stale
-        // Another instance took the lease after the request was read: instances read the same requests at the same
-        // boundaries, and it most likely ran this very job a moment ago. Again now, a flush would store a level-1
-        // file of the few transactions since (a storage request, and a file more for every restore to read), for
-        // nothing: the request waits for the next boundary instead.
+        // Another instance took the lease after the request was read (and before this instance did): it most likely
+        // ran this very job a moment ago. Again now, a flush would store a level-1 file of the few transactions
+        // since (a storage request, and a file more for every restore to read), for nothing: the request waits for
+        // the next boundary instead.
         if (held.lease().epoch() > r.leaseEpoch() + 1) return false;
       }
       Outcome done = runJob(db, level, held.lease());

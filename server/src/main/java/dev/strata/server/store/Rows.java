@@ -289,12 +289,24 @@ public final class Rows {
     }
   }
 
-  /** True when {@code cluster/name} has a deletion whose storage is still to be removed. */
-  public static boolean deletionPending(Connection c, String cluster, String name) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c,
-        "SELECT 1 FROM deletions WHERE cluster = ? AND name = ? AND removed = 0");
+  /**
+   * Whether the job of a request read when the database's lease was at {@code seenEpoch} may start, read before the
+   * lease is taken: not while the storage of an earlier database of this name is still being removed, nor once an
+   * instance other than {@code owner} took the lease since the request was read. Instances read the same requests
+   * at the same boundaries, so that one most likely ran this very job a moment ago; leaving it costs this instance a
+   * read instead of taking and releasing the lease.
+   */
+  public static boolean jobMayStart(Connection c, String cluster, String name, long seenEpoch, String owner)
+      throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM deletions"
+        + " WHERE cluster = ? AND name = ? AND removed = 0) AND NOT EXISTS (SELECT 1 FROM leases"
+        + " WHERE cluster = ? AND name = ? AND epoch > ? AND owner <> ?)");
     ps.setString(1, cluster);
     ps.setString(2, name);
+    ps.setString(3, cluster);
+    ps.setString(4, name);
+    ps.setLong(5, seenEpoch);
+    ps.setString(6, owner);
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next();
     }
