@@ -98,7 +98,7 @@ public final class SpooledLtx implements AutoCloseable {
     if (ltxFile != null) return new Decoding(new LtxDecoder(Files.newInputStream(ltxFile)));
     InputStream in = frames != null ? new ByteArrayInputStream(frames)
         : new BufferedInputStream(Files.newInputStream(framesFile), 64 * 1024);
-    return new Decoded(new DataInputStream(in), info.header().pageSize());
+    return new Decoded(new DataInputStream(in), info.header().pageSize(), info.pageCount());
   }
 
   /** The LTX file's pages, read one at a time. */
@@ -124,21 +124,20 @@ public final class SpooledLtx implements AutoCloseable {
   private static final class Decoded implements PageCursor {
     private final DataInputStream in;
     private final int pageSize;
+    private long left; // pages: the end is known, not found by an exception (costly on every upload)
     private long checksum;
 
-    Decoded(DataInputStream in, int pageSize) {
+    Decoded(DataInputStream in, int pageSize, long pages) {
       this.in = in;
       this.pageSize = pageSize;
+      this.left = pages;
     }
 
     @Override
     public int next(byte[] buf) throws IOException {
-      int pgno;
-      try {
-        pgno = in.readInt();
-      } catch (java.io.EOFException e) {
-        return 0;
-      }
+      if (left == 0) return 0;
+      left--;
+      int pgno = in.readInt();
       checksum = in.readLong();
       in.readFully(buf, 0, pageSize);
       return pgno;
