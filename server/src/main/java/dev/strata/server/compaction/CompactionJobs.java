@@ -20,14 +20,13 @@ import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import dev.strata.server.store.Rows;
 import dev.strata.server.store.Rows.CompactionRequest;
+import dev.strata.server.store.Spool;
 import dev.strata.server.store.SqlJob;
 import dev.strata.server.store.TxnRow;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -222,8 +221,7 @@ public final class CompactionJobs {
     // A flush needs no listing: a new engine only stores its file, unless one is at hand anyway.
     LevelCompactor compactor = known == null ? compactor(db) : cachedOrNew(db);
     long prevMax = known != null ? known : compactor.storedThrough(1);
-    Path tmp = Files.createTempFile(tmpDir, "l1-", ".ltx");
-    try {
+    try (Spool file = new Spool(tmpDir, "l1-", FLUSH_IN_MEMORY)) {
       TxnRow last = store.read(c -> {
         List<TxnRow> txns = Rows.txnsFrom(c, db.id(), prevMax + 1);
         if (txns.isEmpty()) return null;
@@ -234,7 +232,7 @@ public final class CompactionJobs {
         }
         LtxHeader h = LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, end.pageSize(), end.commit(), first.minTxid(),
             end.maxTxid(), end.timestamp(), first.preApplyChecksum());
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 256 * 1024);
+        try (OutputStream out = new BufferedOutputStream(file, 64 * 1024);
             PreparedStatement ps = c.prepareStatement("SELECT pgno, data FROM pages WHERE db_id = ?"
                 + " AND min_txid >= ? AND max_txid <= ? AND pgno <= ? ORDER BY pgno, max_txid DESC")) {
           LtxEncoder enc = new LtxEncoder(out, h);
@@ -253,6 +251,7 @@ public final class CompactionJobs {
           }
           enc.finish(end.postApplyChecksum());
         }
+        file.finish();
         return end;
       });
       flushedThrough.put(key, last == null ? prevMax : last.maxTxid());
@@ -266,12 +265,12 @@ public final class CompactionJobs {
       }
       CataloguedReplicaClient catalogue = (CataloguedReplicaClient) compactor.client();
       LtxFileInfo info;
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(tmp), 64 * 1024)) {
+      try (InputStream in = file.open()) {
         info = LtxDecoder.verify(in); // what was encoded reads back whole before it is stored
       }
       LtxFileMeta stored;
-      try (InputStream in = Files.newInputStream(tmp)) {
-        stored = catalogue.storeObject(1, info, in, Files.size(tmp));
+      try (InputStream in = file.open()) {
+        stored = catalogue.storeObject(1, info, in, file.size());
       }
       compactor.noteWritten(stored); // forgotten with the compactor if the commit fails
       log.debug("stored {} level 1 {}", catalogue.location(), stored.fileName());
@@ -283,10 +282,11 @@ public final class CompactionJobs {
         Rows.raiseHwm(c, db.id(), last.maxTxid());
         return null;
       });
-    } finally {
-      Files.deleteIfExists(tmp);
     }
   }
+
+  /** Level-1 files up to this size are built in memory, larger ones in a temporary file. */
+  private static final int FLUSH_IN_MEMORY = 1 << 20;
 
   private static LevelCompactor fenced(LevelCompactor compactor, Lease lease) {
     ((CataloguedReplicaClient) compactor.client()).fence(lease);

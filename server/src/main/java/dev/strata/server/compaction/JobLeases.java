@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,14 +52,14 @@ public final class JobLeases {
   public final class Held implements AutoCloseable {
     private final Lease lease;
     private final boolean continuous;
-    private final Thread renewer;
-    private volatile boolean closed;
+    /** Counted down when the job ends: wakes the renewer without an interrupt (an exception per job). */
+    private final CountDownLatch closed = new CountDownLatch(1);
     private boolean released;
 
     private Held(Lease lease, boolean continuous) {
       this.lease = lease;
       this.continuous = continuous;
-      this.renewer = Thread.ofVirtual().name("strata-lease-" + lease.cluster() + "/" + lease.name()).start(this::renew);
+      Thread.ofVirtual().name("strata-lease-" + lease.cluster() + "/" + lease.name()).start(this::renew);
     }
 
     public Lease lease() {
@@ -74,13 +76,12 @@ public final class JobLeases {
 
     private void renew() {
       long every = TTL.toMillis() / 4;
-      while (!closed) {
+      while (true) {
         try {
-          Thread.sleep(every);
+          if (closed.await(every, TimeUnit.MILLISECONDS)) return;
         } catch (InterruptedException e) {
           return;
         }
-        if (closed) return;
         try {
           if (!store.write(c -> lease.renew(c, clock.millis(), TTL.toMillis()))) {
             log.warn("lease on {}/{} was taken over; the job's commits will be refused", lease.cluster(),
@@ -99,8 +100,7 @@ public final class JobLeases {
      * lease expires by itself.
      */
     public void closeWith(SqlJob<Void> last) throws IOException {
-      closed = true;
-      renewer.interrupt();
+      closed.countDown();
       store.write(c -> {
         last.run(c);
         lease.finish(c);
@@ -111,8 +111,7 @@ public final class JobLeases {
 
     @Override
     public void close() {
-      closed = true;
-      renewer.interrupt();
+      closed.countDown();
       if (released) return;
       try {
         store.write(c -> {

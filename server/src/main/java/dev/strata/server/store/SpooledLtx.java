@@ -5,15 +5,10 @@ import dev.strata.ltx.CountingInputStream;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxTrailer;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,15 +27,13 @@ public final class SpooledLtx implements AutoCloseable {
 
   private final LtxFileInfo info;
   private final long size;
-  private final byte[] frames; // decoded: pgno u32, page checksum u64, page
-  private final Path framesFile;
+  private final Spool frames; // decoded: pgno u32, page checksum u64, page
   private final Path ltxFile;
 
-  private SpooledLtx(LtxFileInfo info, long size, byte[] frames, Path framesFile, Path ltxFile) {
+  private SpooledLtx(LtxFileInfo info, long size, Spool frames, Path ltxFile) {
     this.info = info;
     this.size = size;
     this.frames = frames;
-    this.framesFile = framesFile;
     this.ltxFile = ltxFile;
   }
 
@@ -50,7 +43,7 @@ public final class SpooledLtx implements AutoCloseable {
    */
   public static SpooledLtx receive(InputStream in, Path tmpDir) throws IOException {
     CountingInputStream counted = new CountingInputStream(in);
-    Spool spool = new Spool(tmpDir);
+    Spool spool = new Spool(tmpDir, "upload-", MEMORY_LIMIT);
     try (LtxDecoder dec = new LtxDecoder(counted)) {
       int ps = dec.header().pageSize();
       byte[] buf = new byte[ps];
@@ -62,12 +55,11 @@ public final class SpooledLtx implements AutoCloseable {
       }
       out.flush();
       LtxTrailer trailer = dec.finish();
-      spool.close();
+      spool.finish();
       LtxFileInfo info = new LtxFileInfo(dec.header(), trailer, dec.pageCount());
-      return new SpooledLtx(info, counted.count(), spool.memory == null ? null : spool.memory.toByteArray(),
-          spool.file, null);
+      return new SpooledLtx(info, counted.count(), spool, null);
     } catch (IOException | RuntimeException e) {
-      spool.discard();
+      spool.close();
       throw e;
     }
   }
@@ -76,7 +68,7 @@ public final class SpooledLtx implements AutoCloseable {
   public static SpooledLtx adopt(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       LtxFileInfo info = LtxDecoder.verify(in);
-      return new SpooledLtx(info, Files.size(file), null, null, file);
+      return new SpooledLtx(info, Files.size(file), null, file);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(file);
       throw e;
@@ -96,8 +88,7 @@ public final class SpooledLtx implements AutoCloseable {
   /** The pages in file order, each with its page checksum. */
   public PageCursor pages() throws IOException {
     if (ltxFile != null) return new Decoding(new LtxDecoder(Files.newInputStream(ltxFile)));
-    InputStream in = frames != null ? new ByteArrayInputStream(frames)
-        : new BufferedInputStream(Files.newInputStream(framesFile), 64 * 1024);
+    InputStream in = frames.open();
     return new Decoded(new DataInputStream(in), info.header().pageSize(), info.pageCount());
   }
 
@@ -116,7 +107,7 @@ public final class SpooledLtx implements AutoCloseable {
   /** Deletes the temporary file, if any. */
   @Override
   public void close() throws IOException {
-    if (framesFile != null) Files.deleteIfExists(framesFile);
+    if (frames != null) frames.close();
     if (ltxFile != null) Files.deleteIfExists(ltxFile);
   }
 
@@ -182,45 +173,6 @@ public final class SpooledLtx implements AutoCloseable {
     @Override
     public void close() throws IOException {
       dec.close();
-    }
-  }
-
-  /** Memory until {@link #MEMORY_LIMIT}, then a temporary file. */
-  private static final class Spool extends OutputStream {
-    private final Path tmpDir;
-    ByteArrayOutputStream memory = new ByteArrayOutputStream();
-    Path file;
-    OutputStream out;
-
-    Spool(Path tmpDir) {
-      this.tmpDir = tmpDir;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      if (memory != null && memory.size() + len > MEMORY_LIMIT) {
-        file = Files.createTempFile(tmpDir, "upload-", ".pages");
-        out = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
-        memory.writeTo(out);
-        memory = null;
-      }
-      if (memory != null) memory.write(b, off, len);
-      else out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (out != null) out.close();
-    }
-
-    void discard() throws IOException {
-      close();
-      if (file != null) Files.deleteIfExists(file);
     }
   }
 }
