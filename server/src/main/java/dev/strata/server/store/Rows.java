@@ -211,6 +211,18 @@ public final class Rows {
     ps.executeUpdate();
   }
 
+  /**
+   * Asks for a compaction of {@code level} by the holder of the database's lease (a job asking for the next level's):
+   * a request already pending is left as it is, since no job of that level can be running while the lease is held.
+   * No new row version, unlike {@link #requestCompaction}.
+   */
+  public static void requestCompactionUnderLease(Connection c, long dbId, int level) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO NOTHING");
+    bindCompactionRequest(ps, 1, dbId, level);
+    ps.executeUpdate();
+  }
+
   /** Binds the parameters of {@link #REQUEST_COMPACTION} from {@code first} on. */
   static void bindCompactionRequest(PreparedStatement ps, int first, long dbId, int level) throws SQLException {
     ps.setLong(first, dbId);
