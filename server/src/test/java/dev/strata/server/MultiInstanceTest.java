@@ -248,6 +248,13 @@ class MultiInstanceTest {
         stale.lease().check(c);
         return null;
       })).isInstanceOf(Lease.LostException.class);
+      // The same through the job's last transaction, where a flush catalogues its file: refused, nothing committed.
+      LtxFileMeta stored = catalogue.storeObject(1, info, new ByteArrayInputStream(file), file.length);
+      assertThatThrownBy(() -> stale.closeWith(c -> {
+        catalogue.catalogue(c, stored);
+        return null;
+      })).isInstanceOf(Lease.LostException.class);
+      assertThat(catalogue.listFiles(1)).isEmpty();
     }
     stale.close(); // releasing a lost lease changes nothing
     assertThat(client(b).info("app", true).restorablePaths()).extracting(ServerClient.RestorePoint::maxTxid)
