@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * held upload on the other instance and their Litefs-Hwm (level 1) passes what was acknowledged before the kill,
  * and whether any acknowledged upload is lost. The disk's fsync rate, measured in the same run, is the ceiling.
  *
- * <p>Usage: {@code LitefsLoadBench [--databases 1000] [--rate 1] [--seconds 15] [--warmup 20] [--saturation 10]
+ * <p>Usage: {@code LitefsLoadBench [--databases 1000] [--rate 1] [--seconds 15] [--warmup 60] [--saturation 10]
  * [--workers 64] [--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]}.
  */
 public final class LitefsLoadBench {
@@ -61,8 +61,10 @@ public final class LitefsLoadBench {
   /**
    * Seconds of the open loop before measuring: a server runs for days, but after a 3-s warm-up its C2 compiler
    * still took 13% of the machine's CPU during the measurement (perf), and the p99 measured was that compilation's.
+   * Two cold instances on two cores fall seconds behind the load at first; the backlog took 15 to 35 s to drain
+   * (the timeline printed per configuration), so a 20-s warm-up measured its tail in most runs.
    */
-  private int warmup = 20;
+  private int warmup = 60;
   private int saturation = 10;
   private int workers = 64;
   private int killSeconds = 30;
@@ -88,7 +90,7 @@ public final class LitefsLoadBench {
         case "--configs" -> configs = List.of(args[++i].split(","));
         case "--dir" -> dir = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + a + "; usage: bin/bench-server --litefs "
-            + "[--databases 1000] [--rate 1] [--seconds 15] [--warmup 20] [--saturation 10] [--workers 64] "
+            + "[--databases 1000] [--rate 1] [--seconds 15] [--warmup 60] [--saturation 10] [--workers 64] "
             + "[--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]");
       }
     }
@@ -96,7 +98,7 @@ public final class LitefsLoadBench {
   }
 
   /** What one configuration measured. */
-  record Row(String config, Lat open, double offered, long openUploads, long openErrors, double openCpu,
+  record Row(String config, Lat warm, Lat open, double offered, long openUploads, long openErrors, double openCpu,
       double openPgCpu, double openClientCpu, double satRate, double satCpu, double satPgCpu, long lost, Db[] dbs) {}
 
   void run() throws Exception {
@@ -118,6 +120,8 @@ public final class LitefsLoadBench {
         System.out.printf(Locale.ROOT, "%s: open loop p50 %.1f ms, p99 %.1f ms, %.0f uploads/s (errors %d); "
             + "saturation %.0f uploads/s; lost %d%n", label(config), r.open.pct(50), r.open.pct(99),
             r.openUploads / (double) seconds, r.openErrors, r.satRate, r.lost);
+        System.out.printf(Locale.ROOT, "  p99 ms per %d s, warm-up | measured: %s | %s%n", TIMELINE_SECONDS,
+            r.warm.timeline(TIMELINE_SECONDS), r.open.timeline(TIMELINE_SECONDS));
         if (instances == 2 && killSeconds > 0) kill = killOne(fleet, r.dbs);
       }
     }
@@ -140,7 +144,8 @@ public final class LitefsLoadBench {
     Db[] dbs = new Db[databases];
     for (int i = 0; i < databases; i++) dbs[i] = new Db(i);
     closedLoop(fleet, dbs, 0, true); // each database's first upload: a snapshot
-    openLoop(fleet, dbs, warmup, null, null);
+    Lat warm = new Lat();
+    openLoop(fleet, dbs, warmup, warm, null);
     Cpu c0 = fleet.cpu();
     Lat open = new Lat();
     long[] counts = new long[2];
@@ -149,7 +154,7 @@ public final class LitefsLoadBench {
     long satCount = closedLoop(fleet, dbs, saturation, false);
     Cpu c2 = fleet.cpu();
     long lost = lost(fleet, dbs);
-    return new Row(config, open, databases * rate, counts[0], counts[1],
+    return new Row(config, warm, open, databases * rate, counts[0], counts[1],
         (c1.server - c0.server) / Math.max(1, counts[0]) * 1000, (c1.pg - c0.pg) / Math.max(1, counts[0]) * 1000,
         (c1.client - c0.client) / Math.max(1, counts[0]) * 1000,
         satCount / (double) saturation, (c2.server - c1.server) / Math.max(1, satCount) * 1000,
@@ -262,7 +267,7 @@ public final class LitefsLoadBench {
               ok.incrementAndGet();
               retried.addAndGet(r);
             }
-            if (lat != null) lat.add(done - at);
+            if (lat != null) lat.add(at, done - at);
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -485,21 +490,57 @@ public final class LitefsLoadBench {
   /** Latencies in nanoseconds. */
   static final class Lat {
     private long[] xs = new long[1 << 16];
+    private long[] ats = new long[1 << 16]; // when each upload was scheduled (nanoTime), for the timeline
     private int n;
 
     synchronized void add(long nanos) {
-      if (n == xs.length) xs = Arrays.copyOf(xs, n * 2);
+      add(0, nanos);
+    }
+
+    synchronized void add(long at, long nanos) {
+      if (n == xs.length) {
+        xs = Arrays.copyOf(xs, n * 2);
+        ats = Arrays.copyOf(ats, n * 2);
+      }
+      ats[n] = at;
       xs[n++] = nanos;
     }
 
     synchronized double pct(double p) {
-      if (n == 0) return 0;
-      long[] s = Arrays.copyOf(xs, n);
+      return pct(Arrays.copyOf(xs, n), p);
+    }
+
+    private static double pct(long[] s, double p) {
+      if (s.length == 0) return 0;
       Arrays.sort(s);
-      int i = (int) Math.min(n - 1, Math.ceil(p / 100 * n) - 1);
+      int i = (int) Math.min(s.length - 1, Math.ceil(p / 100 * s.length) - 1);
       return s[Math.max(0, i)] / 1e6;
     }
+
+    /**
+     * The p99 of each {@code seconds}-long window by scheduled time, from the first upload on: whether a slow run
+     * was slow from its start or turned slow, and whether it recovers.
+     */
+    synchronized String timeline(int seconds) {
+      if (n == 0) return "-";
+      long first = Long.MAX_VALUE, window = seconds * 1_000_000_000L;
+      for (int i = 0; i < n; i++) first = Math.min(first, ats[i]);
+      int windows = 0;
+      for (int i = 0; i < n; i++) windows = Math.max(windows, (int) ((ats[i] - first) / window) + 1);
+      List<List<Long>> byWindow = new ArrayList<>();
+      for (int w = 0; w < windows; w++) byWindow.add(new ArrayList<>());
+      for (int i = 0; i < n; i++) byWindow.get((int) ((ats[i] - first) / window)).add(xs[i]);
+      StringBuilder out = new StringBuilder();
+      for (List<Long> w : byWindow) {
+        if (!out.isEmpty()) out.append(' ');
+        out.append(String.format(Locale.ROOT, "%.0f", pct(w.stream().mapToLong(Long::longValue).toArray(), 99)));
+      }
+      return out.toString();
+    }
   }
+
+  /** The width of the timeline's windows. */
+  private static final int TIMELINE_SECONDS = 5;
 
   // ---------------------------------------------------------------------------------------------------------------
   // The servers
