@@ -61,8 +61,8 @@ public final class LitefsLoadBench {
   /**
    * Seconds of the open loop before measuring: a server runs for days, but after a 3-s warm-up its C2 compiler
    * still took 13% of the machine's CPU during the measurement (perf), and the p99 measured was that compilation's.
-   * Two cold instances on two cores fall seconds behind the load at first; the backlog took 15 to 35 s to drain
-   * (the timeline printed per configuration), so a 20-s warm-up measured its tail in most runs.
+   * Two cold instances on two cores fall behind the load at first; the backlog took 20 to 40 s to drain (the
+   * timeline printed per configuration), so a 20-s warm-up measured its tail in most runs.
    */
   private int warmup = 60;
   private int saturation = 10;
