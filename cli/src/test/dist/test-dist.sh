@@ -57,7 +57,10 @@ echo "round trip: $got"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start=$(date +%s%N)
-run STRATA_ACCESS_LOG=off strata serve --data "$work/server" --bind "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+# env itself in the background, not the run function: $! is then the server's own PID (env and the launcher exec),
+# where a function's subshell would be killed alone and leave the server running after the test.
+env -i PATH="$work/tools" HOME="$work" TMPDIR="$work" STRATA_ACCESS_LOG=off strata serve --data "$work/server" \
+  --bind "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 pids+=($!)
 ok=0
 for _ in $(seq 600); do
