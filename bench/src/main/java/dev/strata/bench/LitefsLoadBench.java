@@ -587,7 +587,11 @@ public final class LitefsLoadBench {
       String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
           "java").toString());
       List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseG1GC",
-          "-Xmx1g", "-cp", StrataLauncher.productionOnly(StrataLauncher.classpath()), "dev.strata.cli.Main",
+          "-Xmx1g"));
+      // Extra JVM options for the servers, for experiments (GC logs, other collectors): split on spaces.
+      String extra = System.getenv("STRATA_BENCH_SERVER_OPTS");
+      if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().replace("{i}", "" + i).split("\\s+")));
+      cmd.addAll(List.of("-cp", StrataLauncher.productionOnly(StrataLauncher.classpath()), "dev.strata.cli.Main",
           "serve", "--data", dir.resolve("data-" + i).toString(), "--bind", "127.0.0.1:" + port, "--replica",
           dir.resolve("storage").toString()));
       if (metadataUrl != null) cmd.addAll(List.of("--metadata", metadataUrl));

@@ -144,9 +144,11 @@ public final class LtxDecoder implements AutoCloseable {
    */
   public LtxTrailer finish() throws IOException {
     if (trailer != null) return trailer;
-    byte[] scratch = new byte[pageSize];
-    while (readPage(scratch) != 0) {
-      // skip to the end of the page block
+    if (!pagesDone) {
+      byte[] scratch = new byte[pageSize];
+      while (readPage(scratch) != 0) {
+        // skip to the end of the page block
+      }
     }
     byte[] t = new byte[LtxTrailer.SIZE];
     if (raw.readNBytes(t, 0, t.length) < t.length) throw new LtxException("truncated file: trailer incomplete");

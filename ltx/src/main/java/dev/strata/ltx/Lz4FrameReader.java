@@ -6,7 +6,6 @@ import java.io.InputStream;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
-import net.jpountz.xxhash.StreamingXXHash32;
 import net.jpountz.xxhash.XXHash32;
 import net.jpountz.xxhash.XXHashFactory;
 
@@ -26,7 +25,7 @@ public final class Lz4FrameReader extends InputStream {
 
   private InputStream in;
   private boolean wholeFile; // the frame must end where its file ends
-  private final StreamingXXHash32 contentHash = XXHashFactory.fastestInstance().newStreamingHash32(0);
+  private final ContentHash contentHash = new ContentHash();
   private final byte[] descriptor = new byte[2 + 8 + 4]; // FLG, BD, optional content size and dictionary id
   private final byte[] word = new byte[4];
   private final byte[] one = new byte[1];
@@ -78,11 +77,9 @@ public final class Lz4FrameReader extends InputStream {
     if ((word[0] & 0xFF) != ((XXH32.hash(descriptor, 0, 2 + optional, 0) >>> 8) & 0xFF)) {
       throw new LtxException("lz4: frame header checksum mismatch");
     }
+    // The buffers grow to what the blocks need, up to this: a small file's frame needs a few KiB, not 2 × 64 KiB
+    // (or 2 × 4 MiB) for every file read.
     maxBlock = 1 << (8 + 2 * blockCode); // 64 KiB … 4 MiB
-    if (block.length < maxBlock) {
-      compressed = new byte[maxBlock];
-      block = new byte[maxBlock];
-    }
     contentHash.reset();
     pos = limit = 0;
     ended = false;
@@ -112,7 +109,7 @@ public final class Lz4FrameReader extends InputStream {
       ended = true;
       if (contentChecksum) {
         readFully(in, word, 4);
-        if (intLE(word, 0) != contentHash.getValue()) throw new LtxException("lz4: content checksum mismatch");
+        if (intLE(word, 0) != contentHash.value()) throw new LtxException("lz4: content checksum mismatch");
       }
       if (wholeFile && in.read() >= 0) throw new LtxException("lz4: data after the end of the frame");
       return false;
@@ -120,24 +117,41 @@ public final class Lz4FrameReader extends InputStream {
     boolean stored = (size & 0x80000000) != 0;
     int n = size & 0x7FFFFFFF;
     if (n > maxBlock) throw new LtxException("lz4: block of " + n + " bytes exceeds the frame's block size");
+    if (contentChecksum) contentHash.release(); // the block buffer is about to be reused
+    if (compressed.length < n) compressed = new byte[Math.max(n, Math.min(maxBlock, 2 * compressed.length))];
     readFully(in, compressed, n);
     if (blockChecksums) {
       readFully(in, word, 4);
       if (intLE(word, 0) != XXH32.hash(compressed, 0, n, 0)) throw new LtxException("lz4: block checksum mismatch");
     }
     if (stored) {
+      if (block.length < n) block = new byte[Math.max(n, Math.min(maxBlock, 2 * block.length))];
       System.arraycopy(compressed, 0, block, 0, n);
       limit = n;
     } else {
-      try {
-        limit = DECOMPRESSOR.decompress(compressed, 0, n, block, 0, maxBlock);
-      } catch (LZ4Exception e) {
-        throw new LtxException("lz4: corrupt block");
-      }
+      limit = decompress(n);
     }
     pos = 0;
-    if (contentChecksum) contentHash.update(block, 0, limit);
+    if (contentChecksum) contentHash.add(block, 0, limit);
     return true;
+  }
+
+  /**
+   * Decompresses the block of {@code n} bytes in {@link #compressed} into {@link #block}. A first guess of its size is
+   * eight times {@code n}, which covers pages of a database; a block that needs more (pages of zeros) grows the
+   * buffer to the frame's block size, once per reader.
+   */
+  private int decompress(int n) throws LtxException {
+    if (block.length < Math.min(maxBlock, 8 * n)) block = new byte[Math.min(maxBlock, Math.max(8 * n, 16 * 1024))];
+    while (true) {
+      try {
+        return DECOMPRESSOR.decompress(compressed, 0, n, block, 0, block.length);
+      } catch (LZ4Exception e) {
+        // Too small a buffer and a corrupt block fail alike: only at the frame's block size is it corrupt.
+        if (block.length >= maxBlock) throw new LtxException("lz4: corrupt block");
+        block = new byte[maxBlock];
+      }
+    }
   }
 
   static void readFully(InputStream in, byte[] b, int n) throws IOException {

@@ -2,9 +2,9 @@ package dev.strata.ltx;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.xxhash.StreamingXXHash32;
 import net.jpountz.xxhash.XXHashFactory;
 
 /**
@@ -21,9 +21,10 @@ final class Lz4FrameWriter extends OutputStream {
   private static final XXHashFactory XXHASH = XXHashFactory.fastestInstance();
 
   private final OutputStream out;
-  private final byte[] block = new byte[BLOCK_SIZE];
-  private final byte[] compressed = new byte[4 + COMPRESSOR.maxCompressedLength(BLOCK_SIZE)];
-  private final StreamingXXHash32 contentHash = XXHASH.newStreamingHash32(0);
+  // Both buffers grow with what is written, up to a block: a small file's frame needs a few KiB, not 128.
+  private byte[] block = new byte[4096];
+  private byte[] compressed = new byte[0];
+  private final ContentHash contentHash = new ContentHash();
   private int blockLen;
   private boolean finished;
 
@@ -47,17 +48,25 @@ final class Lz4FrameWriter extends OutputStream {
   public void write(byte[] b, int off, int len) throws IOException {
     while (len > 0) {
       int n = Math.min(len, BLOCK_SIZE - blockLen);
+      if (blockLen + n > block.length) {
+        block = Arrays.copyOf(block, Math.min(BLOCK_SIZE, Math.max(blockLen + n, 2 * block.length)));
+      }
       System.arraycopy(b, off, block, blockLen, n);
       blockLen += n;
       off += n;
       len -= n;
-      if (blockLen == BLOCK_SIZE) writeBlock();
+      if (blockLen == BLOCK_SIZE) {
+        writeBlock();
+        contentHash.release(); // the buffer is filled again
+      }
     }
   }
 
   private void writeBlock() throws IOException {
     if (blockLen == 0) return;
-    contentHash.update(block, 0, blockLen);
+    contentHash.add(block, 0, blockLen);
+    int bound = 4 + COMPRESSOR.maxCompressedLength(blockLen);
+    if (compressed.length < bound) compressed = new byte[bound];
     int n = COMPRESSOR.compress(block, 0, blockLen, compressed, 4, compressed.length - 4);
     if (n >= blockLen) { // incompressible: store raw, flagged by bit 31 of the size
       putIntLE(compressed, 0, blockLen | 0x80000000);
@@ -76,7 +85,7 @@ final class Lz4FrameWriter extends OutputStream {
     finished = true;
     writeBlock();
     byte[] end = new byte[8];
-    putIntLE(end, 4, contentHash.getValue());
+    putIntLE(end, 4, contentHash.value());
     out.write(end);
   }
 

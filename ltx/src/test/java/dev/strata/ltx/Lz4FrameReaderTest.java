@@ -147,6 +147,30 @@ class Lz4FrameReaderTest {
   }
 
   @Test
+  void rejectsAContentChecksumMismatchInAFrameOfSeveralBlocks() throws IOException {
+    byte[] f = frame(content(200_000), 4, false, false, true);
+    f[f.length - 1] ^= 1;
+    assertThatThrownBy(() -> read(f)).isInstanceOf(LtxException.class).hasMessage("lz4: content checksum mismatch");
+  }
+
+  /**
+   * One reader through frames of one block and of several, some compressing far more than eightfold (zeros, which
+   * outgrow the reader's first guess of a block's size), in every order: contents and checksums all hold.
+   */
+  @Test
+  void readsFramesOfOneBlockAndOfManyOneAfterTheOther() throws IOException {
+    byte[][] contents = {new byte[3000], content(3000), new byte[200_000], content(200_000), new byte[65_536],
+        content(100), new byte[0], new byte[70_000], content(5000)};
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] c : contents) all.write(frame(c, 4, false, false, true));
+    Lz4FrameReader r = new Lz4FrameReader(new ByteArrayInputStream(all.toByteArray()));
+    for (byte[] c : contents) {
+      r.open();
+      assertThat(r.readAllBytes()).isEqualTo(c);
+    }
+  }
+
+  @Test
   void rejectsABlockLargerThanTheFrameAllows() throws IOException {
     byte[] f = frame(content(1000), 4, false, false, false);
     f[7 + 2] = 0x02; // block size 0x0002xxxx > 64 KiB

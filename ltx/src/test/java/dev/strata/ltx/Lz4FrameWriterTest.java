@@ -49,4 +49,29 @@ class Lz4FrameWriterTest {
       assertThat(in.readAllBytes()).isEqualTo(content);
     }
   }
+
+  /**
+   * Sizes around the block size, and content that compresses far more than eightfold: the buffers grow as data
+   * comes and the content checksum is taken in one call for a frame of one block, streamed for more.
+   */
+  @Test
+  void framesOfAnySizeReadBackWithTheirContentChecksum() throws IOException {
+    Random r = new Random(5);
+    for (int size : new int[] {0, 1, 4100, 65_535, 65_536, 65_537, 131_072, 200_000}) {
+      for (boolean zeros : new boolean[] {true, false}) {
+        byte[] content = new byte[size];
+        if (!zeros) r.nextBytes(content);
+        byte[] frame = write(content);
+        try (LZ4FrameInputStream in = new LZ4FrameInputStream(new ByteArrayInputStream(frame))) {
+          assertThat(in.readAllBytes()).as("%d bytes, zeros %s", size, zeros).isEqualTo(content);
+        }
+        // Written in small pieces: the same frame.
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Lz4FrameWriter w = new Lz4FrameWriter(out);
+        for (int off = 0; off < size; off += 1000) w.write(content, off, Math.min(1000, size - off));
+        w.finish();
+        assertThat(out.toByteArray()).isEqualTo(frame);
+      }
+    }
+  }
 }

@@ -70,7 +70,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
       // allowed: a failure below undoes the creation with the rest of the job) and its newest transaction, each
       // further batch by one statement; each batch but the last is written once looked up, the last with the
       // transaction once everything checked out.
-      Pages.Batch batch = new Pages.Batch(h.pageSize());
+      Pages.Batch batch = new Pages.Batch(h.pageSize(), file.info().pageCount());
       batch.fill(cursor, h.lockPgno());
       Pages.Start start = Pages.lockAndLookUp(c, cluster, name, create, batch);
       if (start == null) throw ApiException.noDatabase();

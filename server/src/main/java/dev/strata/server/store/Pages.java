@@ -46,9 +46,13 @@ final class Pages {
     /** Pages equal to their stored version, not written again. */
     boolean[] unchanged;
 
-    Batch(int pageSize) {
+    /**
+     * A batch for a file of {@code pages} pages: no larger than the file needs (most uploads are a few pages), plus
+     * one, so that a batch that holds the whole file also sees its end and needs no second round.
+     */
+    Batch(int pageSize, long pages) {
       this.pageSize = pageSize;
-      this.capacity = Math.max(1, Math.min(BATCH_PAGES, BATCH_BYTES / pageSize));
+      this.capacity = (int) Math.min(pages + 1, Math.max(1, Math.min(BATCH_PAGES, BATCH_BYTES / pageSize)));
       pgnos = new long[capacity];
       checksums = new long[capacity];
       data = new byte[capacity][];

@@ -20,8 +20,7 @@ public final class Spool extends OutputStream {
   private final Path tmpDir;
   private final String prefix;
   private final int memoryLimit;
-  private ByteArrayOutputStream memory = new ByteArrayOutputStream();
-  private byte[] bytes;
+  private Memory memory = new Memory();
   private Path file;
   private OutputStream out;
   private long size;
@@ -53,10 +52,6 @@ public final class Spool extends OutputStream {
   /** Ends the writing: what was written can be read. */
   public void finish() throws IOException {
     if (out != null) out.close();
-    if (memory != null) {
-      bytes = memory.toByteArray();
-      memory = null;
-    }
   }
 
   /** The bytes written. */
@@ -66,7 +61,7 @@ public final class Spool extends OutputStream {
 
   /** What was written, from its start (after {@link #finish()}). */
   public InputStream open() throws IOException {
-    if (bytes != null) return new ByteArrayInputStream(bytes);
+    if (memory != null) return memory.open();
     return new BufferedInputStream(Files.newInputStream(file), 64 * 1024);
   }
 
@@ -75,5 +70,12 @@ public final class Spool extends OutputStream {
   public void close() throws IOException {
     if (out != null) out.close();
     if (file != null) Files.deleteIfExists(file);
+  }
+
+  /** Bytes in memory, read back in place (without the copy {@code toByteArray} makes). */
+  private static final class Memory extends ByteArrayOutputStream {
+    InputStream open() {
+      return new ByteArrayInputStream(buf, 0, count);
+    }
   }
 }

@@ -5,6 +5,7 @@ import dev.strata.ltx.CountingInputStream;
 import dev.strata.ltx.LtxDecoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxTrailer;
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -44,7 +45,8 @@ public final class SpooledLtx implements AutoCloseable {
   public static SpooledLtx receive(InputStream in, Path tmpDir) throws IOException {
     CountingInputStream counted = new CountingInputStream(in);
     Spool spool = new Spool(tmpDir, "upload-", MEMORY_LIMIT);
-    try (LtxDecoder dec = new LtxDecoder(counted)) {
+    // A small buffer: most uploads are a few KiB (the decoder's own would be 64 KiB, for every upload).
+    try (LtxDecoder dec = new LtxDecoder(new BufferedInputStream(counted, 8192))) {
       int ps = dec.header().pageSize();
       byte[] buf = new byte[ps];
       DataOutputStream out = new DataOutputStream(spool);
