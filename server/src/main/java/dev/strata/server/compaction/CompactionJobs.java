@@ -280,10 +280,12 @@ public final class CompactionJobs {
       }
       compactor.noteWritten(stored); // forgotten with the compactor if the commit fails
       log.debug("stored {} level 1 {}", catalogue.location(), stored.fileName());
-      long now = clock.millis(), window = levels.level(0).retention().toMillis();
+      long now = clock.millis(), window = levels.level(0).retention().toMillis(), period = Math.max(1, window / 5);
       Long retainedAt = level0RetainedAt.get(key);
-      boolean retain = retainedAt == null || now - retainedAt >= window / 5;
-      if (retain) level0RetainedAt.put(key, now);
+      boolean retain = retainedAt == null || now - retainedAt >= period;
+      // The first time, it is noted as having run up to a period earlier, by an offset of the database's own:
+      // databases first flushed together (at a start) then take their turns through the period, not all at once.
+      if (retain) level0RetainedAt.put(key, retainedAt == null ? now - Math.floorMod(key.hashCode(), period) : now);
       return new Outcome(true, c -> {
         catalogue.catalogue(c, stored);
         if (retain) Rows.enforceLevel0Retention(c, db.id(), last.maxTxid(), now - window);

@@ -21,8 +21,15 @@ import org.slf4j.LoggerFactory;
  * The server's scheduler over {@link CompactionJobs} (the agent has its own, {@link LevelSchedule}): the jobs that
  * uploads and lower levels requested (spec §4.1), one loop per level waking at wall-clock multiples of the level's
  * interval (snapshots at UTC midnight), working through that level's pending requests, several databases at a
- * time. A request is removed only when its job succeeded and nobody renewed it meanwhile; failures are logged and
- * retried on the next tick. One more loop sweeps the storage of deleted databases every hour.
+ * time, their starts spread over four fifths of the interval (a minute at most). A request is removed only when its job
+ * succeeded and nobody renewed it meanwhile; failures are logged and retried on the next tick. One more loop sweeps
+ * the storage of deleted databases every hour.
+ *
+ * <p>Why spread: every database's level-1 request falls due at the same boundary. Started all at once, a thousand
+ * flushes take the cores, the disk and the metadata database for a second or two, and the uploads that arrive
+ * meanwhile wait behind them: that burst was the tail of the upload latency in {@code bin/bench-server --litefs}.
+ * Spread, the same work is an even load. The order is shuffled at every tick, so a database's level-1 file covers
+ * between a fifth of an interval and nearly two, one interval on average.
  */
 public final class CompactionScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CompactionScheduler.class);
@@ -34,6 +41,8 @@ public final class CompactionScheduler implements AutoCloseable {
   private final Semaphore slots;
   private final List<Thread> loops = new ArrayList<>();
   private volatile boolean closed;
+  /** The longest a tick spreads its jobs over (levels with long intervals, snapshots). */
+  static final Duration MAX_SPREAD = Duration.ofMinutes(1);
 
   public CompactionScheduler(MetadataStore store, CompactionJobs jobs, LevelConfig levels, InstantSource clock,
       int concurrency) {
@@ -53,7 +62,9 @@ public final class CompactionScheduler implements AutoCloseable {
   }
 
   private void startLoop(int level) {
-    startLoop("L" + level, levels.level(level).interval(), () -> runLevel(level));
+    Duration interval = levels.level(level).interval();
+    Duration spread = interval.multipliedBy(4).dividedBy(5);
+    startLoop("L" + level, interval, () -> runLevel(level, spread.compareTo(MAX_SPREAD) < 0 ? spread : MAX_SPREAD));
   }
 
   private void startLoop(String name, Duration interval, Runnable tick) {
@@ -80,8 +91,16 @@ public final class CompactionScheduler implements AutoCloseable {
     }
   }
 
-  /** Processes every pending request of {@code level} once; returns how many succeeded. */
+  /** Processes every pending request of {@code level} once, at once; returns how many succeeded. */
   public int runLevel(int level) {
+    return runLevel(level, Duration.ZERO);
+  }
+
+  /**
+   * Processes every pending request of {@code level} once, the jobs' starts spaced evenly over {@code spread};
+   * returns how many succeeded. Closing stops the spacing: the jobs not yet started wait for the next run.
+   */
+  int runLevel(int level, Duration spread) {
     List<CompactionRequest> requests;
     try {
       if (level == Level.SNAPSHOT) {
@@ -100,8 +119,10 @@ public final class CompactionScheduler implements AutoCloseable {
     }
     List<Thread> workers = new ArrayList<>();
     int[] ok = new int[1];
-    for (CompactionRequest r : requests) {
-      if (closed) break;
+    long start = System.nanoTime(), step = requests.isEmpty() ? 0 : spread.toNanos() / requests.size();
+    for (int i = 0; i < requests.size(); i++) {
+      CompactionRequest r = requests.get(i);
+      if (closed || !waitUntil(start + i * step)) break;
       slots.acquireUninterruptibly();
       workers.add(Thread.ofVirtual().start(() -> {
         try {
@@ -129,6 +150,19 @@ public final class CompactionScheduler implements AutoCloseable {
     }
     if (interrupted) Thread.currentThread().interrupt();
     return ok[0];
+  }
+
+  /** Sleeps until {@link System#nanoTime()} reaches {@code due}; false when interrupted (closing). */
+  private static boolean waitUntil(long due) {
+    long left = due - System.nanoTime();
+    if (left <= 0) return true;
+    try {
+      Thread.sleep(Duration.ofNanos(left));
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private boolean runOne(CompactionRequest r) {
