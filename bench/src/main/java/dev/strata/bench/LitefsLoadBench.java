@@ -120,8 +120,8 @@ public final class LitefsLoadBench {
         System.out.printf(Locale.ROOT, "%s: open loop p50 %.1f ms, p99 %.1f ms, %.0f uploads/s (errors %d); "
             + "saturation %.0f uploads/s; lost %d%n", label(config), r.open.pct(50), r.open.pct(99),
             r.openUploads / (double) seconds, r.openErrors, r.satRate, r.lost);
-        System.out.printf(Locale.ROOT, "  p99 ms per %d s, warm-up | measured: %s | %s%n", TIMELINE_SECONDS,
-            r.warm.timeline(TIMELINE_SECONDS), r.open.timeline(TIMELINE_SECONDS));
+        System.out.printf(Locale.ROOT, "  p99 ms per %d s, warm-up | measured (from %s UTC): %s | %s%n",
+            TIMELINE_SECONDS, r.open.startedAt, r.warm.timeline(TIMELINE_SECONDS), r.open.timeline(TIMELINE_SECONDS));
         if (instances == 2 && killSeconds > 0) kill = killOne(fleet, r.dbs);
       }
     }
@@ -149,6 +149,9 @@ public final class LitefsLoadBench {
     Cpu c0 = fleet.cpu();
     Lat open = new Lat();
     long[] counts = new long[2];
+    // When the measurement began, by the wall clock: jobs run at wall-clock boundaries (level 1 every 10 s, level 2
+    // every 5 minutes), and the timeline's windows can be matched with them.
+    open.startedAt = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
     openLoop(fleet, dbs, seconds, open, counts);
     Cpu c1 = fleet.cpu();
     long satCount = closedLoop(fleet, dbs, saturation, false);
@@ -491,6 +494,7 @@ public final class LitefsLoadBench {
   static final class Lat {
     private long[] xs = new long[1 << 16];
     private long[] ats = new long[1 << 16]; // when each upload was scheduled (nanoTime), for the timeline
+    java.time.LocalTime startedAt; // by the wall clock (UTC), when known
     private int n;
 
     synchronized void add(long nanos) {
