@@ -198,8 +198,12 @@ public final class Rows {
     }
   }
 
-  static final String REQUEST_COMPACTION = "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
-      + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO UPDATE SET idempotency_key = excluded.idempotency_key";
+  /** A compaction request's row, bound by {@link #bindCompactionRequest}; what a pending one gets follows. */
+  private static final String INSERT_REQUEST = "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
+      + " VALUES (?, ?, ?) ON CONFLICT (db_id, level)";
+  static final String REQUEST_COMPACTION = INSERT_REQUEST
+      + " DO UPDATE SET idempotency_key = excluded.idempotency_key";
+  private static final String REQUEST_UNDER_LEASE = INSERT_REQUEST + " DO NOTHING";
 
   /**
    * Asks for a compaction of {@code level}; a request already pending gets a new key, so that a compaction
@@ -217,8 +221,7 @@ public final class Rows {
    * No new row version, unlike {@link #requestCompaction}.
    */
   public static void requestCompactionUnderLease(Connection c, long dbId, int level) throws SQLException {
-    PreparedStatement ps = Statements.prepare(c, "INSERT INTO compaction_requests (db_id, level, idempotency_key)"
-        + " VALUES (?, ?, ?) ON CONFLICT (db_id, level) DO NOTHING");
+    PreparedStatement ps = Statements.prepare(c, REQUEST_UNDER_LEASE);
     bindCompactionRequest(ps, 1, dbId, level);
     ps.executeUpdate();
   }
