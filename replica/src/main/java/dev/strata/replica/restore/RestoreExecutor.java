@@ -451,7 +451,11 @@ public final class RestoreExecutor {
     return low;
   }
 
-  /** Opens a planned file for the merge: the snapshot, which holds most pages, with larger buffers. */
+  /**
+   * Opens a planned file for the merge. The snapshot, which holds most pages, gets larger buffers and is read on a
+   * thread of its own (decrypting an age replica, copying from the page cache), so that the thread decoding it does
+   * only the LZ4 blocks and the checksums.
+   */
   private PlannedFile open(Source s, boolean base, RestoreProgress progress) throws IOException {
     InputStream raw = s.download() != null ? s.download().reader()
         : s.local() != null ? Files.newInputStream(s.local())
@@ -464,8 +468,9 @@ public final class RestoreExecutor {
         return n;
       }
     };
-    return new PlannedFile(s.file(), new BufferedInputStream(counted, base ? BASE_BUFFER : BUFFER),
-        base ? BASE_BATCH : BATCH);
+    if (!base) return new PlannedFile(s.file(), new BufferedInputStream(counted, BUFFER), BATCH);
+    return new PlannedFile(s.file(), new ReadAheadInputStream(counted, BASE_BUFFER / 2, 2,
+        "restore-read-" + s.file().fileName()), BASE_BATCH);
   }
 
   /**
