@@ -22,7 +22,7 @@ import java.util.jar.JarOutputStream;
  * so without this every command loads, verifies (with the old inference verifier) and interprets picocli from its jar.
  * The bytecode is unchanged but for the stack maps, which the class-file API computes. A class it cannot rewrite is
  * copied as it is. Usage: java UpgradeClassFiles.java IN.jar OUT.jar [CLASSPATH-JAR...] (the extra jars resolve
- * the superclasses the stack maps name). Run by bin/dist.
+ * the superclasses the stack maps name). Run by bin/aot-cache, for bin/strata and bin/dist alike.
  */
 public final class UpgradeClassFiles {
   public static void main(String[] args) throws IOException {
