@@ -45,8 +45,7 @@ final class ReadAheadInputStream extends InputStream {
   private void fill() {
     try {
       while (true) {
-        Block b = free.take();
-        b.failure = null;
+        Block b = free.take(); // never one that ended the stream: the thread stops after that one
         try {
           b.length = in.readNBytes(b.bytes, 0, b.bytes.length);
           if (b.length == 0) b.length = -1;
@@ -95,14 +94,11 @@ final class ReadAheadInputStream extends InputStream {
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     if (len == 0) return 0;
-    int n = 0;
-    while (n < len && (n == 0 || pos < current.length) && next()) {
-      int k = Math.min(len - n, current.length - pos);
-      System.arraycopy(current.bytes, pos, b, off + n, k);
-      pos += k;
-      n += k;
-    }
-    return n == 0 ? -1 : n;
+    if (!next()) return -1;
+    int k = Math.min(len, current.length - pos); // what the current block holds: never waits for the next one
+    System.arraycopy(current.bytes, pos, b, off, k);
+    pos += k;
+    return k;
   }
 
   /**
