@@ -5,6 +5,7 @@ import dev.strata.ltx.Lz4FrameReader;
 import dev.strata.ltx.Timestamps;
 import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.ReplicaClient.StoredObject;
+import dev.strata.replica.restore.DatabaseFileWrites;
 import dev.strata.replica.restore.RestoreExecutor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -407,8 +408,7 @@ public final class Ls03Replica {
       while (true) {
         Chunk c = full.take();
         if (c == end) break;
-        ByteBuffer bb = c.direct();
-        while (bb.hasRemaining()) pos += db.write(bb, pos);
+        pos = DatabaseFileWrites.write(db, c.direct(), pos);
         free.put(c);
       }
       reader.join();

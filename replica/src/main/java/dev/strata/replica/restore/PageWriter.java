@@ -10,8 +10,9 @@ import java.util.concurrent.BlockingQueue;
 
 /**
  * Writes the pages of a database file at their offsets from a background thread, so that decoding and writing
- * overlap: runs of consecutive pages are gathered into 1 MiB blocks, and every 8 MiB written the kernel is asked to
- * start writing that range back ({@link Writeback}), so that the caller's final fsync has little left to do.
+ * overlap: runs of consecutive pages are gathered into 1 MiB blocks (written 64 KiB a call, see
+ * {@link DatabaseFileWrites}), and every 8 MiB written the kernel is asked to start writing that range back
+ * ({@link Writeback}), so that the caller's final fsync has little left to do.
  * Memory: four blocks.
  */
 final class PageWriter implements AutoCloseable {
@@ -121,7 +122,7 @@ final class PageWriter implements AutoCloseable {
           try {
             long pos = (b.first - 1) * pageSize;
             low = Math.min(low, pos);
-            while (b.buf.hasRemaining()) pos += ch.write(b.buf, pos);
+            pos = DatabaseFileWrites.write(ch, b.buf, pos);
             high = Math.max(high, pos);
             if (writeback != null && high - low >= WRITEBACK_EVERY) {
               writeback.start(low, high - low);
