@@ -69,6 +69,8 @@ public final class LitefsLoadBench {
   private int workers = 64;
   private int killSeconds = 30;
   private List<String> configs = List.of("sqlite", "postgres", "postgres-2");
+  /** Each instance's PostgreSQL connection pool ({@code ?pool=N}); 0 keeps the server's default. */
+  private int pool = 0;
   private Path dir = Path.of("bench/target/server-bench");
 
   public static void main(String[] args) throws Exception {
@@ -88,10 +90,11 @@ public final class LitefsLoadBench {
         case "--workers" -> workers = Integer.parseInt(args[++i]);
         case "--kill-seconds" -> killSeconds = Integer.parseInt(args[++i]);
         case "--configs" -> configs = List.of(args[++i].split(","));
+        case "--pool" -> pool = Integer.parseInt(args[++i]);
         case "--dir" -> dir = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + a + "; usage: bin/bench-server --litefs "
             + "[--databases 1000] [--rate 1] [--seconds 15] [--warmup 60] [--saturation 10] [--workers 64] "
-            + "[--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--dir DIR]");
+            + "[--kill-seconds 30] [--configs sqlite,postgres,postgres-2] [--pool N] [--dir DIR]");
       }
     }
     return this;
@@ -114,7 +117,7 @@ public final class LitefsLoadBench {
     for (String config : configs) {
       boolean pg = config.startsWith("postgres");
       int instances = config.endsWith("-2") ? 2 : 1;
-      try (Fleet fleet = Fleet.start(work.resolve(config), pg, instances)) {
+      try (Fleet fleet = Fleet.start(work.resolve(config), pg, instances, pool)) {
         Row r = measure(config, fleet);
         rows.add(r);
         System.out.printf(Locale.ROOT, "%s: open loop p50 %.1f ms, p99 %.1f ms, %.0f uploads/s (errors %d); "
@@ -571,10 +574,11 @@ public final class LitefsLoadBench {
       this.downUntil = new long[instances];
     }
 
-    static Fleet start(Path dir, boolean postgres, int instances) throws Exception {
+    static Fleet start(Path dir, boolean postgres, int instances, int pool) throws Exception {
       Files.createDirectories(dir);
       LocalPostgres pg = postgres ? LocalPostgres.start() : null;
-      Fleet f = new Fleet(dir, pg, pg == null ? null : pg.createDatabase("bench"), instances);
+      String url = pg == null ? null : pg.createDatabase("bench") + (pool > 0 ? "?pool=" + pool : "");
+      Fleet f = new Fleet(dir, pg, url, instances);
       try {
         for (int i = 0; i < instances; i++) f.launch(i);
         for (int i = 0; i < instances; i++) f.awaitReady(i);
