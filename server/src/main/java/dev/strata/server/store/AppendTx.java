@@ -74,13 +74,87 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
       batch.fill(cursor, h.lockPgno());
       Pages.Start start = Pages.lockAndLookUp(c, cluster, name, create, batch);
       if (start == null) throw ApiException.noDatabase();
-      DbRow db = start.db();
+      Check check = new Check(start);
+      while (true) {
+        check.roll(batch);
+        if (!batch.more) break;
+        Pages.insert(c, start.db().id(), check.min, check.max, batch);
+        batch.fill(cursor, h.lockPgno());
+        Pages.lookUp(c, start.db().id(), batch);
+      }
+      TxnRow txn = check.finish(c);
+      write(c, start.db().id(), batch, txn);
+      // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
+      return new Result(start.db(), txn.pos(), start.db().hwm(), h.commit());
+    }
+  }
+
+  /** The database this upload goes to. */
+  String cluster() {
+    return cluster;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /**
+   * Whether this upload can be written in one transaction with others ({@link UploadBatches}): an upload from
+   * LiteFS whose pages fit one batch.
+   */
+  boolean batchable() {
+    return !appendSnapshot && Pages.Batch.holdsWhole(file.info().header().pageSize(), file.info().pageCount());
+  }
+
+  /** Reads all of this upload's pages into one batch ({@link #batchable} said they fit). */
+  Pages.Batch readPages() throws IOException {
+    LtxHeader h = file.info().header();
+    Pages.Batch batch = new Pages.Batch(h.pageSize(), file.info().pageCount());
+    try (SpooledLtx.PageCursor cursor = file.pages()) {
+      batch.fill(cursor, h.lockPgno());
+    }
+    if (batch.more) throw new IllegalStateException("upload does not fit one batch");
+    return batch;
+  }
+
+  /**
+   * Checks this upload, whose pages are all in {@code batch}, against what a lookup under the database's lock found
+   * ({@code start} and the batch's stored versions), and returns its transaction; {@link ApiException} when it is
+   * refused. Nothing is written.
+   */
+  TxnRow check(Connection c, Pages.Start start, Pages.Batch batch) throws SQLException {
+    Check check = new Check(start);
+    check.roll(batch);
+    return check.finish(c);
+  }
+
+  /** The result of this upload once {@code txn} is committed. */
+  Result result(Pages.Start start, TxnRow txn) {
+    return new Result(start.db(), txn.pos(), start.db().hwm(), file.info().header().commit());
+  }
+
+  /**
+   * The checks of spec §4.3 as the pages go by: the file must start at the database's position, and the database
+   * checksum rolled forward over its pages must end at the file's post-apply checksum.
+   */
+  private final class Check {
+    final long min, max;
+    private final long pre;
+    private final Pos curPos;
+    private final long curCommit, newCommit;
+    private final int lockPgno;
+    private long checksum;
+    private long grown;
+    private final long dbId;
+
+    Check(Pages.Start start) {
+      LtxHeader h = file.info().header();
       TxnRow cur = start.latest();
-      Pos curPos = cur == null ? Pos.ZERO : cur.pos();
+      dbId = start.db().id();
+      curPos = cur == null ? Pos.ZERO : cur.pos();
       if (cur != null && cur.pageSize() != h.pageSize()) {
         throw new ApiException(ErrorCode.EBADHEADER, "page size mismatch");
       }
-      long min, max, pre;
       if (appendSnapshot) {
         if (!h.isSnapshot()) throw new ApiException(ErrorCode.EBADHEADER, "snapshot required");
         min = max = curPos.txid() + 1;
@@ -92,39 +166,40 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
       }
       if (curPos.txid() != min - 1 || curPos.postApplyChecksum() != pre) throw ApiException.posMismatch(curPos);
       if (max < 0) throw new ApiException(ErrorCode.EBADHEADER, "transaction id out of range: " + Txid.format(max));
+      curCommit = cur == null ? 0 : Integer.toUnsignedLong(cur.commit());
+      newCommit = Integer.toUnsignedLong(h.commit());
+      lockPgno = h.lockPgno();
+      checksum = pre == 0 ? Checksum.EMPTY_DATABASE : pre;
+    }
 
-      long curCommit = cur == null ? 0 : Integer.toUnsignedLong(cur.commit());
-      long newCommit = Integer.toUnsignedLong(h.commit());
-      int lockPgno = h.lockPgno();
-      long checksum = pre == 0 ? Checksum.EMPTY_DATABASE : pre;
-      long grown = 0;
-      while (true) {
-        for (int i = 0; i < batch.size; i++) {
-          long p = batch.pgnos[i];
-          long sum = batch.checksums[i];
-          if (p <= curCommit) {
-            if (!batch.stored[i]) {
-              throw new ApiException(ErrorCode.ENOPREVPAGE, "prev page " + p + " not found @ "
-                  + Txid.format(curPos.txid()));
-            }
-            long old = batch.storedChecksums[i];
-            if (old == sum && Arrays.equals(batch.storedData[i], batch.data[i])) {
-              batch.unchanged[i] = true;
-              continue;
-            }
-            checksum = Checksum.roll(checksum, old, sum);
-          } else {
-            grown++;
-            checksum = Checksum.roll(checksum, 0, sum);
+    /** Rolls the checksum over a looked-up batch, marking the pages equal to their stored version. */
+    void roll(Pages.Batch batch) {
+      for (int i = 0; i < batch.size; i++) {
+        long p = batch.pgnos[i];
+        long sum = batch.checksums[i];
+        if (p <= curCommit) {
+          if (!batch.stored[i]) {
+            throw new ApiException(ErrorCode.ENOPREVPAGE, "prev page " + p + " not found @ "
+                + Txid.format(curPos.txid()));
           }
+          long old = batch.storedChecksums[i];
+          if (old == sum && Arrays.equals(batch.storedData[i], batch.data[i])) {
+            batch.unchanged[i] = true;
+            continue;
+          }
+          checksum = Checksum.roll(checksum, old, sum);
+        } else {
+          grown++;
+          checksum = Checksum.roll(checksum, 0, sum);
         }
-        if (!batch.more) break;
-        Pages.insert(c, db.id(), min, max, batch);
-        batch.fill(cursor, lockPgno);
-        Pages.lookUp(c, db.id(), batch);
       }
+    }
+
+    /** After the last batch: the size change and the post-apply checksum; the transaction to write. */
+    TxnRow finish(Connection c) throws SQLException {
+      LtxHeader h = file.info().header();
       if (newCommit < curCommit) {
-        checksum = Checksum.FLAG | (checksum ^ Pages.checksumOfRange(c, db.id(), newCommit, curCommit, lockPgno));
+        checksum = Checksum.FLAG | (checksum ^ Pages.checksumOfRange(c, dbId, newCommit, curCommit, lockPgno));
       } else if (newCommit > curCommit) {
         long expected = newCommit - curCommit - (lockPgno > curCommit && lockPgno <= newCommit ? 1 : 0);
         if (grown != expected) {
@@ -138,11 +213,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
             + Checksum.format(trailer.postApplyChecksum()) + ", expected " + Checksum.format(checksum));
       }
       long timestamp = timestampOverride != null ? timestampOverride : h.timestamp();
-      TxnRow txn = new TxnRow(min, max, h.pageSize(), h.commit(), timestamp, receivedAt, pre,
-          trailer.postApplyChecksum());
-      write(c, db.id(), batch, txn);
-      // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
-      return new Result(db, txn.pos(), db.hwm(), h.commit());
+      return new TxnRow(min, max, h.pageSize(), h.commit(), timestamp, receivedAt, pre, trailer.postApplyChecksum());
     }
   }
 

@@ -52,7 +52,7 @@ final class Pages {
      */
     Batch(int pageSize, long pages) {
       this.pageSize = pageSize;
-      this.capacity = (int) Math.min(pages + 1, Math.max(1, Math.min(BATCH_PAGES, BATCH_BYTES / pageSize)));
+      this.capacity = (int) Math.min(pages + 1, limit(pageSize));
       pgnos = new long[capacity];
       checksums = new long[capacity];
       data = new byte[capacity][];
@@ -60,6 +60,15 @@ final class Pages {
       storedChecksums = new long[capacity];
       storedData = new byte[capacity][];
       unchanged = new boolean[capacity];
+    }
+
+    private static int limit(int pageSize) {
+      return Math.max(1, Math.min(BATCH_PAGES, BATCH_BYTES / pageSize));
+    }
+
+    /** Whether one batch holds a whole file of {@code pages} pages (and sees its end). */
+    static boolean holdsWhole(int pageSize, long pages) {
+      return pages + 1 <= limit(pageSize);
     }
 
     /** Reads the file's next pages into this batch, skipping the lock page (never part of a database). */
@@ -199,7 +208,7 @@ final class Pages {
     return latest;
   }
 
-  private static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
+  static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
     b.stored[i] = true;
     b.storedChecksums[i] = checksum;
     b.storedData[i] = sameChecksumData;

@@ -49,9 +49,18 @@ public final class PostgresMetadataStore implements MetadataStore {
   private final Phaser inFlight = new Phaser(1);
   private volatile boolean closed;
 
+  /** Uploads written several to a transaction under load; a quarter of the pool's connections at most. */
+  private final UploadBatches uploads;
+
   private PostgresMetadataStore(HikariDataSource pool, String described) {
     this.pool = pool;
     this.described = described;
+    this.uploads = new UploadBatches(new UploadBatches.Transactions() {
+      @Override
+      public <T> T write(SqlJob<T> job) throws IOException {
+        return runWrite(job);
+      }
+    }, Math.max(2, pool.getMaximumPoolSize() / 4));
   }
 
   /** Connects to {@code url} ({@code postgres://user:password@host:port/database?…}) and migrates the schema. */
@@ -150,13 +159,15 @@ public final class PostgresMetadataStore implements MetadataStore {
   }
 
   /**
-   * Runs the write on the caller's thread: each write has a connection of its own, so there is no queue to hand it
-   * to, and a thread started for it would cost each upload a start, a hand-over and a wake-up.
+   * Runs the write on the caller's thread (each write has a connection of its own), except an upload from LiteFS,
+   * which joins the uploads waiting to be written together ({@link UploadBatches}).
    */
   @Override
+  @SuppressWarnings("unchecked") // an AppendTx is a SqlJob<AppendTx.Result>
   public <T> T write(SqlJob<T> job) throws IOException {
     enter();
     try {
+      if (job instanceof AppendTx upload && upload.batchable()) return (T) uploads.append(upload);
       return runWrite(job);
     } finally {
       inFlight.arriveAndDeregister();
@@ -235,6 +246,7 @@ public final class PostgresMetadataStore implements MetadataStore {
     } catch (java.util.concurrent.TimeoutException e) {
       // give up waiting; the pool's close aborts what is left, and PostgreSQL rolls it back
     }
+    uploads.close();
     pool.close();
   }
 
