@@ -38,6 +38,14 @@ final class TestMetadata {
     }
   }
 
+  /** A new PostgreSQL database whose every statement goes to {@link LocalPostgres#logFile} ({@code log_statement}). */
+  static String freshLoggedDatabase() throws IOException {
+    String url = freshDatabase();
+    String database = url.substring(url.lastIndexOf('/') + 1);
+    postgres().psql(database, "ALTER DATABASE " + database + " SET log_statement = 'all'");
+    return url;
+  }
+
   /** The JVM's PostgreSQL server, started on first use (its watchdog stops it when the JVM ends). */
   static synchronized LocalPostgres postgres() {
     if (postgres == null) {

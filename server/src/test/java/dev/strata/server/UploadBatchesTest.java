@@ -35,9 +35,7 @@ class UploadBatchesTest {
   @Test
   void concurrentUploadsAreBatchedAndEachGetsItsOwnAnswer() throws Exception {
     LocalPostgres pg = TestMetadata.postgres();
-    String url = TestMetadata.freshDatabase();
-    String database = url.substring(url.lastIndexOf('/') + 1);
-    pg.psql(database, "ALTER DATABASE " + database + " SET log_statement = 'all'");
+    String url = TestMetadata.freshLoggedDatabase();
     long logAt = Files.exists(pg.logFile()) ? Files.size(pg.logFile()) : 0;
     try (MetadataStore store = MetadataStore.open(url, dir)) {
       TestDb[] dbs = new TestDb[DATABASES];

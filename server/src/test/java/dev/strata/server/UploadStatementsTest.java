@@ -29,9 +29,7 @@ class UploadStatementsTest {
   @Test
   void anUploadIsFiveStatementsWhateverItsPages() throws Exception {
     LocalPostgres pg = TestMetadata.postgres();
-    String url = TestMetadata.freshDatabase();
-    String database = url.substring(url.lastIndexOf('/') + 1);
-    pg.psql(database, "ALTER DATABASE " + database + " SET log_statement = 'all'");
+    String url = TestMetadata.freshLoggedDatabase();
     try (MetadataStore store = MetadataStore.open(url, dir)) {
       TestDb db = new TestDb(4096);
       upload(store, db.commit(Map.of(1, db.fill('a'), 2, db.fill('a'), 3, db.fill('a'), 4, db.fill('a')), 0));
