@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Uploads arriving together on PostgreSQL are written several to a transaction: every database ends where its
- * client is, an upload refused (a position that is not the database's, a wrong post-apply checksum) fails alone while the
- * others of its transaction commit, and a database's first upload (which creates it) still succeeds.
+ * client is, an upload refused (a position that is not the database's, a wrong post-apply checksum) fails alone
+ * while the others of its transaction commit, and a database's first upload (which creates it) still succeeds.
  */
 class UploadBatchesTest {
   private static final int DATABASES = 48;

@@ -184,7 +184,7 @@ final class UploadBatches implements AutoCloseable {
     /** The uploads' databases, given as (cluster, name, upload's index) arrays. */
     private static final String NAMED = "unnest(?::text[], ?::text[], ?::int[]) AS r (cluster, name, i)"
         + " JOIN databases d ON d.cluster = r.cluster AND d.name = r.name";
-    /** Locks the databases in id order, so that the batches of several instances never wait for each other in a circle. */
+    /** Locks the databases in id order, so that batches of several instances never wait for each other in a circle. */
     private static final String LOCK = "SELECT d.id, d.cluster, d.name, d.hwm, r.i FROM " + NAMED
         + " ORDER BY d.id FOR NO KEY UPDATE OF d";
     /**
