@@ -146,7 +146,17 @@ public final class VsLitestreamBench {
     }
   }
 
+  /** Bad options and missing tools end the run with one line, not a stack trace. */
   public static void main(String[] args) throws Exception {
+    try {
+      run(args);
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("bench-vs-litestream: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     long mib = 1024;
     int rounds = 5, seconds = 10, updates = 20_000, updateSeconds = 60;
     boolean keep = false, withAge = false;
@@ -182,10 +192,14 @@ public final class VsLitestreamBench {
           updateSeconds = 3;
         }
         default -> {
-          System.out.println("usage: bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] "
+          String usage = "usage: bin/bench-vs-litestream [--size-mib 1024] [--rounds 5] [--seconds 10] "
               + "[--updates 20000] [--update-seconds 60] [--only restore|replicate|ls03-restore] [--age] "
-              + "[--strata-opts LABEL=OPTS]... [--strata PATH] [--litestream PATH] [--dir DIR] [--keep] [--smoke]");
-          return;
+              + "[--strata-opts LABEL=OPTS]... [--strata PATH] [--litestream PATH] [--dir DIR] [--keep] [--smoke]";
+          if (args[i].equals("--help") || args[i].equals("-h")) {
+            System.out.println(usage);
+            return;
+          }
+          throw new IllegalArgumentException("unknown option " + args[i] + "; " + usage);
         }
       }
     }

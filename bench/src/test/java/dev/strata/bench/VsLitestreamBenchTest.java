@@ -39,7 +39,7 @@ class VsLitestreamBenchTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (PrintStream capture = new PrintStream(out, true, StandardCharsets.UTF_8)) {
       System.setOut(new PrintStream(new TeeStream(saved, capture), true, StandardCharsets.UTF_8));
-      VsLitestreamBench.main(args.toArray(String[]::new));
+      VsLitestreamBench.run(args.toArray(String[]::new));
     } finally {
       System.setOut(saved);
     }
