@@ -84,8 +84,7 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
       }
       TxnRow txn = check.finish(c);
       write(c, start.db().id(), batch, txn);
-      // The row was read under its lock, and an upload leaves the HWM alone: it is still current.
-      return new Result(start.db(), txn.pos(), start.db().hwm(), h.commit());
+      return result(start, txn);
     }
   }
 
@@ -128,7 +127,10 @@ public final class AppendTx implements SqlJob<AppendTx.Result> {
     return check.finish(c);
   }
 
-  /** The result of this upload once {@code txn} is committed. */
+  /**
+   * The result of this upload once {@code txn} is committed. The database's row was read under its lock, and an
+   * upload leaves the HWM alone: it is still current.
+   */
   Result result(Pages.Start start, TxnRow txn) {
     return new Result(start.db(), txn.pos(), start.db().hwm(), file.info().header().commit());
   }

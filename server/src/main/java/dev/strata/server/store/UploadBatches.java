@@ -223,7 +223,6 @@ final class UploadBatches implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         try {
           pages[i] = uploads.get(i).readPages();
-          pages[i].forgetFound();
         } catch (IOException | RuntimeException e) {
           outcomes[i] = e;
         }
