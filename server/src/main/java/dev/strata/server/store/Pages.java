@@ -201,14 +201,19 @@ final class Pages {
     TxnRow latest = null;
     while (rs.next()) {
       if (latest == null) latest = Rows.txnRow(rs);
-      long pgno = rs.getLong(9);
-      if (rs.wasNull()) continue;
-      found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
+      foundPage(rs, b);
     }
     return latest;
   }
 
-  static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
+  /** The page part of a row of {@link #lookUpSql}'s answer (columns 9 to 11; none when null), into the batch. */
+  static void foundPage(ResultSet rs, Batch b) throws SQLException {
+    long pgno = rs.getLong(9);
+    if (rs.wasNull()) return;
+    found(b, Arrays.binarySearch(b.pgnos, 0, b.size, pgno), rs.getLong(10), rs.getBytes(11));
+  }
+
+  private static void found(Batch b, int i, long checksum, byte[] sameChecksumData) {
     b.stored[i] = true;
     b.storedChecksums[i] = checksum;
     b.storedData[i] = sameChecksumData;

@@ -286,10 +286,7 @@ final class UploadBatches implements AutoCloseable {
         while (rs.next()) {
           int i = rs.getInt(12);
           if (latest[i] == null && rs.getObject(1) != null) latest[i] = Rows.txnRow(rs);
-          long pgno = rs.getLong(9);
-          if (rs.wasNull()) continue;
-          Pages.found(pages[i], java.util.Arrays.binarySearch(pages[i].pgnos, 0, pages[i].size, pgno),
-              rs.getLong(10), rs.getBytes(11));
+          Pages.foundPage(rs, pages[i]);
         }
       }
       for (int i = 0; i < n; i++) if (dbs[i] != null) starts[i] = new Pages.Start(dbs[i], latest[i]);
