@@ -30,13 +30,15 @@ public enum IntegrityCheck {
   }
 
   /**
-   * Loads SQLite (the JDBC driver and its native library) on a daemon thread, so that the few hundred milliseconds
-   * the first connection of a JVM takes overlap with the merge instead of delaying the check. Does nothing for
+   * Loads SQLite (the system library of {@link ReadAheadSqlite}, else the JDBC driver and its native library) on a
+   * daemon thread, so that the few hundred milliseconds the first connection of a JVM takes overlap with the merge
+   * instead of delaying the check. Does nothing for
    * {@link #NONE}; a failure here is left for {@link #run} to report.
    */
   void preload() {
     if (this == NONE) return;
     Thread.ofPlatform().daemon().name("restore-sqlite-load").start(() -> {
+      if (ReadAheadSqlite.available()) return; // the driver is then only needed to confirm a failed check
       try (Connection c = DriverManager.getConnection("jdbc:sqlite::memory:")) {
         // loaded
       } catch (SQLException | RuntimeException | LinkageError e) {
@@ -52,6 +54,15 @@ public enum IntegrityCheck {
   public void run(Path db) throws IOException {
     if (this == NONE) return;
     String pragma = this == QUICK ? "PRAGMA quick_check" : "PRAGMA integrity_check";
+    List<String> problems = ReadAheadSqlite.check(db, pragma);
+    if (problems == null || !problems.equals(List.of("ok"))) problems = runBundled(db, pragma);
+    if (!problems.equals(List.of("ok"))) {
+      throw new IOException(pragma + " failed on " + db + ": " + String.join("; ", problems));
+    }
+  }
+
+  /** The check through the bundled JDBC driver's SQLite: its first rows (at most 5). */
+  private static List<String> runBundled(Path db, String pragma) throws IOException {
     List<String> problems = new ArrayList<>();
     String url = "jdbc:sqlite:file:" + db.toAbsolutePath().toUri().getRawPath() + "?immutable=1";
     try (Connection c = DriverManager.getConnection(url);
@@ -64,8 +75,6 @@ public enum IntegrityCheck {
     } catch (SQLException e) {
       throw new IOException(pragma + " could not run on " + db + ": " + e.getMessage(), e);
     }
-    if (!problems.equals(List.of("ok"))) {
-      throw new IOException(pragma + " failed on " + db + ": " + String.join("; ", problems));
-    }
+    return problems;
   }
 }
