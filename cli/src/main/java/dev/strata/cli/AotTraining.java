@@ -4,6 +4,9 @@ import dev.strata.ltx.LtxEncoder;
 import dev.strata.ltx.LtxFileInfo;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
+import dev.strata.replica.ReplicaClient;
+import dev.strata.replica.age.AgeKeys;
+import dev.strata.replica.age.AgeReplicaClient;
 import dev.strata.replica.file.DirectoryTree;
 import dev.strata.replica.file.FileReplicaClient;
 import java.io.ByteArrayInputStream;
@@ -17,6 +20,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * The training run of the launcher's AOT cache (bin/strata, JEP 483/514/515): builds a small SQLite database, backs
@@ -44,15 +48,31 @@ public final class AotTraining {
       // Several rounds, so that the hot loops (LZ4, CRC, merge, writes) are profiled as a large restore runs them.
       System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
       for (int round = 0; round < 3; round++) {
-        Path restored = dir.resolve("restored-" + round + ".db");
-        int code = Main.run("restore", "-o", restored.toString(), replica.toString());
-        if (code != 0) throw new IOException("training restore failed with exit code " + code);
+        restore(dir.resolve("restored-" + round + ".db"), replica.toString());
+      }
+      // An age-encrypted replica too: without the cipher's profiles, an encrypted restore decrypts its first
+      // hundreds of MiB in the interpreter and C1 while C2 catches up.
+      Path encrypted = dir.resolve("encrypted");
+      AgeKeys.Identity identity = AgeKeys.newIdentity();
+      Path key = dir.resolve("key.txt");
+      Files.writeString(key, identity.fileText());
+      snapshot(db, AgeReplicaClient.wrap(new FileReplicaClient(encrypted), List.of(identity.recipient()), List.of()));
+      for (int round = 0; round < 2; round++) {
+        restore(dir.resolve("decrypted-" + round + ".db"), encrypted.toString(), "--age-identity", key.toString());
       }
       serve(dir.resolve("server"));
     } finally {
       System.setOut(out);
       DirectoryTree.delete(dir);
     }
+  }
+
+  private static void restore(Path out, String replica, String... options) throws IOException {
+    List<String> args = new java.util.ArrayList<>(List.of("restore", "-o", out.toString()));
+    args.addAll(List.of(options));
+    args.add(replica);
+    int code = Main.run(args.toArray(String[]::new));
+    if (code != 0) throw new IOException("training restore failed with exit code " + code);
   }
 
   /**
@@ -104,7 +124,7 @@ public final class AotTraining {
   }
 
   /** Writes the database file as one compressed snapshot (TXID 1), as the agent's first sync does. */
-  private static void snapshot(Path db, FileReplicaClient replica) throws IOException {
+  private static void snapshot(Path db, ReplicaClient replica) throws IOException {
     byte[] file = Files.readAllBytes(db);
     int pages = file.length / PAGE_SIZE;
     LtxHeader h = LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, PAGE_SIZE, pages, 1, 1, System.currentTimeMillis(), 0);
