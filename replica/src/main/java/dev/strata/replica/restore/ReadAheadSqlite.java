@@ -143,6 +143,8 @@ final class ReadAheadSqlite {
   private static ReadAheadSqlite load() {
     try {
       SymbolLookup lib = SymbolLookup.libraryLookup("libsqlite3.so.0", Arena.global());
+      // Restores may check on several threads at once: a library built single-threaded is not used.
+      if ((int) function(lib, "sqlite3_threadsafe", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) return null;
       ReadAheadSqlite sqlite = new ReadAheadSqlite(lib);
       MethodHandle find = function(lib, "sqlite3_vfs_find", FunctionDescriptor.of(ADDRESS, ADDRESS));
       MethodHandle register = function(lib, "sqlite3_vfs_register",
