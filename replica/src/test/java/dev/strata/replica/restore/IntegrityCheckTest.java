@@ -20,7 +20,7 @@ class IntegrityCheckTest {
 
   @Test
   void aHealthyDatabasePassesBothChecksAndADamagedOneFailsNamingTheFile() throws Exception {
-    Path db = database("healthy.db", 4000);
+    Path db = database(dir, "healthy.db", 4000);
     IntegrityCheck.QUICK.run(db);
     IntegrityCheck.FULL.run(db);
     IntegrityCheck.NONE.run(db);
@@ -49,7 +49,8 @@ class IntegrityCheckTest {
     IntegrityCheck.FULL.run(db);
   }
 
-  private Path database(String name, int rows) throws Exception {
+  /** A table of {@code rows} rows of 900 bytes with an index, in {@code dir/name}. */
+  static Path database(Path dir, String name, int rows) throws Exception {
     Path db = dir.resolve(name);
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement s = c.createStatement()) {

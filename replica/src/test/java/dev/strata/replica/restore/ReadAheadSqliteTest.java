@@ -94,15 +94,10 @@ class ReadAheadSqliteTest {
 
   /** Tables and an index with rows deleted here and there and overflow pages, so reads jump about. */
   private Path database(String name, int rows) throws Exception {
-    Path db = dir.resolve(name);
+    Path db = IntegrityCheckTest.database(dir, name, rows);
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement s = c.createStatement()) {
-      s.execute("PRAGMA page_size = 4096");
-      s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB NOT NULL, k TEXT)");
-      s.execute("CREATE INDEX t_k ON t(k)");
       s.execute("CREATE TABLE big(id INTEGER PRIMARY KEY, v BLOB)");
-      s.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + rows + ")"
-          + " INSERT INTO t(v, k) SELECT randomblob(900), hex(randomblob(8)) FROM n");
       s.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)"
           + " INSERT INTO big(v) SELECT randomblob(20000) FROM n");
       s.execute("DELETE FROM t WHERE id % 7 = 0");
