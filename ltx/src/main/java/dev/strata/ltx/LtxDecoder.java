@@ -244,7 +244,9 @@ public final class LtxDecoder implements AutoCloseable {
 
     WholeBlockFrames() throws IOException {
       if (header.isCompressed()) {
-        Lz4FrameReader lz4 = new Lz4FrameReader(raw);
+        // The file checksum covers every byte of the frame's content: the frame's own checksums would be a second
+        // pass over the pages (XXH32, a tenth of a restore's decoding time) that can fail only where it fails too.
+        Lz4FrameReader lz4 = new Lz4FrameReader(raw, false);
         try {
           lz4.open();
         } catch (EOFException e) {
@@ -280,7 +282,7 @@ public final class LtxDecoder implements AutoCloseable {
   private final class PerPageFrames extends Frames {
     private static final int FLAG_SIZE = 0x0001;
     private final boolean v3;
-    private final Lz4FrameReader lz4 = new Lz4FrameReader(raw);
+    private final Lz4FrameReader lz4 = new Lz4FrameReader(raw, false); // as in v1: the file checksum covers it
     private final byte[] compressed;
     private final byte[] entry = new byte[24];
     private long frameCount;

@@ -24,6 +24,7 @@ public final class Lz4FrameReader extends InputStream {
   private static final byte[] NONE = new byte[0];
 
   private InputStream in;
+  private final boolean verifyChecksums; // the frame's own block and content checksums
   private boolean wholeFile; // the frame must end where its file ends
   private final ContentHash contentHash = new ContentHash();
   private final byte[] descriptor = new byte[2 + 8 + 4]; // FLG, BD, optional content size and dictionary id
@@ -39,7 +40,17 @@ public final class Lz4FrameReader extends InputStream {
   private boolean ended = true;
 
   Lz4FrameReader(InputStream in) {
+    this(in, true);
+  }
+
+  /**
+   * A reader that skips the frame's block and content checksums when {@code verifyChecksums} is false: for a caller
+   * that checks every byte of the content with a checksum of its own (an LTX file's CRC-64 covers all its page
+   * frames), they only cost a second pass over the data.
+   */
+  Lz4FrameReader(InputStream in, boolean verifyChecksums) {
     this.in = in;
+    this.verifyChecksums = verifyChecksums;
   }
 
   /** A reader of files that each hold one LZ4 frame and nothing else: {@link #open(InputStream)} one at a time. */
@@ -109,7 +120,9 @@ public final class Lz4FrameReader extends InputStream {
       ended = true;
       if (contentChecksum) {
         readFully(in, word, 4);
-        if (intLE(word, 0) != contentHash.value()) throw new LtxException("lz4: content checksum mismatch");
+        if (verifyChecksums && intLE(word, 0) != contentHash.value()) {
+          throw new LtxException("lz4: content checksum mismatch");
+        }
       }
       if (wholeFile && in.read() >= 0) throw new LtxException("lz4: data after the end of the frame");
       return false;
@@ -117,12 +130,14 @@ public final class Lz4FrameReader extends InputStream {
     boolean stored = (size & 0x80000000) != 0;
     int n = size & 0x7FFFFFFF;
     if (n > maxBlock) throw new LtxException("lz4: block of " + n + " bytes exceeds the frame's block size");
-    if (contentChecksum) contentHash.release(); // the block buffer is about to be reused
+    if (contentChecksum && verifyChecksums) contentHash.release(); // the block buffer is about to be reused
     if (compressed.length < n) compressed = new byte[Math.max(n, Math.min(maxBlock, 2 * compressed.length))];
     readFully(in, compressed, n);
     if (blockChecksums) {
       readFully(in, word, 4);
-      if (intLE(word, 0) != XXH32.hash(compressed, 0, n, 0)) throw new LtxException("lz4: block checksum mismatch");
+      if (verifyChecksums && intLE(word, 0) != XXH32.hash(compressed, 0, n, 0)) {
+        throw new LtxException("lz4: block checksum mismatch");
+      }
     }
     if (stored) {
       if (block.length < n) block = new byte[Math.max(n, Math.min(maxBlock, 2 * block.length))];
@@ -132,7 +147,7 @@ public final class Lz4FrameReader extends InputStream {
       limit = decompress(n);
     }
     pos = 0;
-    if (contentChecksum) contentHash.add(block, 0, limit);
+    if (contentChecksum && verifyChecksums) contentHash.add(block, 0, limit);
     return true;
   }
 

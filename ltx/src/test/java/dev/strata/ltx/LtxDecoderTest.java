@@ -165,6 +165,35 @@ class LtxDecoderTest {
         .hasMessage("file checksum mismatch: trailer has bab9b3d8b4fa3b30, computed bab9b3d8b4fa3b31");
   }
 
+  /**
+   * The decoder skips the LZ4 frame's own checksums (the file checksum covers the same bytes): a page changed
+   * inside a compressed block that still decompresses is caught by the file checksum.
+   */
+  @Test
+  void rejectsAPageChangedInsideItsLz4Block() throws IOException {
+    java.util.Random random = new java.util.Random(7);
+    byte[][] pages = new byte[3][512];
+    for (byte[] p : pages) random.nextBytes(p); // incompressible: each block is stored, its bytes as they are
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LtxEncoder enc = new LtxEncoder(out, LtxHeader.of(LtxHeader.FLAG_COMPRESS_LZ4, 512, 3, 1, 1, 0, 0));
+    for (int i = 0; i < pages.length; i++) enc.encodePage(i + 1, pages[i]);
+    enc.finish(enc.pagesChecksum());
+    byte[] file = out.toByteArray();
+    LtxDecoder.verify(new ByteArrayInputStream(file));
+    int at = indexOf(file, Arrays.copyOfRange(pages[1], 100, 132)); // inside page 2's stored block
+    assertThat(at).isPositive();
+    file[at] ^= 0x40;
+    assertThatThrownBy(() -> LtxDecoder.verify(new ByteArrayInputStream(file)))
+        .isInstanceOf(LtxException.class).hasMessageStartingWith("file checksum mismatch");
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    for (int i = 0; i + what.length <= in.length; i++) {
+      if (Arrays.equals(in, i, i + what.length, what, 0, what.length)) return i;
+    }
+    return -1;
+  }
+
   @Test
   void rejectsASnapshotWhosePostApplyChecksumIsNotItsPages() throws IOException {
     // The encoder refuses to write this.
