@@ -33,11 +33,16 @@ public final class AotTraining {
 
   private AotTraining() {}
 
+  /**
+   * Trains one of the caches: no argument, a restore and {@code strata serve} (the cache of every command that has
+   * no cache of its own); {@code --restore}, restores alone; {@code --cli}, {@code version} and {@code --help}.
+   */
   public static void main(String[] args) throws Exception {
     if (args.length == 1 && args[0].equals("--cli")) {
       cli();
       return;
     }
+    boolean restoreOnly = args.length == 1 && args[0].equals("--restore");
     Path dir = Files.createTempDirectory("strata-aot-training-");
     PrintStream out = System.out;
     try {
@@ -60,7 +65,7 @@ public final class AotTraining {
       for (int round = 0; round < 2; round++) {
         restore(dir.resolve("decrypted-" + round + ".db"), encrypted.toString(), "--age-identity", key.toString());
       }
-      serve(dir.resolve("server"));
+      if (!restoreOnly) serve(dir.resolve("server"));
     } finally {
       System.setOut(out);
       DirectoryTree.delete(dir);

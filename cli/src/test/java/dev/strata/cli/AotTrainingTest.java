@@ -9,5 +9,6 @@ class AotTrainingTest {
   @Test
   void restoresItsGeneratedReplica() {
     assertThatCode(() -> AotTraining.main(new String[0])).doesNotThrowAnyException();
+    assertThatCode(() -> AotTraining.main(new String[] {"--restore"})).doesNotThrowAnyException();
   }
 }
