@@ -4,6 +4,7 @@ import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -16,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -39,7 +41,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * library, another platform) is run again through the bundled driver, whose verdict counts.
  */
 final class ReadAheadSqlite {
-  static final String VFS_NAME = "strata-readahead";
+  private static final String VFS_NAME = "strata-readahead";
   private static final int WINDOW = 256 * 1024;
 
   private static final int SQLITE_OK = 0, SQLITE_IOERR = 10, SQLITE_ROW = 100, SQLITE_DONE = 101;
@@ -50,8 +52,9 @@ final class ReadAheadSqlite {
   private static final int METHODS_SIZE = 152, M_CLOSE = 8, M_READ = 16, M_FILE_SIZE = 48;
 
   private static final Linker LINKER = Linker.nativeLinker();
-  private static final AddressLayout C_STRING = ADDRESS.withTargetLayout(
-      java.lang.foreign.MemoryLayout.sequenceLayout(Integer.MAX_VALUE, java.lang.foreign.ValueLayout.JAVA_BYTE));
+  /** A NUL-terminated string SQLite returns, readable up to its NUL. */
+  private static final AddressLayout C_STRING =
+      ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Integer.MAX_VALUE, JAVA_BYTE));
   /** Calls of SQLite's own function pointers (the default VFS's open, a file's read, close and size). */
   private static final MethodHandle CALL_OPEN = LINKER.downcallHandle(
       FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
@@ -65,7 +68,7 @@ final class ReadAheadSqlite {
   private static final ConcurrentHashMap<Long, Window> FILES = new ConcurrentHashMap<>();
   /** Our copy of each io-methods table the default VFS handed out, by the original's address. */
   private static final ConcurrentHashMap<Long, MemorySegment> METHODS = new ConcurrentHashMap<>();
-  /** Reads served by a window fill, for tests: proof that the read-ahead path ran. */
+  /** Window fills so far, for tests: proof that the read-ahead path ran. */
   static final AtomicLong WINDOW_FILLS = new AtomicLong();
 
   private static MemorySegment defaultOpen, readStub, closeStub;
