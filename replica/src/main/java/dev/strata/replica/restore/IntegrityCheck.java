@@ -32,8 +32,7 @@ public enum IntegrityCheck {
   /**
    * Loads SQLite (the system library of {@link ReadAheadSqlite}, else the JDBC driver and its native library) on a
    * daemon thread, so that the few hundred milliseconds the first connection of a JVM takes overlap with the merge
-   * instead of delaying the check. Does nothing for
-   * {@link #NONE}; a failure here is left for {@link #run} to report.
+   * instead of delaying the check. Does nothing for {@link #NONE}; a failure here is left for {@link #run} to report.
    */
   void preload() {
     if (this == NONE) return;
