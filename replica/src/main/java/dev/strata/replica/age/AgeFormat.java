@@ -15,10 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
 import javax.crypto.Mac;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -205,38 +202,14 @@ final class AgeFormat {
   }
 
   /** The payload key from the file key and the payload nonce. */
-  static SecretKeySpec payloadKey(byte[] fileKey, byte[] nonce) {
-    return new SecretKeySpec(hkdf(fileKey, nonce, "payload"), "ChaCha20");
+  static byte[] payloadKey(byte[] fileKey, byte[] nonce) {
+    return hkdf(fileKey, nonce, "payload");
   }
 
   /** Ciphertext bytes of a payload of {@code plain} bytes (nonce included), not counting the header. */
   static long payloadSize(long plain) {
     long chunks = Math.max(1, (plain + CHUNK - 1) / CHUNK);
     return NONCE + plain + chunks * TAG;
-  }
-
-  /** Encrypts or decrypts one chunk in place into {@code out}; returns the bytes written. */
-  static int chunk(Cipher c, int mode, SecretKeySpec key, long index, boolean last, byte[] in, int len, byte[] out)
-      throws IOException {
-    byte[] nonce = new byte[12];
-    for (int i = 0; i < 8; i++) nonce[10 - i] = (byte) (index >>> (8 * i));
-    nonce[11] = (byte) (last ? 1 : 0);
-    try {
-      c.init(mode, key, new IvParameterSpec(nonce));
-      return c.doFinal(in, 0, len, out, 0);
-    } catch (AEADBadTagException e) {
-      throw new AgeFileException("age payload chunk " + index + " fails authentication (truncated or modified)");
-    } catch (GeneralSecurityException e) {
-      throw new IOException("age: ChaCha20-Poly1305 failed: " + e.getMessage(), e);
-    }
-  }
-
-  static Cipher cipher() {
-    try {
-      return Cipher.getInstance("ChaCha20-Poly1305");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("ChaCha20-Poly1305 is not available in this JDK", e);
-    }
   }
 
   private static byte[] hkdf(byte[] ikm, byte[] salt, String info) {

@@ -20,7 +20,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A replica whose files are age files (age-encryption.org/v1) holding the ordinary LTX files: the client-side
@@ -248,7 +247,7 @@ public final class AgeReplicaClient implements ReplicaClient {
         tail = plain >= LtxHeader.SIZE + LtxTrailer.SIZE ? readTail(level, range, plain) : null;
       } else {
         AgeFormat.Header h = AgeFormat.readHeader(in);
-        SecretKeySpec key = payloadKey(h, in, name);
+        byte[] key = payloadKey(h, in, name);
         plain = h.plainSize(stored);
         if (plain < 0) throw new AgeFileException(name + ": stored size does not fit an age payload (truncated?)");
         long chunks = h.chunkCount(stored);
@@ -302,7 +301,7 @@ public final class AgeReplicaClient implements ReplicaClient {
   }
 
   /** The payload key of a file whose header was just read; {@code in} is left at the first chunk. */
-  private SecretKeySpec payloadKey(AgeFormat.Header h, InputStream in, String name) throws IOException {
+  private byte[] payloadKey(AgeFormat.Header h, InputStream in, String name) throws IOException {
     if (readers.isEmpty()) throw new AgeKeyException(NO_IDENTITY);
     byte[] fileKey;
     try {
@@ -366,7 +365,7 @@ public final class AgeReplicaClient implements ReplicaClient {
       }
       if (detectsOnly() || !decrypts()) throw new AgeKeyException(NO_IDENTITY);
       AgeFormat.Header h = AgeFormat.readHeader(in);
-      SecretKeySpec key = payloadKey(h, in, name);
+      byte[] key = payloadKey(h, in, name);
       if (offset == 0) {
         handedOver = true;
         return new DecryptingInputStream(in, key, 0, 0, -1, name);

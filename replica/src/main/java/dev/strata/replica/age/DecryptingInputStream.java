@@ -2,8 +2,6 @@ package dev.strata.replica.age;
 
 import java.io.IOException;
 import java.io.InputStream;
-import javax.crypto.Cipher;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The plaintext of an age payload, decrypted chunk by chunk as it is read, starting at any chunk. Every chunk is
@@ -12,10 +10,9 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class DecryptingInputStream extends InputStream {
   private final InputStream src;
-  private final SecretKeySpec key;
   private final String name;
   private final long chunks; // when known (the stored size was known), else -1: the end is found by reading
-  private final Cipher cipher = AgeFormat.cipher();
+  private final PayloadCipher cipher;
   private final byte[] ct = new byte[AgeFormat.CHUNK_CT + 1];
   private final byte[] pt = new byte[AgeFormat.CHUNK_CT];
   private int pending = -1; // a byte read ahead to learn that a full chunk was not the last
@@ -30,9 +27,9 @@ final class DecryptingInputStream extends InputStream {
    * @param skip plaintext bytes to drop from the first chunk
    * @param chunks the number of chunks when known, else -1
    */
-  DecryptingInputStream(InputStream src, SecretKeySpec key, long index, int skip, long chunks, String name) {
+  DecryptingInputStream(InputStream src, byte[] key, long index, int skip, long chunks, String name) {
     this.src = src;
-    this.key = key;
+    this.cipher = PayloadCipher.of(key, false);
     this.index = index;
     this.first = index;
     this.skip = skip;
@@ -70,7 +67,7 @@ final class DecryptingInputStream extends InputStream {
       }
       if (n < AgeFormat.TAG) throw truncated();
       try {
-        len = AgeFormat.chunk(cipher, Cipher.DECRYPT_MODE, key, index, last, ct, n, pt);
+        len = cipher.chunk(index, last, ct, n, pt);
       } catch (AgeFileException e) {
         throw new AgeFileException(name + ": " + e.getMessage());
       }
@@ -112,6 +109,7 @@ final class DecryptingInputStream extends InputStream {
 
   @Override
   public void close() throws IOException {
+    cipher.close();
     src.close();
   }
 }

@@ -3,8 +3,6 @@ package dev.strata.replica.age;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
-import javax.crypto.Cipher;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The age file of a plaintext stream of known length, produced as it is read: one 64 KiB chunk in memory at a
@@ -14,8 +12,7 @@ final class EncryptingInputStream extends InputStream {
   private final InputStream plain;
   private final long plainSize;
   private final long chunks;
-  private final SecretKeySpec key;
-  private final Cipher cipher = AgeFormat.cipher();
+  private final PayloadCipher cipher;
   private final byte[] in = new byte[AgeFormat.CHUNK];
   private byte[] buf;
   private int pos, len;
@@ -27,7 +24,9 @@ final class EncryptingInputStream extends InputStream {
     this.plainSize = plainSize;
     this.chunks = Math.max(1, (plainSize + AgeFormat.CHUNK - 1) / AgeFormat.CHUNK);
     byte[] nonce = AgeFormat.randomBytes(AgeFormat.NONCE);
-    this.key = AgeFormat.payloadKey(fileKey, nonce);
+    byte[] key = AgeFormat.payloadKey(fileKey, nonce);
+    this.cipher = PayloadCipher.of(key, true);
+    Arrays.fill(key, (byte) 0);
     this.buf = Arrays.copyOf(header, Math.max(header.length + AgeFormat.NONCE, AgeFormat.CHUNK_CT));
     System.arraycopy(nonce, 0, buf, header.length, AgeFormat.NONCE);
     this.len = header.length + AgeFormat.NONCE;
@@ -49,7 +48,7 @@ final class EncryptingInputStream extends InputStream {
     boolean last = next == chunks - 1;
     if (last && plain.read() >= 0) throw new IOException("data longer than " + plainSize + " bytes");
     if (buf.length < AgeFormat.CHUNK_CT) buf = new byte[AgeFormat.CHUNK_CT];
-    len = AgeFormat.chunk(cipher, Cipher.ENCRYPT_MODE, key, next, last, in, n, buf);
+    len = cipher.chunk(next, last, in, n, buf);
     pos = 0;
     next++;
     return true;
@@ -73,6 +72,7 @@ final class EncryptingInputStream extends InputStream {
 
   @Override
   public void close() throws IOException {
+    cipher.close();
     plain.close();
   }
 }

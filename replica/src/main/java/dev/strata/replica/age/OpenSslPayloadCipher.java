@@ -1,0 +1,201 @@
+package dev.strata.replica.age;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.ref.Cleaner;
+import java.util.Arrays;
+import java.util.random.RandomGenerator;
+
+/**
+ * The payload cipher on the system's OpenSSL ({@code libcrypto}, its EVP ChaCha20-Poly1305), called through the FFM
+ * API. The calls are marked critical, so that OpenSSL reads and writes the Java arrays themselves (no copies), which
+ * suits calls of tens of microseconds that never block. Where the library is missing, too old, or fails the self
+ * test against the JDK's cipher at load, {@link #AVAILABLE} is false and the JDK's cipher is used.
+ */
+final class OpenSslPayloadCipher extends PayloadCipher {
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final int CTRL_AEAD_GET_TAG = 0x10, CTRL_AEAD_SET_TAG = 0x11;
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /** The functions used, bound to one loaded library. */
+  private record Functions(MethodHandle newContext, MethodHandle freeContext, MethodHandle init, MethodHandle update,
+      MethodHandle finish, MethodHandle control, MemorySegment algorithm) {
+
+    static Functions load() {
+      for (String name : new String[] {"libcrypto.so.3", "libcrypto.so.1.1"}) {
+        SymbolLookup lib;
+        try {
+          lib = SymbolLookup.libraryLookup(name, Arena.global());
+        } catch (IllegalArgumentException | IllegalCallerException e) {
+          continue; // not installed here, or native access refused
+        }
+        try {
+          MemorySegment algorithm = (MemorySegment) function(lib, "EVP_chacha20_poly1305", FunctionDescriptor.of(ADDRESS))
+              .invokeExact();
+          if (algorithm.equals(MemorySegment.NULL)) return null;
+          return new Functions(
+              function(lib, "EVP_CIPHER_CTX_new", FunctionDescriptor.of(ADDRESS)),
+              function(lib, "EVP_CIPHER_CTX_free", FunctionDescriptor.ofVoid(ADDRESS)),
+              function(lib, "EVP_CipherInit_ex",
+                  FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT)),
+              function(lib, "EVP_CipherUpdate", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                  JAVA_INT)),
+              function(lib, "EVP_CipherFinal_ex", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)),
+              function(lib, "EVP_CIPHER_CTX_ctrl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                  ADDRESS)),
+              algorithm);
+        } catch (Throwable t) {
+          return null; // a symbol missing (an OpenSSL without ChaCha20-Poly1305)
+        }
+      }
+      return null;
+    }
+
+    private static MethodHandle function(SymbolLookup lib, String name, FunctionDescriptor d) {
+      MemorySegment f = lib.find(name).orElseThrow(() -> new IllegalStateException("no " + name));
+      return LINKER.downcallHandle(f, d, Linker.Option.critical(true));
+    }
+  }
+
+  private static final Functions F = Functions.load();
+  /** Whether OpenSSL's cipher is loaded and agrees with the JDK's. */
+  static final boolean AVAILABLE = F != null && selfTest();
+
+  private final MemorySegment context;
+  private final Cleaner.Cleanable freed;
+  private final int encrypt;
+  private final int[] written = new int[1];
+
+  OpenSslPayloadCipher(byte[] key, boolean encrypt) {
+    if (F == null) throw new IllegalStateException("OpenSSL's ChaCha20-Poly1305 is not available");
+    if (key.length != 32) throw new IllegalArgumentException("a ChaCha20 key has 32 bytes");
+    this.encrypt = encrypt ? 1 : 0;
+    try {
+      context = (MemorySegment) F.newContext().invokeExact();
+    } catch (Throwable t) {
+      throw new IllegalStateException("OpenSSL: EVP_CIPHER_CTX_new failed", t);
+    }
+    if (context.equals(MemorySegment.NULL)) throw new OutOfMemoryError("OpenSSL: EVP_CIPHER_CTX_new failed");
+    // A stream never closed still frees its context (which cleanses the key) once unreachable.
+    freed = CLEANER.register(this, new Free(context));
+    byte[] copy = key.clone();
+    try {
+      check(init(F.algorithm(), MemorySegment.ofArray(copy), MemorySegment.NULL), "EVP_CipherInit_ex");
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    } finally {
+      Arrays.fill(copy, (byte) 0);
+    }
+  }
+
+  private record Free(MemorySegment context) implements Runnable {
+    @Override
+    public void run() {
+      try {
+        F.freeContext().invokeExact(context);
+      } catch (Throwable t) {
+        throw new IllegalStateException("OpenSSL: EVP_CIPHER_CTX_free failed", t);
+      }
+    }
+  }
+
+  @Override
+  int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException {
+    MemorySegment nonce = MemorySegment.ofArray(nonce(index, last));
+    check(init(MemorySegment.NULL, MemorySegment.NULL, nonce), "EVP_CipherInit_ex");
+    MemorySegment src = MemorySegment.ofArray(in), dst = MemorySegment.ofArray(out);
+    MemorySegment n = MemorySegment.ofArray(written);
+    try {
+      if (encrypt == 1) {
+        check((int) F.update().invokeExact(context, dst, n, src, len), "EVP_CipherUpdate");
+        int body = written[0];
+        check((int) F.finish().invokeExact(context, dst.asSlice(body), n), "EVP_CipherFinal_ex");
+        body += written[0];
+        check((int) F.control().invokeExact(context, CTRL_AEAD_GET_TAG, AgeFormat.TAG, dst.asSlice(body)),
+            "EVP_CIPHER_CTX_ctrl");
+        return body + AgeFormat.TAG;
+      }
+      if (len < AgeFormat.TAG) throw unauthentic(index);
+      int body = len - AgeFormat.TAG;
+      check((int) F.update().invokeExact(context, dst, n, src, body), "EVP_CipherUpdate");
+      int plain = written[0];
+      check((int) F.control().invokeExact(context, CTRL_AEAD_SET_TAG, AgeFormat.TAG, src.asSlice(body)),
+          "EVP_CIPHER_CTX_ctrl");
+      if ((int) F.finish().invokeExact(context, dst.asSlice(plain), n) != 1) {
+        Arrays.fill(out, 0, body, (byte) 0); // nothing unauthenticated is left to read
+        throw unauthentic(index);
+      }
+      return plain + written[0];
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("age: OpenSSL's ChaCha20-Poly1305 failed", t);
+    }
+  }
+
+  private int init(MemorySegment algorithm, MemorySegment key, MemorySegment nonce) {
+    try {
+      return (int) F.init().invokeExact(context, algorithm, MemorySegment.NULL, key, nonce, encrypt);
+    } catch (Throwable t) {
+      throw new IllegalStateException("OpenSSL: EVP_CipherInit_ex failed", t);
+    }
+  }
+
+  private static void check(int result, String function) {
+    if (result != 1) throw new IllegalStateException("OpenSSL: " + function + " failed");
+  }
+
+  @Override
+  public void close() {
+    freed.clean();
+  }
+
+  /**
+   * Whether OpenSSL and the JDK agree: a payload of three chunks (the last one short) encrypted by each decrypts
+   * with the other, and a flipped bit fails OpenSSL's authentication.
+   */
+  private static boolean selfTest() {
+    RandomGenerator random = RandomGenerator.of("L64X128MixRandom");
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    int[] sizes = {AgeFormat.CHUNK, AgeFormat.CHUNK, 1000};
+    try (PayloadCipher sslOut = new OpenSslPayloadCipher(key, true);
+        PayloadCipher sslIn = new OpenSslPayloadCipher(key, false);
+        PayloadCipher jdkOut = new JdkPayloadCipher(key, true);
+        PayloadCipher jdkIn = new JdkPayloadCipher(key, false)) {
+      for (int i = 0; i < sizes.length; i++) {
+        boolean last = i == sizes.length - 1;
+        byte[] plain = new byte[sizes[i]];
+        random.nextBytes(plain);
+        byte[] a = new byte[AgeFormat.CHUNK_CT], b = new byte[AgeFormat.CHUNK_CT];
+        byte[] back = new byte[AgeFormat.CHUNK_CT];
+        int na = sslOut.chunk(i, last, plain, plain.length, a);
+        int nb = jdkOut.chunk(i, last, plain, plain.length, b);
+        if (na != nb || !Arrays.equals(a, 0, na, b, 0, nb)) return false;
+        if (sslIn.chunk(i, last, b, nb, back) != plain.length || !Arrays.equals(back, 0, plain.length, plain, 0,
+            plain.length)) {
+          return false;
+        }
+        a[i] ^= 1;
+        try {
+          sslIn.chunk(i, last, a, na, back);
+          return false;
+        } catch (AgeFileException expected) {
+          // refused, as it must be
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package dev.strata.replica.age;
+
+import java.io.IOException;
+
+/**
+ * ChaCha20-Poly1305 over the chunks of one age payload, with one key: the system's OpenSSL where it can be loaded
+ * ({@link OpenSslPayloadCipher}, about twice the JDK's speed and at full speed from the first chunk, where the JDK's
+ * runs interpreted and then compiled for most of a restore's first GiB), else the JDK's ({@link JdkPayloadCipher}).
+ * Both are the same algorithm on the same bytes: a file either writes, either reads. One instance serves one stream
+ * on one thread at a time; {@link #close} releases it.
+ */
+abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadCipher, OpenSslPayloadCipher {
+  /** A cipher for {@code key} (32 bytes, not kept), encrypting or decrypting. */
+  static PayloadCipher of(byte[] key, boolean encrypt) {
+    return OpenSslPayloadCipher.AVAILABLE ? new OpenSslPayloadCipher(key, encrypt) : new JdkPayloadCipher(key, encrypt);
+  }
+
+  /**
+   * Encrypts or decrypts chunk {@code index} ({@code last}: the payload's final chunk) from {@code in[0, len)} into
+   * {@code out}; returns the bytes written. A decrypted chunk that fails authentication throws
+   * {@link AgeFileException} and leaves nothing usable in {@code out}.
+   */
+  abstract int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException;
+
+  @Override
+  public abstract void close();
+
+  /** age's STREAM nonce: the chunk's index as 11 big-endian bytes, then 1 for the final chunk, else 0. */
+  static byte[] nonce(long index, boolean last) {
+    byte[] nonce = new byte[12];
+    for (int i = 0; i < 8; i++) nonce[10 - i] = (byte) (index >>> (8 * i));
+    nonce[11] = (byte) (last ? 1 : 0);
+    return nonce;
+  }
+
+  static AgeFileException unauthentic(long index) {
+    return new AgeFileException("age payload chunk " + index + " fails authentication (truncated or modified)");
+  }
+}

@@ -1,0 +1,134 @@
+package dev.strata.replica.age;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** OpenSSL's and the JDK's payload ciphers: the same bytes both ways, and the same refusals. */
+class PayloadCipherTest {
+  private static final Random RANDOM = new Random(20261205);
+
+  private static byte[] key() {
+    byte[] k = new byte[32];
+    RANDOM.nextBytes(k);
+    return k;
+  }
+
+  @Test
+  void openSslLoadsWhereTheSystemHasIt() {
+    // Debian's libssl3 (a dependency of curl, git, python3…) is on every machine the tests run on: there the fast
+    // path must load, not silently fall back to the JDK's cipher.
+    assumeTrue(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")));
+    assertTrue(OpenSslPayloadCipher.AVAILABLE);
+    try (PayloadCipher c = PayloadCipher.of(key(), false)) {
+      assertTrue(c instanceof OpenSslPayloadCipher);
+    }
+  }
+
+  @Test
+  void eachDecryptsWhatTheOtherEncrypts() throws Exception {
+    assumeTrue(OpenSslPayloadCipher.AVAILABLE);
+    byte[] key = key();
+    try (PayloadCipher sslOut = new OpenSslPayloadCipher(key, true);
+        PayloadCipher sslIn = new OpenSslPayloadCipher(key, false);
+        PayloadCipher jdkOut = new JdkPayloadCipher(key, true);
+        PayloadCipher jdkIn = new JdkPayloadCipher(key, false)) {
+      long[] indexes = {0, 1, 2, 255, 256, 1L << 40};
+      int[] sizes = {0, 1, 15, 16, 17, 4096, AgeFormat.CHUNK - 1, AgeFormat.CHUNK};
+      for (long index : indexes) {
+        for (int size : sizes) {
+          for (boolean last : new boolean[] {false, true}) {
+            byte[] plain = new byte[size];
+            RANDOM.nextBytes(plain);
+            byte[] a = new byte[AgeFormat.CHUNK_CT], b = new byte[AgeFormat.CHUNK_CT];
+            int na = sslOut.chunk(index, last, plain, size, a);
+            int nb = jdkOut.chunk(index, last, plain, size, b);
+            assertEquals(size + AgeFormat.TAG, na);
+            assertArrayEquals(Arrays.copyOf(b, nb), Arrays.copyOf(a, na), "chunk " + index + " of " + size);
+            byte[] back = new byte[AgeFormat.CHUNK_CT];
+            assertEquals(size, sslIn.chunk(index, last, b, nb, back));
+            assertArrayEquals(plain, Arrays.copyOf(back, size));
+            assertEquals(size, jdkIn.chunk(index, last, a, na, back));
+            assertArrayEquals(plain, Arrays.copyOf(back, size));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void bothRefuseWhatWasChangedMovedOrCut() throws Exception {
+    assumeTrue(OpenSslPayloadCipher.AVAILABLE);
+    byte[] key = key();
+    byte[] plain = new byte[5000];
+    RANDOM.nextBytes(plain);
+    byte[] sealed = new byte[AgeFormat.CHUNK_CT];
+    int n;
+    try (PayloadCipher out = PayloadCipher.of(key, true)) {
+      n = out.chunk(7, false, plain, plain.length, sealed);
+    }
+    for (PayloadCipher in : List.of(new OpenSslPayloadCipher(key, false), new JdkPayloadCipher(key, false))) {
+      try (in) {
+        byte[] back = new byte[AgeFormat.CHUNK_CT];
+        for (int at : new int[] {0, 2500, n - AgeFormat.TAG - 1, n - AgeFormat.TAG, n - 1}) {
+          byte[] bad = sealed.clone();
+          bad[at] ^= 0x20;
+          assertThrows(AgeFileException.class, () -> in.chunk(7, false, bad, n, back), "flip at " + at);
+        }
+        assertThrows(AgeFileException.class, () -> in.chunk(8, false, sealed, n, back), "another chunk's index");
+        assertThrows(AgeFileException.class, () -> in.chunk(7, true, sealed, n, back), "called the last");
+        assertThrows(AgeFileException.class, () -> in.chunk(7, false, sealed, n - 1, back), "cut by a byte");
+        assertThrows(AgeFileException.class, () -> in.chunk(7, false, sealed, AgeFormat.TAG - 1, back),
+            "shorter than a tag");
+        byte[] otherKey = key();
+        try (PayloadCipher wrong = PayloadCipher.of(otherKey, false)) {
+          assertThrows(AgeFileException.class, () -> wrong.chunk(7, false, sealed, n, back), "another key");
+        }
+        // After refusals the cipher still opens a good chunk: no state is left from a failure.
+        assertEquals(plain.length, in.chunk(7, false, sealed, n, back));
+        assertArrayEquals(plain, Arrays.copyOf(back, plain.length));
+      }
+    }
+  }
+
+  @Test
+  void streamsOnManyThreadsKeepTheirKeysApart() throws Exception {
+    assumeTrue(OpenSslPayloadCipher.AVAILABLE);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 24; t++) {
+        done.add(pool.submit(() -> {
+          byte[] key = key();
+          byte[] plain = new byte[AgeFormat.CHUNK];
+          new Random(Arrays.hashCode(key)).nextBytes(plain);
+          byte[] sealed = new byte[AgeFormat.CHUNK_CT], back = new byte[AgeFormat.CHUNK_CT];
+          try (PayloadCipher out = new OpenSslPayloadCipher(key, true);
+              PayloadCipher in = new JdkPayloadCipher(key, false)) {
+            for (long i = 0; i < 20; i++) {
+              int n = out.chunk(i, false, plain, plain.length, sealed);
+              assertEquals(plain.length, in.chunk(i, false, sealed, n, back));
+              assertArrayEquals(plain, Arrays.copyOf(back, plain.length));
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) f.get();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
