@@ -75,6 +75,7 @@ public final class AgeReplicaClient implements ReplicaClient {
       if (keys.isEmpty()) return a;
       return wrap(a.delegate, a.keys.plus(keys));
     }
+    if (!keys.isEmpty()) PayloadCipher.preload();
     return new AgeReplicaClient(client, keys, keys.writers(), keys.readers());
   }
 

@@ -16,6 +16,22 @@ abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadC
   }
 
   /**
+   * Loads OpenSSL's cipher on a thread of its own, once per process: linking the functions and the self test take
+   * some 0.2-0.3 s (the FFM API's first binding, the JDK's cipher interpreted), which then passes beside the rest of
+   * a command's start instead of before its first file.
+   */
+  static void preload() {
+    if (PRELOADING.compareAndSet(false, true)) {
+      Thread.ofPlatform().daemon().name("strata-age-preload").start(() -> {
+        boolean loaded = OpenSslPayloadCipher.AVAILABLE; // class initialization: what the first file would wait for
+      });
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
    * Encrypts or decrypts chunk {@code index} ({@code last}: the payload's final chunk) from {@code in[0, len)} into
    * {@code out}; returns the bytes written. A decrypted chunk that fails authentication throws
    * {@link AgeFileException} and leaves nothing usable in {@code out}.
