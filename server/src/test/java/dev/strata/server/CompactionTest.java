@@ -70,6 +70,35 @@ class CompactionTest {
     assertThat(ts.requests(9)).isEmpty();
   }
 
+  private long storedThrough(long dbId) throws java.io.IOException {
+    return ts.server.store().read(c -> Rows.storedThrough(c, dbId));
+  }
+
+  @Test
+  void storedThroughIsTheNewestCataloguedFileAtLevelOneOrAbove() throws Exception {
+    ts = new TestServer(dir);
+    ServerClient client = ts.client("c1");
+    TestDb db = new TestDb(512);
+    client.writeTx("db", db.commit(Map.of(1, db.fill('1')), 0));
+    long id = ts.db("c1", "db").id();
+    assertThat(storedThrough(id)).as("nothing flushed yet").isZero();
+    ts.compactAll(); // levels 1-3 and a snapshot, all ending at TXID 1
+    for (int round = 0; round < 3; round++) {
+      for (int t = 0; t < 2; t++) client.writeTx("db", db.commit(Map.of(1, db.fill((char) ('a' + round + t))), 0));
+      ts.server.scheduler().runLevel(1);
+      long newest = 0;
+      for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) {
+        for (LtxFileMeta f : storage().listFiles(level)) newest = Math.max(newest, f.maxTxid());
+      }
+      assertThat(newest).isEqualTo(db.txid);
+      assertThat(storedThrough(id)).isEqualTo(newest);
+    }
+    // A snapshot newer than every level (after level 1's files expired, say) counts too.
+    ts.clock.advance(Duration.ofDays(2));
+    ts.compactAll();
+    assertThat(storedThrough(id)).isEqualTo(db.txid);
+  }
+
   @Test
   void levelsChainAndRebuildEveryState() throws Exception {
     ts = new TestServer(dir);

@@ -224,11 +224,16 @@ public final class CompactionJobs {
   private Outcome flush(DbRow db) throws IOException {
     String key = key(db);
     Long known = flushedThrough.get(key);
-    // A flush needs no listing: a new engine only stores its file, unless one is at hand anyway.
-    LevelCompactor compactor = known == null ? compactor(db) : cachedOrNew(db);
-    long prevMax = known != null ? known : compactor.storedThrough(1);
+    // A flush needs no listing: a new engine only stores its file, unless one is at hand anyway. Where storage
+    // ends is known from the last flush here, else (a start, or another instance flushed since) read from the
+    // catalogue in the same transaction: with several instances that is every other flush, and listing every level
+    // (30 days of files) for it cost more than the flush.
+    LevelCompactor compactor = cachedOrNew(db);
+    long[] storedThrough = new long[1];
     try (Spool file = new Spool(tmpDir, "l1-", FLUSH_IN_MEMORY)) {
       TxnRow last = store.read(c -> {
+        long prevMax = known != null ? known : Rows.storedThrough(c, db.id());
+        storedThrough[0] = prevMax;
         List<TxnRow> txns = Rows.txnsFrom(c, db.id(), prevMax + 1);
         if (txns.isEmpty()) return null;
         TxnRow first = txns.getFirst(), end = txns.getLast();
@@ -260,6 +265,7 @@ public final class CompactionJobs {
         file.finish();
         return end;
       });
+      long prevMax = storedThrough[0];
       flushedThrough.put(key, last == null ? prevMax : last.maxTxid());
       if (last == null) {
         if (Txid.compare(prevMax, db.hwm()) <= 0) return Outcome.NONE;

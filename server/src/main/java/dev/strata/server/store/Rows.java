@@ -2,6 +2,7 @@ package dev.strata.server.store;
 
 import dev.strata.ltx.TxidRange;
 import dev.strata.replica.LtxFileMeta;
+import dev.strata.replica.ReplicaClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /** The metadata queries, each a static method over a connection the caller's transaction owns. */
 public final class Rows {
@@ -445,6 +448,24 @@ public final class Rows {
     }
     return out;
   }
+
+  /**
+   * The newest TXID the catalogue holds at level 1 or above (snapshots included), 0 when none: where the next
+   * level-1 file starts, as {@code LevelCompactor.storedThrough(1)} says, without listing every level. One index
+   * probe per level for its newest file (a level's files do not overlap; snapshots all start at 1).
+   */
+  public static long storedThrough(Connection c, long dbId) throws SQLException {
+    PreparedStatement ps = Statements.prepare(c, STORED_THROUGH);
+    for (int level = 1; level <= ReplicaClient.MAX_LEVEL; level++) ps.setLong(level, dbId);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  private static final String STORED_THROUGH = IntStream.rangeClosed(1, ReplicaClient.MAX_LEVEL)
+      .mapToObj(level -> "SELECT (SELECT max_txid FROM files WHERE db_id = ? AND level = " + level
+          + " ORDER BY min_txid DESC, max_txid DESC LIMIT 1) AS newest")
+      .collect(Collectors.joining(" UNION ALL ", "SELECT coalesce(max(newest), 0) FROM (", ") AS l"));
 
   /** One catalogued file, or null. */
   public static LtxFileMeta file(Connection c, long dbId, int level, TxidRange range) throws SQLException {
