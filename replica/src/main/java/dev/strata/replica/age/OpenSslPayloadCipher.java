@@ -12,13 +12,14 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 
 /**
  * The payload cipher on the system's OpenSSL ({@code libcrypto}, its EVP ChaCha20-Poly1305), called through the FFM
  * API. The calls are marked critical, so that OpenSSL reads and writes the Java arrays themselves (no copies), which
  * suits calls of tens of microseconds that never block. Where the library is missing, too old, or fails the self
- * test against the JDK's cipher at load, {@link #AVAILABLE} is false and the JDK's cipher is used.
+ * test against the JDK's cipher at load, {@link #available} is false and the JDK's cipher is used.
  */
 final class OpenSslPayloadCipher extends PayloadCipher {
   private static final Linker LINKER = Linker.nativeLinker();
@@ -65,30 +66,59 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     }
   }
 
-  private static final Functions F = Functions.load();
-  /** Whether OpenSSL's cipher is loaded and agrees with the JDK's. */
-  static final boolean AVAILABLE = F != null && selfTest();
+  /**
+   * Loading is guarded by a lock, not done in a static initializer: a virtual thread waiting for another thread's
+   * class initialization keeps its carrier, and when the loading thread waited in turn for a lock held by an
+   * unmounted virtual thread (the JDK's provider list, during the self test), a restore's parallel reads of file
+   * headers stopped for good.
+   */
+  private static final ReentrantLock LOADING = new ReentrantLock();
+  private static volatile boolean loaded;
+  private static Functions loadedFunctions; // written under LOADING before loaded is set
 
+  /** Whether OpenSSL's cipher is loaded and agrees with the JDK's; loads it on first call. */
+  static boolean available() {
+    if (!loaded) {
+      LOADING.lock();
+      try {
+        if (!loaded) {
+          Functions f = Functions.load();
+          loadedFunctions = f != null && selfTest(f) ? f : null;
+          loaded = true;
+        }
+      } finally {
+        LOADING.unlock();
+      }
+    }
+    return loadedFunctions != null;
+  }
+
+  private final Functions functions;
   private final MemorySegment context;
   private final Cleaner.Cleanable freed;
   private final int encrypt;
   private final int[] written = new int[1];
 
   OpenSslPayloadCipher(byte[] key, boolean encrypt) {
-    if (F == null) throw new IllegalStateException("OpenSSL's ChaCha20-Poly1305 is not available");
+    this(available() ? loadedFunctions : null, key, encrypt);
+  }
+
+  private OpenSslPayloadCipher(Functions functions, byte[] key, boolean encrypt) {
+    if (functions == null) throw new IllegalStateException("OpenSSL's ChaCha20-Poly1305 is not available");
+    this.functions = functions;
     if (key.length != 32) throw new IllegalArgumentException("a ChaCha20 key has 32 bytes");
     this.encrypt = encrypt ? 1 : 0;
     try {
-      context = (MemorySegment) F.newContext().invokeExact();
+      context = (MemorySegment) functions.newContext().invokeExact();
     } catch (Throwable t) {
       throw new IllegalStateException("OpenSSL: EVP_CIPHER_CTX_new failed", t);
     }
     if (context.equals(MemorySegment.NULL)) throw new OutOfMemoryError("OpenSSL: EVP_CIPHER_CTX_new failed");
     // A stream never closed still frees its context (which cleanses the key) once unreachable.
-    freed = CLEANER.register(this, new Free(context));
+    freed = CLEANER.register(this, new Free(functions, context));
     byte[] copy = key.clone();
     try {
-      check(init(F.algorithm(), MemorySegment.ofArray(copy), MemorySegment.NULL), "EVP_CipherInit_ex");
+      check(init(functions.algorithm(), MemorySegment.ofArray(copy), MemorySegment.NULL), "EVP_CipherInit_ex");
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -97,11 +127,11 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     }
   }
 
-  private record Free(MemorySegment context) implements Runnable {
+  private record Free(Functions f, MemorySegment context) implements Runnable {
     @Override
     public void run() {
       try {
-        F.freeContext().invokeExact(context);
+        f.freeContext().invokeExact(context);
       } catch (Throwable t) {
         throw new IllegalStateException("OpenSSL: EVP_CIPHER_CTX_free failed", t);
       }
@@ -116,21 +146,21 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     MemorySegment n = MemorySegment.ofArray(written);
     try {
       if (encrypt == 1) {
-        check((int) F.update().invokeExact(context, dst, n, src, len), "EVP_CipherUpdate");
+        check((int) functions.update().invokeExact(context, dst, n, src, len), "EVP_CipherUpdate");
         int body = written[0];
-        check((int) F.finish().invokeExact(context, dst.asSlice(body), n), "EVP_CipherFinal_ex");
+        check((int) functions.finish().invokeExact(context, dst.asSlice(body), n), "EVP_CipherFinal_ex");
         body += written[0];
-        check((int) F.control().invokeExact(context, CTRL_AEAD_GET_TAG, AgeFormat.TAG, dst.asSlice(body)),
+        check((int) functions.control().invokeExact(context, CTRL_AEAD_GET_TAG, AgeFormat.TAG, dst.asSlice(body)),
             "EVP_CIPHER_CTX_ctrl");
         return body + AgeFormat.TAG;
       }
       if (len < AgeFormat.TAG) throw unauthentic(index);
       int body = len - AgeFormat.TAG;
-      check((int) F.update().invokeExact(context, dst, n, src, body), "EVP_CipherUpdate");
+      check((int) functions.update().invokeExact(context, dst, n, src, body), "EVP_CipherUpdate");
       int plain = written[0];
-      check((int) F.control().invokeExact(context, CTRL_AEAD_SET_TAG, AgeFormat.TAG, src.asSlice(body)),
+      check((int) functions.control().invokeExact(context, CTRL_AEAD_SET_TAG, AgeFormat.TAG, src.asSlice(body)),
           "EVP_CIPHER_CTX_ctrl");
-      if ((int) F.finish().invokeExact(context, dst.asSlice(plain), n) != 1) {
+      if ((int) functions.finish().invokeExact(context, dst.asSlice(plain), n) != 1) {
         Arrays.fill(out, 0, body, (byte) 0); // nothing unauthenticated is left to read
         throw unauthentic(index);
       }
@@ -144,7 +174,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
 
   private int init(MemorySegment algorithm, MemorySegment key, MemorySegment nonce) {
     try {
-      return (int) F.init().invokeExact(context, algorithm, MemorySegment.NULL, key, nonce, encrypt);
+      return (int) functions.init().invokeExact(context, algorithm, MemorySegment.NULL, key, nonce, encrypt);
     } catch (Throwable t) {
       throw new IllegalStateException("OpenSSL: EVP_CipherInit_ex failed", t);
     }
@@ -163,14 +193,14 @@ final class OpenSslPayloadCipher extends PayloadCipher {
    * Whether OpenSSL and the JDK agree: a payload of three chunks (the last one empty) encrypted by each decrypts
    * with the other, and a flipped bit fails OpenSSL's authentication.
    */
-  private static boolean selfTest() {
+  private static boolean selfTest(Functions f) {
     RandomGenerator random = RandomGenerator.of("L64X128MixRandom");
     byte[] key = new byte[32];
     random.nextBytes(key);
     // Small chunks: the JDK's cipher runs interpreted here, and a full chunk would cost a start-up some 0.3 s.
     int[] sizes = {1000, 100, 0};
-    try (PayloadCipher sslOut = new OpenSslPayloadCipher(key, true);
-        PayloadCipher sslIn = new OpenSslPayloadCipher(key, false);
+    try (PayloadCipher sslOut = new OpenSslPayloadCipher(f, key, true);
+        PayloadCipher sslIn = new OpenSslPayloadCipher(f, key, false);
         PayloadCipher jdkOut = new JdkPayloadCipher(key, true);
         PayloadCipher jdkIn = new JdkPayloadCipher(key, false)) {
       for (int i = 0; i < sizes.length; i++) {

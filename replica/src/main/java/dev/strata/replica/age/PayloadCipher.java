@@ -12,7 +12,7 @@ import java.io.IOException;
 abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadCipher, OpenSslPayloadCipher {
   /** A cipher for {@code key} (32 bytes, not kept), encrypting or decrypting. */
   static PayloadCipher of(byte[] key, boolean encrypt) {
-    return OpenSslPayloadCipher.AVAILABLE ? new OpenSslPayloadCipher(key, encrypt) : new JdkPayloadCipher(key, encrypt);
+    return OpenSslPayloadCipher.available() ? new OpenSslPayloadCipher(key, encrypt) : new JdkPayloadCipher(key, encrypt);
   }
 
   /**
@@ -23,7 +23,7 @@ abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadC
   static void preload() {
     if (PRELOADING.compareAndSet(false, true)) {
       Thread.ofPlatform().daemon().name("strata-age-preload").start(() -> {
-        boolean loaded = OpenSslPayloadCipher.AVAILABLE; // class initialization: what the first file would wait for
+        OpenSslPayloadCipher.available(); // what the first file would otherwise wait for
       });
     }
   }
