@@ -338,7 +338,7 @@ public abstract class ReplicaClientContractTest {
     long[] sp = killedWriteSizeAndPause();
     TxidRange range = new TxidRange(0x10, 0x20);
     Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), SlowWriter.class.getName(), url(rootName), "0",
+        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), SlowWriter.class.getName(), url(rootName), "0",
         Long.toString(range.min()), Long.toString(range.max()), Long.toString(sp[0]), Long.toString(sp[1]))
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
