@@ -39,8 +39,8 @@ final class OpenSslPayloadCipher extends PayloadCipher {
           continue; // not installed here, or native access refused
         }
         try {
-          MemorySegment algorithm = (MemorySegment) function(lib, "EVP_chacha20_poly1305", FunctionDescriptor.of(ADDRESS))
-              .invokeExact();
+          MethodHandle chacha = function(lib, "EVP_chacha20_poly1305", FunctionDescriptor.of(ADDRESS));
+          MemorySegment algorithm = (MemorySegment) chacha.invokeExact();
           if (algorithm.equals(MemorySegment.NULL)) return null;
           return new Functions(
               function(lib, "EVP_CIPHER_CTX_new", FunctionDescriptor.of(ADDRESS)),
