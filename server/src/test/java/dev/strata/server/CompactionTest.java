@@ -11,7 +11,9 @@ import dev.strata.replica.ReplicaClient;
 import dev.strata.replica.file.FileReplicaClient;
 import dev.strata.replica.testing.FakeClock;
 import dev.strata.server.client.ServerClient;
+import dev.strata.server.compaction.CompactionJobs;
 import dev.strata.server.store.DbRow;
+import dev.strata.server.store.Lease;
 import dev.strata.server.store.Rows;
 import dev.strata.server.store.SpooledLtx;
 import java.io.InputStream;
@@ -97,6 +99,34 @@ class CompactionTest {
     ts.clock.advance(Duration.ofDays(2));
     ts.compactAll();
     assertThat(storedThrough(id)).isEqualTo(db.txid);
+  }
+
+  @Test
+  void aFlushBatchLeavesTheDatabaseLeasedElsewhereAndFlushesTheOthers() throws Exception {
+    ts = new TestServer(dir);
+    ServerClient client = ts.client("c1");
+    int count = CompactionJobs.FLUSH_BATCH + 4; // two batches
+    for (int i = 0; i < count; i++) {
+      TestDb db = new TestDb(512);
+      client.writeTx("db" + i, db.commit(Map.of(1, db.fill((char) ('a' + i))), 0));
+    }
+    // Another instance holds the lease of db3: its flush waits, the rest of its batch goes on.
+    Lease foreign = ts.server.store().write(c -> Lease.acquire(c, "c1", "db3", "elsewhere/1/x", ts.clock.millis(),
+        Duration.ofHours(1).toMillis()));
+    assertThat(ts.server.scheduler().runLevel(1)).isEqualTo(count - 1);
+    for (int i = 0; i < count; i++) {
+      assertThat(ts.db("c1", "db" + i).hwm()).as("db%d", i).isEqualTo(i == 3 ? 0 : 1);
+      assertThat(ts.storage("c1", "db" + i).listFiles(1)).as("db%d", i).hasSize(i == 3 ? 0 : 1);
+    }
+    assertThat(ts.requests(1)).extracting(r -> r.db().name()).containsExactly("db3");
+    // Released, it is flushed at the next tick, alone.
+    ts.server.store().write(c -> {
+      foreign.release(c);
+      return null;
+    });
+    assertThat(ts.server.scheduler().runLevel(1)).isEqualTo(1);
+    assertThat(ts.db("c1", "db3").hwm()).isEqualTo(1);
+    assertThat(ts.requests(1)).isEmpty();
   }
 
   @Test

@@ -258,14 +258,20 @@ public final class LocalPostgres implements AutoCloseable {
 
   /** Starts the postmaster on {@link #port} and waits until it accepts connections. */
   private void launch() throws IOException {
-    ProcessBuilder pb = processBuilder(asServerUser(List.of(tool("postgres"), "-D", data.toString(),
+    List<String> command = new ArrayList<>(List.of(tool("postgres"), "-D", data.toString(),
         "-p", Integer.toString(port), "-k", sockets.toString(),
         "-c", "listen_addresses=127.0.0.1",
         "-c", "fsync=on",
         "-c", "max_connections=300",
         "-c", "shared_buffers=64MB",
         // No parallel query workers: test machines have few cores, shared with other test JVMs.
-        "-c", "max_parallel_workers_per_gather=0")));
+        "-c", "max_parallel_workers_per_gather=0"));
+    // More settings for experiments (pg_stat_statements, statement logs): space-separated name=value pairs.
+    String extra = System.getenv("STRATA_POSTGRES_SETTINGS");
+    if (extra != null && !extra.isBlank()) {
+      for (String setting : extra.trim().split("\\s+")) command.addAll(List.of("-c", setting));
+    }
+    ProcessBuilder pb = processBuilder(asServerUser(command));
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     server = pb.start();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();

@@ -6,8 +6,12 @@ import dev.strata.server.store.Lease;
 import dev.strata.server.store.MetadataStore;
 import dev.strata.server.store.SqlJob;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -109,6 +113,20 @@ public final class JobLeases {
       released = true;
     }
 
+    /**
+     * Ends the job inside the caller's transaction, which records several jobs at once: false when the lease was
+     * taken over (the caller leaves this job's writes out). Once that transaction commits, {@link #finished} says so.
+     */
+    public boolean finishIn(Connection c) throws SQLException {
+      closed.countDown();
+      return lease.tryFinish(c);
+    }
+
+    /** The transaction that ran {@link #finishIn} committed: the lease is released. */
+    public void finished() {
+      released = true;
+    }
+
     @Override
     public void close() {
       closed.countDown();
@@ -137,8 +155,33 @@ public final class JobLeases {
   public Held tryAcquire(String cluster, String name, SqlJob<Boolean> precondition) throws IOException {
     Lease lease = store.write(c -> precondition.run(c)
         ? Lease.acquire(c, cluster, name, owner, clock.millis(), TTL.toMillis()) : null);
-    if (lease == null) return null;
-    Long before = lastEpochs.put(cluster + "/" + name, lease.epoch());
+    return lease == null ? null : hold(lease);
+  }
+
+  /** A lease {@link #tryAcquireAll} is to take when {@code precondition} holds. */
+  public record Wanted(String cluster, String name, SqlJob<Boolean> precondition) {}
+
+  /**
+   * Takes several databases' leases in one transaction, each as {@link #tryAcquire} would, in the order given
+   * (callers sort by name, so that two instances taking overlapping sets lock the rows in the same order); the list
+   * holds null where a lease was not taken.
+   */
+  public List<Held> tryAcquireAll(List<Wanted> wanted) throws IOException {
+    List<Lease> taken = store.write(c -> {
+      List<Lease> out = new ArrayList<>(wanted.size());
+      for (Wanted w : wanted) {
+        out.add(w.precondition().run(c)
+            ? Lease.acquire(c, w.cluster(), w.name(), owner, clock.millis(), TTL.toMillis()) : null);
+      }
+      return out;
+    });
+    List<Held> held = new ArrayList<>(taken.size());
+    for (Lease lease : taken) held.add(lease == null ? null : hold(lease));
+    return held;
+  }
+
+  private Held hold(Lease lease) {
+    Long before = lastEpochs.put(lease.cluster() + "/" + lease.name(), lease.epoch());
     return new Held(lease, before != null && before + 1 == lease.epoch());
   }
 

@@ -21,7 +21,7 @@ public record Lease(String cluster, String name, String owner, long epoch) {
 
   /** Thrown when a commit finds that the lease was taken over. */
   public static final class LostException extends IOException {
-    LostException(Lease l) {
+    public LostException(Lease l) {
       super("lease on " + l.cluster() + "/" + l.name() + " (epoch " + l.epoch() + ") was taken over by another"
           + " instance; this job's work is discarded");
     }
@@ -69,7 +69,15 @@ public record Lease(String cluster, String name, String owner, long epoch) {
    * stays locked until the commit, as after a check.
    */
   public void finish(Connection c) throws SQLException, LostException {
-    if (releaseRows(c) != 1) throw new LostException(this);
+    if (!tryFinish(c)) throw new LostException(this);
+  }
+
+  /**
+   * {@link #finish} for a transaction that records several jobs: false, and nothing changed, when the lease was taken
+   * over; the caller then leaves that job's writes out. Held true, the row stays locked until the commit.
+   */
+  public boolean tryFinish(Connection c) throws SQLException {
+    return releaseRows(c) == 1;
   }
 
   private int releaseRows(Connection c) throws SQLException {
