@@ -70,6 +70,21 @@ public interface ReplicaClient extends AutoCloseable {
   }
 
   /**
+   * {@link #listAllFiles} without the reads it makes per file beyond the listing itself: entries may then come bare
+   * (size 0 when unknown), and {@link #describeListed} gives the ones a caller uses what {@code listAllFiles} would
+   * have given. A restore plans from names and describes only the files of its plan. By default the same listing:
+   * only a backend that reads each file to list it (an encrypted replica: a read and a key unwrap per file) differs.
+   */
+  default List<LtxFileMeta> listAllNames() throws IOException {
+    return listAllFiles();
+  }
+
+  /** Entries of {@link #listAllNames}, in the order given, described as {@link #listAllFiles} describes them. */
+  default List<LtxFileMeta> describeListed(List<LtxFileMeta> files) throws IOException {
+    return files;
+  }
+
+  /**
    * The metadata of one file with its header fields, in one cheap request (S3 HEAD, a header and trailer read
    * elsewhere). Throws {@link java.nio.file.NoSuchFileException} when it does not exist. A file whose metadata is
    * missing or unreadable is returned bare.

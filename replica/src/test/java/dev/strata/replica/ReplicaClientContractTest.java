@@ -282,6 +282,23 @@ public abstract class ReplicaClientContractTest {
   }
 
   @Test
+  void namesListedThenDescribedAreTheListingOfAllFiles() throws Exception {
+    List<Stored> stored = List.of(new Stored(0, TestLtx.of(4, 4, 2, 2)), new Stored(0, TestLtx.of(5, 9, 4, 3)),
+        new Stored(1, TestLtx.of(1, 3, 3, 1)), new Stored(9, TestLtx.of(1, 9, 4, 4)));
+    for (Stored s : stored) write(client, s.level(), s.file());
+    // Fresh clients: nothing is remembered of the files written.
+    try (ReplicaClient listing = open(rootName); ReplicaClient naming = open(rootName)) {
+      List<LtxFileMeta> all = listing.listAllFiles();
+      List<LtxFileMeta> names = naming.listAllNames();
+      assertThat(names).extracting(f -> f.level() + "/" + f.range().fileName())
+          .containsExactlyElementsOf(all.stream().map(f -> f.level() + "/" + f.range().fileName()).toList());
+      assertThat(naming.describeListed(List.of(names.get(1), names.getLast())))
+          .isEqualTo(List.of(all.get(1), all.getLast()));
+      assertThat(naming.describeListed(names)).isEqualTo(all);
+    }
+  }
+
+  @Test
   void concurrentWritersOfDifferentFiles() throws Exception {
     int writers = 8, each = 5;
     List<TestLtx> files = new ArrayList<>();

@@ -49,7 +49,7 @@ public final class RestorePlanner {
 
   /** The replica's files (listed once). */
   public ReplicaFiles files() throws IOException {
-    if (files == null) files = ReplicaFiles.list(client);
+    if (files == null) files = ReplicaFiles.of(client.listAllNames());
     return files;
   }
 
@@ -57,7 +57,17 @@ public final class RestorePlanner {
   public RestorePlan latest() throws IOException {
     ReplicaFiles f = files();
     if (f.isEmpty()) throw new IOException("replica " + client.location() + " holds no backup");
-    return plan(f, f.maxTxid());
+    return described(plan(f, f.maxTxid()));
+  }
+
+  /**
+   * {@code p} with its files described where the listing left them bare ({@link ReplicaClient#listAllNames}: an
+   * encrypted replica), and planned again from them, so that their checksums are checked along the chain.
+   */
+  private RestorePlan described(RestorePlan p) throws IOException {
+    if (client == null) return p; // a planner over files given, without their replica
+    List<LtxFileMeta> d = client.describeListed(p.files());
+    return d.equals(p.files()) ? p : plan(ReplicaFiles.of(d), p.targetTxid());
   }
 
   /** A plan to exactly {@code txid}, which must be a restore point. */
@@ -73,7 +83,7 @@ public final class RestorePlanner {
       throw new IllegalArgumentException("TXID " + Txid.format(txid) + " is not a restore point; nearest: " + near
           + " (see strata restore-points)");
     }
-    return plan(f, txid);
+    return described(plan(f, txid));
   }
 
   private String describe(ReplicaFiles f, long txid) {
@@ -104,7 +114,7 @@ public final class RestorePlanner {
           + "the earliest restore point is TXID " + Txid.format(first.txid()) + " at "
           + Timestamps.format(timeOf(first.txid())));
     }
-    return plan(files(), points.get(found).txid());
+    return described(plan(files(), points.get(found).txid()));
   }
 
   /**
