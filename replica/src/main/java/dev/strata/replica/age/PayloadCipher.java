@@ -21,9 +21,9 @@ abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadC
   }
 
   /**
-   * Loads OpenSSL's cipher on a thread of its own, once per process: linking the functions and the self test take
-   * some 0.2-0.3 s (the FFM API's first binding, the JDK's cipher interpreted), which then passes beside the rest of
-   * a command's start instead of before its first file.
+   * Loads OpenSSL's cipher on a thread of its own, once per process: linking the functions (the FFM API spins a stub
+   * for each) and the self test take some 0.1-0.15 s of a core, which then pass beside the rest of a command's start
+   * (the identities' keys, the listing) instead of before its first file.
    */
   static void preload() {
     if (PRELOADING.compareAndSet(false, true)) {

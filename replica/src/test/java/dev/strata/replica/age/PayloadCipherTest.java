@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +35,18 @@ class PayloadCipherTest {
     assertTrue(OpenSslPayloadCipher.available());
     try (PayloadCipher c = PayloadCipher.of(key(), false)) {
       assertTrue(c instanceof OpenSslPayloadCipher);
+    }
+  }
+
+  @Test
+  void theSelfTestsKnownAnswerIsTheJdksCiphertext() throws Exception {
+    byte[][] plain = OpenSslPayloadCipher.knownPlaintexts();
+    try (PayloadCipher jdk = new JdkPayloadCipher(OpenSslPayloadCipher.knownKey(), true)) {
+      for (int i = 0; i < plain.length; i++) {
+        byte[] sealed = new byte[AgeFormat.CHUNK_CT];
+        int n = jdk.chunk(i, i == plain.length - 1, plain[i], plain[i].length, sealed);
+        assertEquals(OpenSslPayloadCipher.KNOWN_ANSWER[i], HexFormat.of().formatHex(sealed, 0, n));
+      }
     }
   }
 
