@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * The server's scheduler over {@link CompactionJobs} (the agent has its own, {@link LevelSchedule}): the jobs that
  * uploads and lower levels requested (spec §4.1), one loop per level waking at wall-clock multiples of the level's
  * interval (snapshots at UTC midnight), working through that level's pending requests, several databases at a
- * time, their starts spread over four fifths of the interval (five minutes at most). A request is removed only when its job
- * succeeded and nobody renewed it meanwhile; failures are logged and retried on the next tick. One more loop sweeps
- * the storage of deleted databases every hour.
+ * time, their starts spread over four fifths of the interval (five minutes at most); level 1's go by batches. A
+ * request is removed only when its job succeeded and nobody renewed it meanwhile; failures are logged and retried on
+ * the next tick. One more loop sweeps the storage of deleted databases every hour.
  *
  * <p>Why spread: every database's level-1 request falls due at the same boundary. Started all at once, a thousand
  * flushes take the cores, the disk and the metadata database for a second or two, and the uploads that arrive
