@@ -219,9 +219,11 @@ public final class AgeReplicaClient implements ReplicaClient {
     }
     if (todo.isEmpty()) return out;
     List<LtxFileMeta> read = ReplicaFiles.inParallel(todo.stream().map(out::get).toList(), f -> {
-      LtxFileMeta stored = listed.remove(key(f.level(), f.range()));
-      if (stored == null) return head(f.level(), f.range()); // not from this client's listing
-      return describe(f.level(), f.range(), stored.size(), stored.createdAt());
+      try {
+        return head(f.level(), f.range());
+      } catch (java.nio.file.NoSuchFileException e) {
+        return null; // deleted since listed
+      }
     }, e -> e instanceof AgeKeyException, "reading file headers of " + delegate.location());
     for (int k = 0; k < todo.size(); k++) out.set(todo.get(k), read.get(k));
     out.removeIf(java.util.Objects::isNull);
@@ -286,10 +288,15 @@ public final class AgeReplicaClient implements ReplicaClient {
 
   @Override
   public LtxFileMeta head(int level, TxidRange range) throws IOException {
-    LtxFileMeta f = delegate.head(level, range);
+    // A file listAllNames gave bare: its stored size and time are known, no request to the backend for them.
+    LtxFileMeta listedBare = detectsOnly() ? null : listed.get(key(level, range));
+    LtxFileMeta f = listedBare != null ? listedBare : delegate.head(level, range);
     if (detectsOnly()) return f;
     LtxFileMeta known = known(f);
-    return known != null ? known : describe(level, range, f.size(), f.createdAt());
+    if (known != null) return known;
+    LtxFileMeta d = describe(level, range, f.size(), f.createdAt());
+    if (d == null) throw new java.nio.file.NoSuchFileException(name(level, range)); // deleted since listed
+    return d;
   }
 
   /**

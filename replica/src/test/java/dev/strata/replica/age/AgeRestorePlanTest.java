@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,8 @@ class AgeRestorePlanTest {
   AgeTestKeys key;
   /** Which files were opened (level/name), through the storage below the age client. */
   final Set<String> opened = ConcurrentHashMap.newKeySet();
+  /** Requests for one file's size and time (a HEAD on S3), which the listing already gave. */
+  final AtomicInteger heads = new AtomicInteger();
 
   @BeforeEach
   void keys() {
@@ -46,6 +49,12 @@ class AgeRestorePlanTest {
       public InputStream openFile(int level, TxidRange range, long offset) throws IOException {
         opened.add(level + "/" + range.fileName());
         return super.openFile(level, range, offset);
+      }
+
+      @Override
+      public LtxFileMeta head(int level, TxidRange range) throws IOException {
+        heads.incrementAndGet();
+        return super.head(level, range);
       }
     };
     return AgeReplicaClient.wrap(counted, List.of(key.recipient()), List.of(key.identityFile()));
@@ -89,6 +98,11 @@ class AgeRestorePlanTest {
       assertThat(plan.expectedChecksum()).isEqualTo(sum(12));
       assertThat(opened).containsExactlyInAnyOrderElementsOf(
           plan.files().stream().map(f -> f.level() + "/" + f.range().fileName()).toList());
+      assertThat(heads).hasValue(0);
+      // Every restore point with its time: the other files' headers are read then, still without a HEAD each.
+      assertThat(new RestorePlanner(reader).restorePoints()).extracting(p -> p.txid())
+          .containsExactly(3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L);
+      assertThat(heads).hasValue(0);
     }
   }
 
