@@ -217,17 +217,13 @@ public final class AgeReplicaClient implements ReplicaClient {
       if (!known) todo.add(out.size());
       out.add(d != null ? d.meta : f);
     }
-    if (todo.isEmpty()) return out;
-    List<LtxFileMeta> read = ReplicaFiles.inParallel(todo.stream().map(out::get).toList(), f -> {
+    return describeInPlace(out, todo, f -> {
       try {
         return head(f.level(), f.range());
       } catch (java.nio.file.NoSuchFileException e) {
         return null; // deleted since listed
       }
-    }, e -> e instanceof AgeKeyException, "reading file headers of " + delegate.location());
-    for (int k = 0; k < todo.size(); k++) out.set(todo.get(k), read.get(k));
-    out.removeIf(java.util.Objects::isNull);
-    return out;
+    }, "reading file headers of " + delegate.location());
   }
 
   private List<LtxFileMeta> describeAll(int level, List<LtxFileMeta> raw) throws IOException {
@@ -242,11 +238,19 @@ public final class AgeReplicaClient implements ReplicaClient {
       if (known == null) todo.add(out.size());
       out.add(known != null ? known : f);
     }
-    if (todo.isEmpty()) return out;
-    List<LtxFileMeta> unread = todo.stream().map(out::get).toList();
-    List<LtxFileMeta> read = ReplicaFiles.inParallel(unread,
-        f -> describe(f.level(), f.range(), f.size(), f.createdAt()), e -> e instanceof AgeKeyException,
+    return describeInPlace(out, todo, f -> describe(f.level(), f.range(), f.size(), f.createdAt()),
         "listing " + delegate.location());
+  }
+
+  /**
+   * Replaces the entries of {@code out} at the indexes {@code todo} with what {@code describe} reads of them, in
+   * parallel, then drops the files deleted meanwhile (null); returns {@code out}.
+   */
+  private static List<LtxFileMeta> describeInPlace(List<LtxFileMeta> out, List<Integer> todo,
+      ReplicaFiles.FileStep describe, String what) throws IOException {
+    if (todo.isEmpty()) return out;
+    List<LtxFileMeta> read = ReplicaFiles.inParallel(todo.stream().map(out::get).toList(), describe,
+        e -> e instanceof AgeKeyException, what);
     for (int k = 0; k < todo.size(); k++) out.set(todo.get(k), read.get(k));
     out.removeIf(java.util.Objects::isNull);
     return out;
