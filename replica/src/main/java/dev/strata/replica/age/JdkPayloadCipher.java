@@ -24,10 +24,10 @@ final class JdkPayloadCipher extends PayloadCipher {
   }
 
   @Override
-  int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException {
+  int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException {
     try {
       cipher.init(mode, key, new IvParameterSpec(nonce(index, last)));
-      return cipher.doFinal(in, 0, len, out, 0);
+      return cipher.doFinal(in, 0, len, out, at);
     } catch (AEADBadTagException e) {
       throw unauthentic(index);
     } catch (GeneralSecurityException e) {

@@ -139,10 +139,10 @@ final class OpenSslPayloadCipher extends PayloadCipher {
   }
 
   @Override
-  int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException {
+  int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException {
     MemorySegment nonce = MemorySegment.ofArray(nonce(index, last));
     check(init(MemorySegment.NULL, MemorySegment.NULL, nonce), "EVP_CipherInit_ex");
-    MemorySegment src = MemorySegment.ofArray(in), dst = MemorySegment.ofArray(out);
+    MemorySegment src = MemorySegment.ofArray(in), dst = MemorySegment.ofArray(out).asSlice(at);
     MemorySegment n = MemorySegment.ofArray(written);
     try {
       if (encrypt == 1) {
@@ -161,7 +161,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
       check((int) functions.control().invokeExact(context, CTRL_AEAD_SET_TAG, AgeFormat.TAG, src.asSlice(body)),
           "EVP_CIPHER_CTX_ctrl");
       if ((int) functions.finish().invokeExact(context, dst.asSlice(plain), n) != 1) {
-        Arrays.fill(out, 0, body, (byte) 0); // nothing unauthenticated is left to read
+        Arrays.fill(out, at, at + body, (byte) 0); // nothing unauthenticated is left to read
         throw unauthentic(index);
       }
       return plain + written[0];

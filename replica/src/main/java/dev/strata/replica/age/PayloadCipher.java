@@ -35,10 +35,15 @@ abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadC
 
   /**
    * Encrypts or decrypts chunk {@code index} ({@code last}: the payload's final chunk) from {@code in[0, len)} into
-   * {@code out}; returns the bytes written. A decrypted chunk that fails authentication throws
+   * {@code out} from {@code at}; returns the bytes written. A decrypted chunk that fails authentication throws
    * {@link AgeFileException} and leaves nothing usable in {@code out}.
    */
-  abstract int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException;
+  abstract int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException;
+
+  /** {@link #chunk(long, boolean, byte[], int, byte[], int)} into {@code out} from its start. */
+  final int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException {
+    return chunk(index, last, in, len, out, 0);
+  }
 
   @Override
   public abstract void close();
