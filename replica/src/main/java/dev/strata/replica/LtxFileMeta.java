@@ -54,6 +54,11 @@ public record LtxFileMeta(
     return pageSize != 0;
   }
 
+  /** True when the header fields and the post-apply checksum are both known: nothing more to read for them. */
+  public boolean described() {
+    return hasHeader() && postApplyChecksum != 0;
+  }
+
   /** MinTXID. */
   public long minTxid() {
     return range.min();

@@ -158,20 +158,15 @@ public final class ReplicaFiles {
 
   // ---- header fields of files whose listing lacks them (S3) ----
 
-  /** True when a listing entry already carries the header fields and the post-apply checksum. */
-  static boolean described(LtxFileMeta f) {
-    return f.hasHeader() && f.postApplyChecksum() != 0;
-  }
-
   /**
    * The file with its header fields and post-apply checksum. When the listing did not carry them (S3), one
    * {@link ReplicaClient#head} request fetches them; when even that finds none (an object written by another tool),
    * they are read from the file's first 100 and last 16 bytes.
    */
   public static LtxFileMeta describe(ReplicaClient client, LtxFileMeta f) throws IOException {
-    if (described(f)) return f;
+    if (f.described()) return f;
     LtxFileMeta h = client.head(f.level(), f.range());
-    if (described(h)) return h;
+    if (h.described()) return h;
     try {
       byte[] head = readAt(client, f, 0, LtxHeader.SIZE);
       byte[] tail = readAt(client, f, h.size() - LtxTrailer.SIZE, LtxTrailer.SIZE);
@@ -207,7 +202,7 @@ public final class ReplicaFiles {
 
   /** {@link #describe}s files, up to 32 requests at a time; the result is in the order given. */
   public static List<LtxFileMeta> describeAll(ReplicaClient client, List<LtxFileMeta> files) throws IOException {
-    if (files.stream().allMatch(ReplicaFiles::described)) return files;
+    if (files.stream().allMatch(LtxFileMeta::described)) return files;
     return List.copyOf(inParallel(files, f -> describe(client, f), e -> false,
         "reading file headers of " + client.location()));
   }

@@ -213,7 +213,7 @@ public final class AgeReplicaClient implements ReplicaClient {
     List<Integer> todo = new ArrayList<>();
     for (LtxFileMeta f : files) {
       Described d = described.get(key(f.level(), f.range()));
-      boolean known = (f.hasHeader() && f.postApplyChecksum() != 0) || d != null;
+      boolean known = f.described() || d != null;
       if (!known) todo.add(out.size());
       out.add(d != null ? d.meta : f);
     }
@@ -264,7 +264,7 @@ public final class AgeReplicaClient implements ReplicaClient {
   private void checkNotEncrypted(int level, List<LtxFileMeta> raw) throws IOException {
     if (sniffed[level]) return;
     for (LtxFileMeta f : raw) {
-      if (f.hasHeader() && f.postApplyChecksum() != 0) continue;
+      if (f.described()) continue;
       InputStream in;
       try {
         in = delegate.openFile(level, f.range(), 0);
@@ -284,7 +284,7 @@ public final class AgeReplicaClient implements ReplicaClient {
 
   /** What is known of a listed file without a request: its plaintext header, or a cached description. */
   private LtxFileMeta known(LtxFileMeta f) {
-    if (f.hasHeader() && f.postApplyChecksum() != 0) return f; // an unencrypted LTX file, read by the backend
+    if (f.described()) return f; // an unencrypted LTX file, read by the backend
     if (!decrypts()) return LtxFileMeta.bare(f.level(), f.range(), 0, f.createdAt()); // size unknown
     Described d = described.get(key(f.level(), f.range()));
     return d != null && d.storedSize == f.size() && d.storedAt.equals(f.createdAt()) ? d.meta : null;
