@@ -388,6 +388,11 @@ public final class VsLitestreamBench {
       row(fmt, "restore --integrity-check none, s (median)", medianSecs(aNone), medianSecs(sNone), "%.2f");
       row(fmt, "restore peak RSS, MiB (median)", medianRss(a), medianRss(s), "%.0f");
       double full = medianSecs(a) / medianSecs(s), none = medianSecs(aNone) / medianSecs(sNone);
+      // The same ratio round by round: both runs of a round share the machine's state of the moment (its load, its
+      // page cache), which drifts between rounds on a shared machine. Shown beside the verdict, which it does not set.
+      System.out.printf(Locale.ROOT, "  restore, encrypted / plain of the same round: median %.2fx %s; "
+          + "--integrity-check none %.2fx %s%n", pairedMedian(a, s), pairedRange(a, s), pairedMedian(aNone, sNone),
+          pairedRange(aNone, sNone));
       verdicts.add(String.format(Locale.ROOT, "restore time <= 1.15x: %s (%.2fx; --integrity-check none %.2fx)",
           full <= 1.15 && none <= 1.15 ? "holds" : "MISSED", full, none));
     }
@@ -719,6 +724,22 @@ public final class VsLitestreamBench {
     try (Stream<Path> s = Files.walk(dir)) {
       return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
     }
+  }
+
+  private static List<Double> pairedRatios(List<Run> a, List<Run> b) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) ratios.add(a.get(i).seconds / b.get(i).seconds);
+    return ratios;
+  }
+
+  private static double pairedMedian(List<Run> a, List<Run> b) {
+    return RestoreBench.median(pairedRatios(a, b));
+  }
+
+  private static String pairedRange(List<Run> a, List<Run> b) {
+    List<Double> r = pairedRatios(a, b);
+    return String.format(Locale.ROOT, "[%.2f..%.2f]", r.stream().mapToDouble(x -> x).min().orElse(0),
+        r.stream().mapToDouble(x -> x).max().orElse(0));
   }
 
   private static double medianSecs(List<Run> runs) {
