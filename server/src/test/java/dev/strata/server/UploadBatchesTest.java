@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,73 @@ class UploadBatchesTest {
     }
     String log = new String(Files.readAllBytes(pg.logFile()), StandardCharsets.UTF_8).substring((int) logAt);
     assertThat(log).as("some uploads were written several to a transaction").contains("FOR NO KEY UPDATE OF d");
+  }
+
+  @Test
+  void anUploadWhoseDatabaseAnotherTransactionHoldsWaitsAloneWhileTheRestOfItsBatchCommits() throws Exception {
+    try (MetadataStore store = MetadataStore.open(TestMetadata.freshDatabase(), dir)) {
+      TestDb[] dbs = new TestDb[DATABASES];
+      ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+      for (int d = 0; d < DATABASES; d++) { // each database's first upload creates it
+        dbs[d] = new TestDb(4096);
+        TestDb db = dbs[d];
+        expect(store, "db" + d, db.commit(Map.of(1, db.fill('a'), 2, db.fill('a')), 0), null, failures);
+      }
+      // Another transaction holds db3's row (as the other instance's batch or a flush would) until released.
+      CountDownLatch held = new CountDownLatch(1), release = new CountDownLatch(1);
+      Thread holder = Thread.ofVirtual().start(() -> {
+        try {
+          store.write(c -> {
+            try (var st = c.createStatement()) {
+              st.execute("SELECT 1 FROM databases WHERE cluster = 'c1' AND name = 'db3' FOR NO KEY UPDATE");
+            }
+            held.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return null;
+          });
+        } catch (Exception e) {
+          failures.add("holder: " + e);
+        }
+      });
+      held.await();
+      // Every database's next upload at once: they are written several to a transaction, and only db3's may wait.
+      Set<String> done = ConcurrentHashMap.newKeySet();
+      CountDownLatch go = new CountDownLatch(1);
+      List<Thread> threads = new ArrayList<>();
+      try {
+        for (int d = 0; d < DATABASES; d++) {
+          String name = "db" + d;
+          TestDb db = dbs[d];
+          threads.add(Thread.ofVirtual().start(() -> {
+            try {
+              go.await();
+              expect(store, name, db.commit(Map.of(2, db.fill('b')), 1), null, failures);
+              done.add(name);
+            } catch (Exception e) {
+              failures.add(name + ": " + e);
+            }
+          }));
+        }
+        go.countDown();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (done.size() < DATABASES - 1 && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(done).as("every upload but db3's, answered while db3's row is held").hasSize(DATABASES - 1)
+            .doesNotContain("db3");
+      } finally {
+        release.countDown(); // also when the assertion fails: the uploads still waiting then end
+        holder.join();
+        for (Thread t : threads) t.join();
+      }
+      assertThat(failures).isEmpty();
+      for (int d = 0; d < DATABASES; d++) {
+        String name = "db" + d;
+        assertThat(store.read(c -> Rows.findState(c, "c1", name)).pos()).as(name).isEqualTo(dbs[d].pos());
+      }
+    }
   }
 
   private void expect(MetadataStore store, String name, byte[] ltx, String codes,

@@ -30,7 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * pages, the checks run as for one upload, and one statement writes every accepted upload's pages, transaction and
  * level-1 request, sent with the {@code COMMIT}. An upload refused by its checks fails alone; the others commit.
  * A batch of one is written as a single upload is ({@link AppendTx#run}); so is an upload whose database does not
- * exist yet (it is created by its own transaction), after the batch.
+ * exist yet (it is created by its own transaction), or whose database another transaction holds, after the batch.
  */
 final class UploadBatches implements AutoCloseable {
   /** Uploads in one transaction at most: enough to share the overhead, few enough to hold few locks briefly. */
@@ -135,15 +135,17 @@ final class UploadBatches implements AutoCloseable {
       for (Waiting w : batch) alone(w);
       return;
     }
+    List<Waiting> left = new ArrayList<>(); // no database yet, or its row held by another transaction
     for (int i = 0; i < batch.size(); i++) {
       Object outcome = job.outcomes[i];
       Waiting w = batch.get(i);
       switch (outcome) {
         case AppendTx.Result r -> w.done().complete(r);
         case Throwable t -> w.done().completeExceptionally(t);
-        case null, default -> alone(w); // no database yet
+        case null, default -> left.add(w);
       }
     }
+    for (Waiting w : left) alone(w); // once every committed upload has its answer: these may wait for a row
   }
 
   /** Writes one upload in a transaction of its own. */
@@ -177,16 +179,22 @@ final class UploadBatches implements AutoCloseable {
 
   /**
    * One transaction for several uploads to distinct databases. {@link #outcomes} holds, per upload, its result, the
-   * exception that refused it, or null when its database does not exist (the caller writes it alone). Run again from
-   * the start when the store retries the transaction.
+   * exception that refused it, or null when its database does not exist or another transaction holds its row (the
+   * caller writes it alone). Run again from the start when the store retries the transaction.
    */
   static final class Batch implements SqlJob<Void> {
     /** The uploads' databases, given as (cluster, name, upload's index) arrays. */
     private static final String NAMED = "unnest(?::text[], ?::text[], ?::int[]) AS r (cluster, name, i)"
         + " JOIN databases d ON d.cluster = r.cluster AND d.name = r.name";
-    /** Locks the databases in id order, so that batches of several instances never wait for each other in a circle. */
+    /**
+     * Locks the databases that no other transaction holds, and only those: an upload whose database another
+     * transaction holds (the other instance's batch with that database's next upload, a flush raising its HWM) is
+     * left out and written alone after the batch, waiting there for its row. A batch that waited instead held its
+     * other rows meanwhile, and the batches and flushes needing those waited in turn: queues of ten transactions
+     * behind one, in PostgreSQL's log of two instances at load. In id order, as every transaction takes these rows.
+     */
     private static final String LOCK = "SELECT d.id, d.cluster, d.name, d.hwm, r.i FROM " + NAMED
-        + " ORDER BY d.id FOR NO KEY UPDATE OF d";
+        + " ORDER BY d.id FOR NO KEY UPDATE OF d SKIP LOCKED";
     /**
      * As {@link Pages}' lookup of one upload, for each upload: its database's newest transaction and the newest
      * stored version of each of its pages (given as (upload's index, page number, checksum) arrays).
@@ -248,7 +256,7 @@ final class UploadBatches implements AutoCloseable {
      * Locks the uploads' databases (those whose pages were read) and looks up, for each that exists, its newest
      * transaction and the stored versions of the upload's pages: two statements sent together, the lookup's
      * snapshot taken after the locks were granted, so that it sees every upload committed before them. Returns
-     * where each upload starts, null for those without a database.
+     * where each upload starts, null for those without a database or whose row another transaction holds.
      */
     private Pages.Start[] lockAndLookUp(Connection c, Pages.Batch[] pages) throws SQLException {
       int n = pages.length;
