@@ -2,7 +2,6 @@ package dev.strata.replica.age;
 
 import com.exceptionfactory.jagged.FileKey;
 import com.exceptionfactory.jagged.RecipientStanza;
-import com.exceptionfactory.jagged.RecipientStanzaReader;
 import com.exceptionfactory.jagged.RecipientStanzaWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,9 +19,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The symmetric framing of an age v1 file (age-encryption.org/v1): the text header with its MAC, and the STREAM
- * payload of 64 KiB ChaCha20-Poly1305 chunks. The asymmetric part (wrapping the file key for X25519 recipients and
- * unwrapping it with identities) is jagged's. Kept here rather than in jagged's channels because a replica needs
- * what they do not offer: a pull-based encrypting stream of known length, and decryption starting at any chunk.
+ * payload of 64 KiB ChaCha20-Poly1305 chunks. The asymmetric part is jagged's when writing (wrapping the file key
+ * for X25519 recipients) and {@link X25519Identity}'s when reading. Kept here rather than in jagged's channels because
+ * a replica needs what they do not offer: a pull-based encrypting stream of known length, and decryption starting at
+ * any chunk.
  */
 final class AgeFormat {
   static final String VERSION_LINE = "age-encryption.org/v1";
@@ -33,7 +33,8 @@ final class AgeFormat {
   static final int CHUNK_CT = CHUNK + TAG;
   private static final int MAX_HEADER = 64 * 1024;
   private static final int COLUMNS = 64;
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final byte[] HEADER_INFO = "header".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] PAYLOAD_INFO = "payload".getBytes(StandardCharsets.US_ASCII);
 
   private AgeFormat() {}
 
@@ -151,16 +152,11 @@ final class AgeFormat {
    * The file key, from the first identity that opens a stanza, with the header MAC checked; null when no
    * identity opens any stanza.
    */
-  static byte[] fileKey(Header h, List<RecipientStanzaReader> identities) throws IOException {
-    for (RecipientStanzaReader id : identities) {
-      FileKey key;
-      try {
-        key = id.getFileKey(List.copyOf(h.stanzas()));
-      } catch (GeneralSecurityException | RuntimeException e) {
-        continue;
-      }
-      byte[] k = key.getEncoded();
-      byte[] mac = hmac(hkdf(k, new byte[0], "header"), h.macInput());
+  static byte[] fileKey(Header h, List<X25519Identity> identities) throws IOException {
+    for (X25519Identity id : identities) {
+      byte[] k = id.fileKey(h.stanzas());
+      if (k == null) continue;
+      byte[] mac = hmac(hkdf(k, new byte[0], HEADER_INFO), h.macInput());
       if (!MessageDigest.isEqual(mac, h.mac())) throw new AgeFileException("age header MAC mismatch (header modified)");
       return k;
     }
@@ -188,7 +184,7 @@ final class AgeFormat {
     }
     b.append("---");
     byte[] macInput = b.toString().getBytes(StandardCharsets.US_ASCII);
-    byte[] mac = hmac(hkdf(fileKey, new byte[0], "header"), macInput);
+    byte[] mac = hmac(hkdf(fileKey, new byte[0], HEADER_INFO), macInput);
     ByteArrayOutputStream out = new ByteArrayOutputStream(macInput.length + 48);
     out.writeBytes(macInput);
     out.writeBytes((" " + b64(mac) + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -197,13 +193,18 @@ final class AgeFormat {
 
   static byte[] randomBytes(int n) {
     byte[] b = new byte[n];
-    RANDOM.nextBytes(b);
+    Random.INSTANCE.nextBytes(b);
     return b;
+  }
+
+  /** Made on first use: a SecureRandom starts the JDK's providers, which reading needs none of (see LibCrypto). */
+  private static final class Random {
+    static final SecureRandom INSTANCE = new SecureRandom();
   }
 
   /** The payload key from the file key and the payload nonce. */
   static byte[] payloadKey(byte[] fileKey, byte[] nonce) {
-    return hkdf(fileKey, nonce, "payload");
+    return hkdf(fileKey, nonce, PAYLOAD_INFO);
   }
 
   /** Ciphertext bytes of a payload of {@code plain} bytes (nonce included), not counting the header. */
@@ -212,15 +213,18 @@ final class AgeFormat {
     return NONCE + plain + chunks * TAG;
   }
 
-  private static byte[] hkdf(byte[] ikm, byte[] salt, String info) {
+  /** HKDF-SHA-256 (RFC 5869) of 32 bytes; an empty salt stands for 32 zeros. */
+  static byte[] hkdf(byte[] ikm, byte[] salt, byte[] info) {
     byte[] prk = hmac(salt.length == 0 ? new byte[32] : salt, ikm);
-    byte[] i = info.getBytes(StandardCharsets.US_ASCII);
-    byte[] t = Arrays.copyOf(i, i.length + 1);
-    t[i.length] = 1;
-    return hmac(prk, t);
+    byte[] t = Arrays.copyOf(info, info.length + 1);
+    t[info.length] = 1;
+    byte[] okm = hmac(prk, t);
+    Arrays.fill(prk, (byte) 0);
+    return okm;
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {
+    if (LibCrypto.available()) return LibCrypto.hmacSha256(key, data);
     try {
       Mac m = Mac.getInstance("HmacSHA256");
       m.init(new SecretKeySpec(key, "HmacSHA256"));

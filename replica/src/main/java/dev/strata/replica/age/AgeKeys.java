@@ -1,8 +1,6 @@
 package dev.strata.replica.age;
 
-import com.exceptionfactory.jagged.RecipientStanzaReader;
 import com.exceptionfactory.jagged.RecipientStanzaWriter;
-import com.exceptionfactory.jagged.x25519.X25519RecipientStanzaReaderFactory;
 import com.exceptionfactory.jagged.x25519.X25519RecipientStanzaWriterFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,8 +71,8 @@ public record AgeKeys(List<String> recipients, List<Path> identities) {
   }
 
   /** The decrypting side of every key in every identity file. */
-  List<RecipientStanzaReader> readers() {
-    List<RecipientStanzaReader> out = new ArrayList<>();
+  List<X25519Identity> readers() {
+    List<X25519Identity> out = new ArrayList<>();
     for (Path file : identities) {
       List<String> lines;
       try {
@@ -96,8 +94,8 @@ public record AgeKeys(List<String> recipients, List<Path> identities) {
                   ? " (SSH keys are not supported)" : ""));
         }
         try {
-          out.add(X25519RecipientStanzaReaderFactory.newRecipientStanzaReader(l));
-        } catch (GeneralSecurityException | RuntimeException e) {
+          out.add(X25519Identity.parse(l));
+        } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException("age identity file " + file + ", line " + lineNo
               + ": not a valid X25519 secret key");
         }

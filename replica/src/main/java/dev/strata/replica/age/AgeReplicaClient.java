@@ -1,6 +1,5 @@
 package dev.strata.replica.age;
 
-import com.exceptionfactory.jagged.RecipientStanzaReader;
 import com.exceptionfactory.jagged.RecipientStanzaWriter;
 import dev.strata.ltx.LtxException;
 import dev.strata.ltx.LtxFileInfo;
@@ -49,7 +48,7 @@ public final class AgeReplicaClient implements ReplicaClient {
   private final ReplicaClient delegate;
   private final AgeKeys keys;
   private final List<RecipientStanzaWriter> writers;
-  private final List<RecipientStanzaReader> readers;
+  private final List<X25519Identity> readers;
   private final Map<String, Described> described = new ConcurrentHashMap<>();
   private final boolean[] sniffed = new boolean[MAX_LEVEL + 1]; // levels checked for age files (no keys given)
 
@@ -70,7 +69,7 @@ public final class AgeReplicaClient implements ReplicaClient {
   private static final int KNOWN_FILE_KEYS = 1024;
 
   private AgeReplicaClient(ReplicaClient delegate, AgeKeys keys, List<RecipientStanzaWriter> writers,
-      List<RecipientStanzaReader> readers) {
+      List<X25519Identity> readers) {
     this.delegate = delegate;
     this.keys = keys;
     this.writers = writers;
@@ -92,7 +91,7 @@ public final class AgeReplicaClient implements ReplicaClient {
       if (keys.isEmpty()) return a;
       return wrap(a.delegate, a.keys.plus(keys));
     }
-    if (!keys.isEmpty()) PayloadCipher.preload();
+    if (!keys.isEmpty()) LibCrypto.preload();
     return new AgeReplicaClient(client, keys, keys.writers(), keys.readers());
   }
 

@@ -1,109 +1,30 @@
 package dev.strata.replica.age;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The payload cipher on the system's OpenSSL ({@code libcrypto}, its EVP ChaCha20-Poly1305), called through the FFM
- * API. The calls are marked critical, so that OpenSSL reads and writes the Java arrays themselves (no copies), which
- * suits calls of tens of microseconds that never block. Where the library is missing, too old, or fails the self
- * test at load (a known answer), {@link #available} is false and the JDK's cipher is used.
+ * The payload cipher on the system's OpenSSL ({@link LibCrypto}, its EVP ChaCha20-Poly1305): one context per stream,
+ * its key set once, the nonce of each chunk set before it.
  */
 final class OpenSslPayloadCipher extends PayloadCipher {
-  private static final Linker LINKER = Linker.nativeLinker();
   private static final int CTRL_AEAD_GET_TAG = 0x10, CTRL_AEAD_SET_TAG = 0x11;
   private static final Cleaner CLEANER = Cleaner.create();
 
-  /** The functions used, bound to one loaded library. */
-  private record Functions(MethodHandle newContext, MethodHandle freeContext, MethodHandle init, MethodHandle update,
-      MethodHandle finish, MethodHandle control, MemorySegment algorithm) {
-
-    static Functions load() {
-      for (String name : new String[] {"libcrypto.so.3", "libcrypto.so.1.1"}) {
-        SymbolLookup lib;
-        try {
-          lib = SymbolLookup.libraryLookup(name, Arena.global());
-        } catch (IllegalArgumentException | IllegalCallerException e) {
-          continue; // not installed here, or native access refused
-        }
-        try {
-          MethodHandle chacha = function(lib, "EVP_chacha20_poly1305", FunctionDescriptor.of(ADDRESS));
-          MemorySegment algorithm = (MemorySegment) chacha.invokeExact();
-          if (algorithm.equals(MemorySegment.NULL)) return null;
-          return new Functions(
-              function(lib, "EVP_CIPHER_CTX_new", FunctionDescriptor.of(ADDRESS)),
-              function(lib, "EVP_CIPHER_CTX_free", FunctionDescriptor.ofVoid(ADDRESS)),
-              function(lib, "EVP_CipherInit_ex",
-                  FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT)),
-              function(lib, "EVP_CipherUpdate", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
-                  JAVA_INT)),
-              function(lib, "EVP_CipherFinal_ex", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)),
-              function(lib, "EVP_CIPHER_CTX_ctrl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
-                  ADDRESS)),
-              algorithm);
-        } catch (Throwable t) {
-          return null; // a symbol missing (an OpenSSL without ChaCha20-Poly1305)
-        }
-      }
-      return null;
-    }
-
-    private static MethodHandle function(SymbolLookup lib, String name, FunctionDescriptor d) {
-      MemorySegment f = lib.find(name).orElseThrow(() -> new IllegalStateException("no " + name));
-      return LINKER.downcallHandle(f, d, Linker.Option.critical(true));
-    }
-  }
-
-  /**
-   * Loading is guarded by a lock, not done in a static initializer: a virtual thread waiting for another thread's
-   * class initialization keeps its carrier, and when the loading thread waited in turn for a lock held by an
-   * unmounted virtual thread (the JDK's provider list, during the self test), a restore's parallel reads of file
-   * headers stopped for good.
-   */
-  private static final ReentrantLock LOADING = new ReentrantLock();
-  private static volatile boolean loaded;
-  private static Functions loadedFunctions; // written under LOADING before loaded is set
-
-  /** Whether OpenSSL's cipher is loaded and passed its self test; loads it on first call. */
-  static boolean available() {
-    if (!loaded) {
-      LOADING.lock();
-      try {
-        if (!loaded) {
-          Functions f = Functions.load();
-          loadedFunctions = f != null && selfTest(f) ? f : null;
-          loaded = true;
-        }
-      } finally {
-        LOADING.unlock();
-      }
-    }
-    return loadedFunctions != null;
-  }
-
-  private final Functions functions;
+  private final LibCrypto.Functions functions;
   private final MemorySegment context;
   private final Cleaner.Cleanable freed;
   private final int encrypt;
   private final int[] written = new int[1];
 
   OpenSslPayloadCipher(byte[] key, boolean encrypt) {
-    this(available() ? loadedFunctions : null, key, encrypt);
+    this(LibCrypto.functions(), key, encrypt);
   }
 
-  private OpenSslPayloadCipher(Functions functions, byte[] key, boolean encrypt) {
+  private OpenSslPayloadCipher(LibCrypto.Functions functions, byte[] key, boolean encrypt) {
     if (functions == null) throw new IllegalStateException("OpenSSL's ChaCha20-Poly1305 is not available");
     this.functions = functions;
     if (key.length != 32) throw new IllegalArgumentException("a ChaCha20 key has 32 bytes");
@@ -118,7 +39,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     freed = CLEANER.register(this, new Free(functions, context));
     byte[] copy = key.clone();
     try {
-      check(init(functions.algorithm(), MemorySegment.ofArray(copy), MemorySegment.NULL), "EVP_CipherInit_ex");
+      check(init(functions.chacha20Poly1305(), MemorySegment.ofArray(copy), MemorySegment.NULL), "EVP_CipherInit_ex");
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -127,7 +48,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     }
   }
 
-  private record Free(Functions f, MemorySegment context) implements Runnable {
+  private record Free(LibCrypto.Functions f, MemorySegment context) implements Runnable {
     @Override
     public void run() {
       try {
@@ -219,7 +140,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
    * known answer rather than a comparison with the JDK's cipher at every start: that one ran interpreted there, 50-65
    * ms of a core while a restore starts on two.
    */
-  private static boolean selfTest(Functions f) {
+  static boolean selfTest(LibCrypto.Functions f) {
     byte[] key = knownKey();
     byte[][] plain = knownPlaintexts();
     try (PayloadCipher out = new OpenSslPayloadCipher(f, key, true);

@@ -1,7 +1,6 @@
 package dev.strata.replica.age;
 
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * ChaCha20-Poly1305 over the chunks of one age payload, with one key: the system's OpenSSL where it can be loaded
@@ -12,25 +11,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on one thread at a time; {@link #close} releases it.
  */
 abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadCipher, OpenSslPayloadCipher {
-  private static final AtomicBoolean PRELOADING = new AtomicBoolean();
-
   /** A cipher for {@code key} (32 bytes, not kept), encrypting or decrypting. */
   static PayloadCipher of(byte[] key, boolean encrypt) {
-    if (OpenSslPayloadCipher.available()) return new OpenSslPayloadCipher(key, encrypt);
+    if (LibCrypto.available()) return new OpenSslPayloadCipher(key, encrypt);
     return new JdkPayloadCipher(key, encrypt);
-  }
-
-  /**
-   * Loads OpenSSL's cipher on a thread of its own, once per process: linking the functions (the FFM API spins a stub
-   * for each) and the self test take some 0.1-0.15 s of a core, which then pass beside the rest of a command's start
-   * (the identities' keys, the listing) instead of before its first file.
-   */
-  static void preload() {
-    if (PRELOADING.compareAndSet(false, true)) {
-      Thread.ofPlatform().daemon().name("strata-age-preload").start(() -> {
-        OpenSslPayloadCipher.available(); // what the first file would otherwise wait for
-      });
-    }
   }
 
   /**

@@ -32,7 +32,7 @@ class PayloadCipherTest {
     // Debian's libssl3 (a dependency of curl, git, python3…) is on every machine the tests run on: there the fast
     // path must load, not silently fall back to the JDK's cipher.
     assumeTrue(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")));
-    assertTrue(OpenSslPayloadCipher.available());
+    assertTrue(LibCrypto.available());
     try (PayloadCipher c = PayloadCipher.of(key(), false)) {
       assertTrue(c instanceof OpenSslPayloadCipher);
     }
@@ -52,7 +52,7 @@ class PayloadCipherTest {
 
   @Test
   void eachDecryptsWhatTheOtherEncrypts() throws Exception {
-    assumeTrue(OpenSslPayloadCipher.available());
+    assumeTrue(LibCrypto.available());
     byte[] key = key();
     try (PayloadCipher sslOut = new OpenSslPayloadCipher(key, true);
         PayloadCipher sslIn = new OpenSslPayloadCipher(key, false);
@@ -83,7 +83,7 @@ class PayloadCipherTest {
 
   @Test
   void bothRefuseWhatWasChangedMovedOrCut() throws Exception {
-    assumeTrue(OpenSslPayloadCipher.available());
+    assumeTrue(LibCrypto.available());
     byte[] key = key();
     byte[] plain = new byte[5000];
     RANDOM.nextBytes(plain);
@@ -118,7 +118,7 @@ class PayloadCipherTest {
 
   @Test
   void streamsOnManyThreadsKeepTheirKeysApart() throws Exception {
-    assumeTrue(OpenSslPayloadCipher.available());
+    assumeTrue(LibCrypto.available());
     ExecutorService pool = Executors.newFixedThreadPool(6);
     try {
       List<Future<?>> done = new java.util.ArrayList<>();
