@@ -38,7 +38,7 @@ final class LibCrypto {
   /** The functions used, bound to one loaded library. */
   record Functions(MethodHandle newContext, MethodHandle freeContext, MethodHandle init, MethodHandle update,
       MethodHandle finish, MethodHandle control, MemorySegment chacha20Poly1305,
-      MethodHandle newPrivateKey, MethodHandle newPublicKey, MethodHandle rawPublicKey, MethodHandle freeKey,
+      MethodHandle newPrivateKey, MethodHandle newPublicKey, MethodHandle freeKey,
       MethodHandle newKeyContext, MethodHandle freeKeyContext, MethodHandle deriveInit, MethodHandle derivePeer,
       MethodHandle derive, MethodHandle hmac, MemorySegment sha256) {
 
@@ -72,7 +72,6 @@ final class LibCrypto {
               chacha,
               function(lib, "EVP_PKEY_new_raw_private_key", newKey),
               function(lib, "EVP_PKEY_new_raw_public_key", newKey),
-              function(lib, "EVP_PKEY_get_raw_public_key", threeAddresses),
               function(lib, "EVP_PKEY_free", free),
               function(lib, "EVP_PKEY_CTX_new", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS)),
               function(lib, "EVP_PKEY_CTX_free", free),
@@ -182,21 +181,13 @@ final class LibCrypto {
     }
   }
 
+  /** X25519 of the base point (u = 9): a scalar's public key, as age's recipients are made. */
   private static byte[] x25519PublicKey(Functions f, byte[] scalar) {
-    MemorySegment key = newKey(f.newPrivateKey(), scalar);
-    try {
-      byte[] out = new byte[32];
-      long[] length = {out.length};
-      int ok = (int) f.rawPublicKey().invokeExact(key, MemorySegment.ofArray(out), MemorySegment.ofArray(length));
-      if (ok != 1 || length[0] != out.length) throw new IllegalStateException("OpenSSL: no X25519 public key");
-      return out;
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("OpenSSL: X25519 failed", t);
-    } finally {
-      free(f.freeKey(), key);
-    }
+    byte[] base = new byte[32];
+    base[0] = 9;
+    byte[] key = x25519(f, scalar, base);
+    if (key == null) throw new IllegalStateException("OpenSSL: no X25519 public key");
+    return key;
   }
 
   private static MemorySegment newKey(MethodHandle constructor, byte[] raw) {
