@@ -37,6 +37,14 @@ class MainTest {
   }
 
   @Test
+  void anAgeIdentityAsAFlagOrInAUrlStartsBindingOpenSslEarly() {
+    assertThat(Main.namesAgeIdentity("restore", "--age-identity", "key.txt", "file:///r")).isTrue();
+    assertThat(Main.namesAgeIdentity("restore", "--age-identity=key.txt", "file:///r")).isTrue();
+    assertThat(Main.namesAgeIdentity("restore", "file:///r?age-identity=/k.txt")).isTrue();
+    assertThat(Main.namesAgeIdentity("restore", "-o", "age.db", "file:///age")).isFalse();
+  }
+
+  @Test
   void theUsageListsEachSubcommandAsItsAnnotationDescribesIt() {
     java.util.Set<String> listed = new java.util.HashSet<>();
     for (Main.Subcommand c : Main.SUBCOMMANDS) {

@@ -1,6 +1,8 @@
 package dev.strata.replica.age;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -24,10 +26,10 @@ final class JdkPayloadCipher extends PayloadCipher {
   }
 
   @Override
-  int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException {
+  int chunk(long index, boolean last, MemorySegment in, int len, byte[] out, int at) throws IOException {
     try {
       cipher.init(mode, key, new IvParameterSpec(nonce(index, last)));
-      return cipher.doFinal(in, 0, len, out, at);
+      return cipher.doFinal(in.asSlice(0, len).asByteBuffer(), ByteBuffer.wrap(out, at, out.length - at));
     } catch (AEADBadTagException e) {
       throw unauthentic(index);
     } catch (GeneralSecurityException e) {

@@ -60,10 +60,10 @@ final class OpenSslPayloadCipher extends PayloadCipher {
   }
 
   @Override
-  int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException {
+  int chunk(long index, boolean last, MemorySegment src, int len, byte[] out, int at) throws IOException {
     MemorySegment nonce = MemorySegment.ofArray(nonce(index, last));
     check(init(MemorySegment.NULL, MemorySegment.NULL, nonce), "EVP_CipherInit_ex");
-    MemorySegment src = MemorySegment.ofArray(in), dst = MemorySegment.ofArray(out).asSlice(at);
+    MemorySegment dst = MemorySegment.ofArray(out).asSlice(at);
     MemorySegment n = MemorySegment.ofArray(written);
     try {
       if (encrypt == 1) {

@@ -1,6 +1,7 @@
 package dev.strata.replica.age;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 
 /**
  * ChaCha20-Poly1305 over the chunks of one age payload, with one key: the system's OpenSSL where it can be loaded
@@ -18,11 +19,16 @@ abstract sealed class PayloadCipher implements AutoCloseable permits JdkPayloadC
   }
 
   /**
-   * Encrypts or decrypts chunk {@code index} ({@code last}: the payload's final chunk) from {@code in[0, len)} into
-   * {@code out} from {@code at}; returns the bytes written. A decrypted chunk that fails authentication throws
-   * {@link AgeFileException} and leaves nothing usable in {@code out}.
+   * Encrypts or decrypts chunk {@code index} ({@code last}: the payload's final chunk) from {@code in[0, len)} (an
+   * array's or memory outside the heap) into {@code out} from {@code at}; returns the bytes written. A decrypted
+   * chunk that fails authentication throws {@link AgeFileException} and leaves nothing usable in {@code out}.
    */
-  abstract int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException;
+  abstract int chunk(long index, boolean last, MemorySegment in, int len, byte[] out, int at) throws IOException;
+
+  /** {@link #chunk(long, boolean, MemorySegment, int, byte[], int)} from an array. */
+  final int chunk(long index, boolean last, byte[] in, int len, byte[] out, int at) throws IOException {
+    return chunk(index, last, MemorySegment.ofArray(in), len, out, at);
+  }
 
   /** {@link #chunk(long, boolean, byte[], int, byte[], int)} into {@code out} from its start. */
   final int chunk(long index, boolean last, byte[] in, int len, byte[] out) throws IOException {

@@ -6,6 +6,7 @@ import dev.strata.ltx.LtxFileName;
 import dev.strata.ltx.LtxHeader;
 import dev.strata.ltx.LtxTrailer;
 import dev.strata.ltx.TxidRange;
+import dev.strata.replica.FileChannelInputStream;
 import dev.strata.replica.LtxFileMeta;
 import dev.strata.replica.ReplicaClient;
 import java.io.EOFException;
@@ -186,7 +187,7 @@ public final class FileReplicaClient implements ReplicaClient {
     if (!isStrataEntry(p, false)) throw new NoSuchFileException(p.toString());
     FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
     ch.position(offset);
-    return Channels.newInputStream(ch);
+    return new FileChannelInputStream(ch);
   }
 
   @Override
@@ -275,7 +276,7 @@ public final class FileReplicaClient implements ReplicaClient {
     if (!isStrataEntry(p, false)) throw new NoSuchFileException(p.toString());
     FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
     ch.position(offset);
-    return Channels.newInputStream(ch);
+    return new FileChannelInputStream(ch);
   }
 
   @Override

@@ -8,15 +8,23 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reads of every size give the same plaintext: a read of a whole chunk or more is decrypted straight into the
- * reader's array, a smaller one through the stream's own buffer, and both check every chunk before returning it.
+ * reader's array, a smaller one through the stream's own buffer, and both check every chunk before returning it;
+ * the same from a stream and from a local file's channel.
  */
 class DecryptingInputStreamTest {
+  @TempDir Path dir;
   private static final int CHUNK = AgeFormat.CHUNK;
   private final Random random = new Random(20261206);
   private final byte[] key = new byte[32];
@@ -94,6 +102,75 @@ class DecryptingInputStreamTest {
         byte[] buf = new byte[CHUNK];
         in.readNBytes(buf, 0, CHUNK); // chunk 0 is intact
         AgeFileException e = assertThrows(AgeFileException.class, () -> in.readNBytes(buf, 0, CHUNK));
+        assertTrue(e.getMessage().startsWith("0000-0009.ltx: "), e.getMessage());
+      }
+    }
+  }
+
+  // ---- from a channel ----
+
+  /** A header of this many bytes (its content does not matter here) before the nonce and the payload. */
+  private static final int HEADER = 123;
+
+  /** {@code sealed} stored after a header and a nonce, as an age file lies in a file replica; opened for reading. */
+  private FileChannel stored(byte[] sealed) throws IOException {
+    Path f = Files.createTempFile(dir, "age-", ".ltx");
+    byte[] file = new byte[HEADER + 16 + sealed.length];
+    random.nextBytes(file);
+    System.arraycopy(sealed, 0, file, HEADER + 16, sealed.length);
+    Files.write(f, file);
+    return FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+  private DecryptingInputStream fromChannel(FileChannel ch, long index, int skip, String name) throws IOException {
+    return DecryptingInputStream.fromChannel(ch, new AgeFormat.Header(List.of(), new byte[0], new byte[0], HEADER),
+        key, index, skip, name);
+  }
+
+  @Test
+  void fromAChannelEveryReadSizeGivesThePlaintext() throws IOException {
+    for (int size : new int[] {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * CHUNK + 12_345}) {
+      byte[] plain = new byte[size];
+      random.nextBytes(plain);
+      byte[] sealed = seal(plain);
+      for (int[] sizes : new int[][] {{1}, {100, CHUNK}, {CHUNK}, {3 * CHUNK}, {CHUNK + 1, 5}, {2 * CHUNK, 1}}) {
+        try (InputStream in = fromChannel(stored(sealed), 0, 0, "f")) {
+          assertArrayEquals(plain, readAll(in, sizes), size + " bytes read by " + Arrays.toString(sizes));
+        }
+      }
+    }
+  }
+
+  @Test
+  void fromAChannelAStreamStartsAtAnyOffset() throws IOException {
+    byte[] plain = new byte[6 * CHUNK + 99];
+    random.nextBytes(plain);
+    byte[] sealed = seal(plain);
+    for (long from : new long[] {CHUNK + 1_000, 5 * CHUNK, 6 * CHUNK + 98, 6 * CHUNK + 99, 7 * CHUNK, 9 * CHUNK}) {
+      try (InputStream in = fromChannel(stored(sealed), from / CHUNK, (int) (from % CHUNK), "f")) {
+        byte[] want = from >= plain.length ? new byte[0] : Arrays.copyOfRange(plain, (int) from, plain.length);
+        assertArrayEquals(want, readAll(in, 3 * CHUNK), "from " + from);
+      }
+    }
+  }
+
+  @Test
+  void fromAChannelAModifiedCutExtendedOrShrinkingFileFailsWithTheFileNamed() throws IOException {
+    byte[] plain = new byte[5 * CHUNK];
+    random.nextBytes(plain);
+    byte[] sealed = seal(plain);
+    byte[] flipped = sealed.clone();
+    flipped[AgeFormat.CHUNK_CT + 500] ^= 4; // in chunk 1
+    byte[] cut = Arrays.copyOf(sealed, 2 * AgeFormat.CHUNK_CT); // the chunks after 1 missing
+    byte[] extended = Arrays.copyOf(sealed, sealed.length + AgeFormat.CHUNK_CT); // a chunk after the final one
+    System.arraycopy(sealed, 0, extended, sealed.length, AgeFormat.CHUNK_CT);
+    for (byte[] bad : new byte[][] {flipped, cut, extended, sealed}) {
+      FileChannel ch = stored(bad);
+      try (InputStream in = fromChannel(ch, 0, 0, "0000-0009.ltx")) {
+        in.readNBytes(CHUNK); // chunk 0 is intact
+        if (bad == sealed) ch.truncate(HEADER + 16 + 3 * AgeFormat.CHUNK_CT); // shrinks after its size was read
+        AgeFileException e = assertThrows(AgeFileException.class, in::readAllBytes,
+            bad == sealed ? "shrunk" : bad == cut ? "cut" : bad == extended ? "extended" : "flipped");
         assertTrue(e.getMessage().startsWith("0000-0009.ltx: "), e.getMessage());
       }
     }

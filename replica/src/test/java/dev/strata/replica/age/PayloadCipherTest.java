@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -76,6 +79,36 @@ class PayloadCipherTest {
             assertEquals(size, jdkIn.chunk(index, last, a, na, back));
             assertArrayEquals(plain, Arrays.copyOf(back, size));
           }
+        }
+      }
+    }
+  }
+
+  @Test
+  void bothDecryptFromMemoryOutsideTheHeap() throws Exception {
+    // A local replica's chunks are read into native memory and decrypted from there, at any offset in it.
+    byte[] key = key();
+    byte[] plain = new byte[AgeFormat.CHUNK];
+    RANDOM.nextBytes(plain);
+    byte[] sealed = new byte[AgeFormat.CHUNK_CT];
+    int n;
+    try (PayloadCipher out = PayloadCipher.of(key, true)) {
+      n = out.chunk(3, true, plain, plain.length, sealed);
+    }
+    List<PayloadCipher> ciphers = LibCrypto.available()
+        ? List.of(new OpenSslPayloadCipher(key, false), new JdkPayloadCipher(key, false))
+        : List.of(new JdkPayloadCipher(key, false));
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment memory = arena.allocate(n + 100);
+      MemorySegment.copy(MemorySegment.ofArray(sealed), 0, memory, 100, n);
+      for (PayloadCipher in : ciphers) {
+        try (in) {
+          byte[] back = new byte[AgeFormat.CHUNK_CT + 10];
+          assertEquals(plain.length, in.chunk(3, true, memory.asSlice(100, n), n, back, 10), in.toString());
+          assertArrayEquals(plain, Arrays.copyOfRange(back, 10, 10 + plain.length));
+          memory.set(ValueLayout.JAVA_BYTE, 100 + n / 2, (byte) (sealed[n / 2] ^ 1));
+          assertThrows(AgeFileException.class, () -> in.chunk(3, true, memory.asSlice(100, n), n, back, 10));
+          memory.set(ValueLayout.JAVA_BYTE, 100 + n / 2, sealed[n / 2]);
         }
       }
     }
