@@ -343,22 +343,27 @@ public final class AgeReplicaClient implements ReplicaClient {
         AgeFormat.Header h = AgeFormat.readHeader(in);
         byte[] key = payloadKey(h, in, name);
         plain = h.plainSize(stored);
-        if (plain < 0) throw new AgeFileException(name + ": stored size does not fit an age payload (truncated?)");
         long chunks = h.chunkCount(stored);
-        DecryptingInputStream d = new DecryptingInputStream(in, key, 0, 0, chunks, name);
-        head = d.readNBytes(LtxHeader.SIZE);
-        if (plain < LtxHeader.SIZE + LtxTrailer.SIZE) {
-          tail = null;
-        } else if (plain - LtxTrailer.SIZE < AgeFormat.CHUNK) {
-          d.skipNBytes(plain - LtxTrailer.SIZE - LtxHeader.SIZE);
-          tail = d.readNBytes(LtxTrailer.SIZE);
-        } else {
-          long at = plain - LtxTrailer.SIZE;
-          long index = at / AgeFormat.CHUNK;
-          try (InputStream last = new DecryptingInputStream(delegate.openFile(level, range, h.chunkOffset(index)),
-              key, index, (int) (at % AgeFormat.CHUNK), chunks, name)) {
-            tail = last.readNBytes(LtxTrailer.SIZE);
+        try {
+          if (plain < 0) throw new AgeFileException(name + ": stored size does not fit an age payload (truncated?)");
+          // Not closed: that would close the stored stream too, which closeEarly below ends without reading it out.
+          DecryptingInputStream d = new DecryptingInputStream(in, key, 0, 0, chunks, name);
+          head = d.readNBytes(LtxHeader.SIZE);
+          if (plain < LtxHeader.SIZE + LtxTrailer.SIZE) {
+            tail = null;
+          } else if (plain - LtxTrailer.SIZE < AgeFormat.CHUNK) {
+            d.skipNBytes(plain - LtxTrailer.SIZE - LtxHeader.SIZE);
+            tail = d.readNBytes(LtxTrailer.SIZE);
+          } else {
+            long at = plain - LtxTrailer.SIZE;
+            long index = at / AgeFormat.CHUNK;
+            try (InputStream last = new DecryptingInputStream(delegate.openFile(level, range, h.chunkOffset(index)),
+                key, index, (int) (at % AgeFormat.CHUNK), chunks, name)) {
+              tail = last.readNBytes(LtxTrailer.SIZE);
+            }
           }
+        } finally {
+          Arrays.fill(key, (byte) 0); // each cipher keeps a copy of its own, freed when its stream closes
         }
       }
       if (tail == null || tail.length < LtxTrailer.SIZE) {
@@ -477,19 +482,23 @@ public final class AgeReplicaClient implements ReplicaClient {
       if (detectsOnly() || !decrypts()) throw new AgeKeyException(NO_IDENTITY);
       AgeFormat.Header h = AgeFormat.readHeader(in);
       byte[] key = payloadKey(h, in, name);
-      long index = offset / AgeFormat.CHUNK;
-      if (raw instanceof FileChannelInputStream local) {
-        DecryptingInputStream d = DecryptingInputStream.fromChannel(local.channel(), h, key, index,
-            (int) (offset % AgeFormat.CHUNK), name);
-        handedOver = true;
-        return d;
+      try {
+        long index = offset / AgeFormat.CHUNK;
+        if (raw instanceof FileChannelInputStream local) {
+          DecryptingInputStream d = DecryptingInputStream.fromChannel(local.channel(), h, key, index,
+              (int) (offset % AgeFormat.CHUNK), name);
+          handedOver = true;
+          return d;
+        }
+        if (offset == 0) {
+          handedOver = true;
+          return new DecryptingInputStream(in, key, 0, 0, -1, name);
+        }
+        return new DecryptingInputStream(new BufferedInputStream(raw0.open(h.chunkOffset(index)), READ_BUFFER), key,
+            index, (int) (offset % AgeFormat.CHUNK), -1, name);
+      } finally {
+        Arrays.fill(key, (byte) 0); // the stream's cipher keeps a copy of its own, freed when the stream closes
       }
-      if (offset == 0) {
-        handedOver = true;
-        return new DecryptingInputStream(in, key, 0, 0, -1, name);
-      }
-      return new DecryptingInputStream(new BufferedInputStream(raw0.open(h.chunkOffset(index)), READ_BUFFER), key,
-          index, (int) (offset % AgeFormat.CHUNK), -1, name);
     } finally {
       if (!handedOver) closeEarly(raw);
     }

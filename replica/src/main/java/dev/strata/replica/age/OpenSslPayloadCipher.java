@@ -19,6 +19,7 @@ final class OpenSslPayloadCipher extends PayloadCipher {
   private final Cleaner.Cleanable freed;
   private final int encrypt;
   private final int[] written = new int[1];
+  private boolean closed;
 
   OpenSslPayloadCipher(byte[] key, boolean encrypt) {
     this(LibCrypto.functions(), key, encrypt);
@@ -59,8 +60,14 @@ final class OpenSslPayloadCipher extends PayloadCipher {
     }
   }
 
+  /**
+   * Synchronized with {@link #close}, which a read-ahead thread's owner may call while that thread still decrypts: the
+   * context is never freed under OpenSSL's feet, and a chunk after close is an error, not a use of freed memory.
+   */
   @Override
-  int chunk(long index, boolean last, MemorySegment src, int len, byte[] out, int at) throws IOException {
+  synchronized int chunk(long index, boolean last, MemorySegment src, int len, byte[] out, int at)
+      throws IOException {
+    if (closed) throw new IOException("age: the stream was closed");
     MemorySegment nonce = MemorySegment.ofArray(nonce(index, last));
     check(init(MemorySegment.NULL, MemorySegment.NULL, nonce), "EVP_CipherInit_ex");
     MemorySegment dst = MemorySegment.ofArray(out).asSlice(at);
@@ -106,7 +113,8 @@ final class OpenSslPayloadCipher extends PayloadCipher {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     freed.clean();
   }
 

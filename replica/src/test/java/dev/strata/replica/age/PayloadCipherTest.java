@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -111,6 +113,37 @@ class PayloadCipherTest {
           memory.set(ValueLayout.JAVA_BYTE, 100 + n / 2, sealed[n / 2]);
         }
       }
+    }
+  }
+
+  @Test
+  void closedWhileAnotherThreadDecryptsTheCipherRefusesInsteadOfUsingFreedMemory() throws Exception {
+    // A restore that fails closes its inputs while their read-ahead threads may be decrypting a chunk.
+    assumeTrue(LibCrypto.available());
+    byte[] key = key();
+    byte[] plain = new byte[AgeFormat.CHUNK];
+    byte[] sealed = new byte[AgeFormat.CHUNK_CT];
+    int n;
+    try (PayloadCipher out = new OpenSslPayloadCipher(key, true)) {
+      n = out.chunk(0, false, plain, plain.length, sealed);
+    }
+    for (int round = 0; round < 200; round++) {
+      PayloadCipher in = new OpenSslPayloadCipher(key, false);
+      CountDownLatch started = new CountDownLatch(1);
+      Thread reader = Thread.ofPlatform().start(() -> {
+        byte[] back = new byte[AgeFormat.CHUNK_CT];
+        started.countDown();
+        try {
+          while (true) in.chunk(0, false, sealed, n, back);
+        } catch (IOException expected) {
+          // closed under it
+        }
+      });
+      started.await();
+      if (round % 2 == 1) Thread.sleep(0, 20_000);
+      in.close();
+      reader.join(10_000);
+      assertTrue(!reader.isAlive(), "the reader stops once the cipher is closed");
     }
   }
 
