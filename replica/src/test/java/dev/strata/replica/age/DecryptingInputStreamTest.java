@@ -26,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DecryptingInputStreamTest {
   @TempDir Path dir;
   private static final int CHUNK = AgeFormat.CHUNK;
+  /** A header of this many bytes (its content does not matter here) before the nonce and the payload. */
+  private static final int HEADER = 123;
   private final Random random = new Random(20261206);
   private final byte[] key = new byte[32];
 
@@ -60,16 +62,35 @@ class DecryptingInputStreamTest {
     }
   }
 
+  /** {@code sealed} stored after a header and a nonce, as an age file lies in a file replica; opened for reading. */
+  private FileChannel stored(byte[] sealed) throws IOException {
+    Path f = Files.createTempFile(dir, "age-", ".ltx");
+    byte[] file = new byte[HEADER + 16 + sealed.length];
+    random.nextBytes(file);
+    System.arraycopy(sealed, 0, file, HEADER + 16, sealed.length);
+    Files.write(f, file);
+    return FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+  private DecryptingInputStream fromChannel(FileChannel ch, long index, int skip, String name) throws IOException {
+    return DecryptingInputStream.fromChannel(ch, new AgeFormat.Header(List.of(), new byte[0], new byte[0], HEADER),
+        key, index, skip, name);
+  }
+
   @Test
-  void everyReadSizeGivesThePlaintext() throws IOException {
-    for (int size : new int[] {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 12_345}) {
+  void everyReadSizeGivesThePlaintextFromAStreamOrAChannel() throws IOException {
+    for (int size : new int[] {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * CHUNK + 12_345}) {
       byte[] plain = new byte[size];
       random.nextBytes(plain);
       byte[] sealed = seal(plain);
       int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
       for (int[] sizes : new int[][] {{1}, {100, CHUNK}, {CHUNK}, {3 * CHUNK}, {CHUNK + 1, 5}, {2 * CHUNK, 1}}) {
-        for (long known : new long[] {chunks, -1}) {
-          try (InputStream in = new DecryptingInputStream(new ByteArrayInputStream(sealed), key, 0, 0, known, "f")) {
+        List<InputStream> sources = List.of(
+            new DecryptingInputStream(new ByteArrayInputStream(sealed), key, 0, 0, chunks, "f"),
+            new DecryptingInputStream(new ByteArrayInputStream(sealed), key, 0, 0, -1, "f"),
+            fromChannel(stored(sealed), 0, 0, "f"));
+        for (InputStream source : sources) {
+          try (InputStream in = source) {
             assertArrayEquals(plain, readAll(in, sizes), size + " bytes read by " + Arrays.toString(sizes));
           }
         }
@@ -90,58 +111,6 @@ class DecryptingInputStreamTest {
   }
 
   @Test
-  void aModifiedOrMissingChunkFailsWholeChunkReadsWithTheFileNamed() throws IOException {
-    byte[] plain = new byte[3 * CHUNK];
-    random.nextBytes(plain);
-    byte[] sealed = seal(plain);
-    byte[] flipped = sealed.clone();
-    flipped[AgeFormat.CHUNK_CT + 500] ^= 4; // in chunk 1
-    byte[] cut = Arrays.copyOf(sealed, 2 * AgeFormat.CHUNK_CT); // the final chunk missing
-    for (byte[] bad : new byte[][] {flipped, cut}) {
-      try (InputStream in = new DecryptingInputStream(new ByteArrayInputStream(bad), key, 0, 0, -1, "0000-0009.ltx")) {
-        byte[] buf = new byte[CHUNK];
-        in.readNBytes(buf, 0, CHUNK); // chunk 0 is intact
-        AgeFileException e = assertThrows(AgeFileException.class, () -> in.readNBytes(buf, 0, CHUNK));
-        assertTrue(e.getMessage().startsWith("0000-0009.ltx: "), e.getMessage());
-      }
-    }
-  }
-
-  // ---- from a channel ----
-
-  /** A header of this many bytes (its content does not matter here) before the nonce and the payload. */
-  private static final int HEADER = 123;
-
-  /** {@code sealed} stored after a header and a nonce, as an age file lies in a file replica; opened for reading. */
-  private FileChannel stored(byte[] sealed) throws IOException {
-    Path f = Files.createTempFile(dir, "age-", ".ltx");
-    byte[] file = new byte[HEADER + 16 + sealed.length];
-    random.nextBytes(file);
-    System.arraycopy(sealed, 0, file, HEADER + 16, sealed.length);
-    Files.write(f, file);
-    return FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
-  }
-
-  private DecryptingInputStream fromChannel(FileChannel ch, long index, int skip, String name) throws IOException {
-    return DecryptingInputStream.fromChannel(ch, new AgeFormat.Header(List.of(), new byte[0], new byte[0], HEADER),
-        key, index, skip, name);
-  }
-
-  @Test
-  void fromAChannelEveryReadSizeGivesThePlaintext() throws IOException {
-    for (int size : new int[] {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * CHUNK + 12_345}) {
-      byte[] plain = new byte[size];
-      random.nextBytes(plain);
-      byte[] sealed = seal(plain);
-      for (int[] sizes : new int[][] {{1}, {100, CHUNK}, {CHUNK}, {3 * CHUNK}, {CHUNK + 1, 5}, {2 * CHUNK, 1}}) {
-        try (InputStream in = fromChannel(stored(sealed), 0, 0, "f")) {
-          assertArrayEquals(plain, readAll(in, sizes), size + " bytes read by " + Arrays.toString(sizes));
-        }
-      }
-    }
-  }
-
-  @Test
   void fromAChannelAStreamStartsAtAnyOffset() throws IOException {
     byte[] plain = new byte[6 * CHUNK + 99];
     random.nextBytes(plain);
@@ -155,7 +124,8 @@ class DecryptingInputStreamTest {
   }
 
   @Test
-  void fromAChannelAModifiedCutExtendedOrShrinkingFileFailsWithTheFileNamed() throws IOException {
+  void aModifiedCutExtendedOrShrinkingPayloadFailsWholeChunkReadsWithTheFileNamed() throws IOException {
+    String name = "0000-0009.ltx";
     byte[] plain = new byte[5 * CHUNK];
     random.nextBytes(plain);
     byte[] sealed = seal(plain);
@@ -165,13 +135,23 @@ class DecryptingInputStreamTest {
     byte[] extended = Arrays.copyOf(sealed, sealed.length + AgeFormat.CHUNK_CT); // a chunk after the final one
     System.arraycopy(sealed, 0, extended, sealed.length, AgeFormat.CHUNK_CT);
     for (byte[] bad : new byte[][] {flipped, cut, extended, sealed}) {
+      String what = bad == sealed ? "shrunk" : bad == cut ? "cut" : bad == extended ? "extended" : "flipped";
       FileChannel ch = stored(bad);
-      try (InputStream in = fromChannel(ch, 0, 0, "0000-0009.ltx")) {
-        in.readNBytes(CHUNK); // chunk 0 is intact
-        if (bad == sealed) ch.truncate(HEADER + 16 + 3 * AgeFormat.CHUNK_CT); // shrinks after its size was read
-        AgeFileException e = assertThrows(AgeFileException.class, in::readAllBytes,
-            bad == sealed ? "shrunk" : bad == cut ? "cut" : bad == extended ? "extended" : "flipped");
-        assertTrue(e.getMessage().startsWith("0000-0009.ltx: "), e.getMessage());
+      List<InputStream> sources = bad == sealed ? List.of(fromChannel(ch, 0, 0, name)) // a stream cannot shrink
+          : List.of(new DecryptingInputStream(new ByteArrayInputStream(bad), key, 0, 0, -1, name),
+              fromChannel(ch, 0, 0, name));
+      for (InputStream source : sources) {
+        try (InputStream in = source) {
+          byte[] buf = new byte[CHUNK];
+          in.readNBytes(buf, 0, CHUNK); // chunk 0 is intact
+          if (bad == sealed) ch.truncate(HEADER + 16 + 3 * AgeFormat.CHUNK_CT); // after its size was read
+          AgeFileException e = assertThrows(AgeFileException.class, () -> {
+            while (in.readNBytes(buf, 0, CHUNK) > 0) {
+              // whole chunks, to the end
+            }
+          }, what);
+          assertTrue(e.getMessage().startsWith(name + ": "), e.getMessage());
+        }
       }
     }
   }
