@@ -15,6 +15,10 @@ RUN bin/dist --no-deb && mkdir /dist && tar -C /dist -xzf cli/target/dist/strata
 
 # Runtime: no JDK, only the distribution's own runtime.
 FROM debian:bookworm-slim
+# OpenSSL's libcrypto runs the age ciphers and the system's SQLite the restore's integrity check, reading ahead; where
+# either is missing Strata falls back to the JDK's cipher or the JDBC driver's SQLite: the same bytes and verdicts,
+# slower (README: Encryption, Benchmarks). The slim image has neither.
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libsqlite3-0 && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system strata && useradd --system --gid strata --home-dir /data --shell /usr/sbin/nologin strata \
     && mkdir /data && chown strata:strata /data
 COPY --from=build /dist/strata /opt/strata
