@@ -484,9 +484,9 @@ public final class AgeReplicaClient implements ReplicaClient {
       byte[] key = payloadKey(h, in, name);
       try {
         long index = offset / AgeFormat.CHUNK;
+        int skip = (int) (offset % AgeFormat.CHUNK);
         if (raw instanceof FileChannelInputStream local) {
-          DecryptingInputStream d = DecryptingInputStream.fromChannel(local.channel(), h, key, index,
-              (int) (offset % AgeFormat.CHUNK), name);
+          DecryptingInputStream d = DecryptingInputStream.fromChannel(local.channel(), h, key, index, skip, name);
           handedOver = true;
           return d;
         }
@@ -495,7 +495,7 @@ public final class AgeReplicaClient implements ReplicaClient {
           return new DecryptingInputStream(in, key, 0, 0, -1, name);
         }
         return new DecryptingInputStream(new BufferedInputStream(raw0.open(h.chunkOffset(index)), READ_BUFFER), key,
-            index, (int) (offset % AgeFormat.CHUNK), -1, name);
+            index, skip, -1, name);
       } finally {
         Arrays.fill(key, (byte) 0); // the stream's cipher keeps a copy of its own, freed when the stream closes
       }

@@ -115,13 +115,7 @@ final class DecryptingInputStream extends InputStream {
     } else {
       last = true;
     }
-    if (n == 0) {
-      if (index == first && index > 0) { // an offset at or past the end
-        done = true;
-        return -1;
-      }
-      throw truncated();
-    }
+    if (n == 0) return noChunk();
     if (n < AgeFormat.TAG) throw truncated();
     int plain = decrypt(last, MemorySegment.ofArray(ct), n, out, at);
     if (last && chunks >= 0 && src.read() >= 0) throw new AgeFileException(name + ": data after the final age chunk");
@@ -130,13 +124,7 @@ final class DecryptingInputStream extends InputStream {
 
   /** {@link #next} from the channel: the chunk's ciphertext is in {@link #batch}, read there with its neighbours. */
   private int nextFromChannel(byte[] out, int at) throws IOException {
-    if (index >= chunks) {
-      if (index == first && index > 0) { // an offset at or past the end
-        done = true;
-        return -1;
-      }
-      throw truncated();
-    }
+    if (index >= chunks) return noChunk();
     long start = firstOffset + index * AgeFormat.CHUNK_CT;
     int n = (int) Math.min(AgeFormat.CHUNK_CT, stored - start);
     if (n < AgeFormat.TAG) throw truncated();
@@ -148,6 +136,18 @@ final class DecryptingInputStream extends InputStream {
       batchStart = start;
     }
     return decrypt(index == chunks - 1, batchSegment.asSlice(start - batchStart, n), n, out, at);
+  }
+
+  /**
+   * Where chunk {@link #index} should be there is none: the end (-1) when the stream was opened at an offset at or
+   * past the end of the payload, else the payload was cut.
+   */
+  private int noChunk() throws AgeFileException {
+    if (index == first && index > 0) {
+      done = true;
+      return -1;
+    }
+    throw truncated();
   }
 
   /** Authenticates and decrypts chunk {@link #index} from {@code in[0, n)}; returns its plaintext's length. */
